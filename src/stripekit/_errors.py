@@ -1,0 +1,178 @@
+"""The one exception tree of stripekit.
+
+Every error a user can cause says what to fix. Integrations map these to HTTP
+answers by class, never by message::
+
+    StripekitError
+    ├── ConfigurationError          settings or a products file is wrong
+    │   └── CatalogError            a products file is invalid (file, product, field)
+    ├── CheckoutError               a checkout request the catalog cannot serve
+    │   ├── UnknownProductError     no product with that key          → 404
+    │   ├── UnknownPriceError       the product has no such price     → 404
+    │   └── InvalidQuantityError    quantity outside the product's bounds → 422
+    ├── PriceResolutionError        a price's Stripe id cannot be found
+    ├── StripeAPIError              Stripe answered with an error     → 502
+    ├── WebhookError                a webhook delivery was refused
+    │   ├── SignatureError          missing, malformed, expired or wrong signature → 400
+    │   ├── PayloadError            the body is not a Stripe event    → 400
+    │   └── PayloadTooLargeError    the body is over the size limit   → 413
+    ├── UnknownEventTypeError       a handler registered for a type Stripe never sends
+    └── EventStoreError             the event store cannot be used
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CatalogError",
+    "CheckoutError",
+    "ConfigurationError",
+    "EventStoreError",
+    "InvalidQuantityError",
+    "PayloadError",
+    "PayloadTooLargeError",
+    "PriceResolutionError",
+    "SignatureError",
+    "StripeAPIError",
+    "StripekitError",
+    "UnknownEventTypeError",
+    "UnknownPriceError",
+    "UnknownProductError",
+    "WebhookError",
+]
+
+
+class StripekitError(Exception):
+    """Base class of every error stripekit raises."""
+
+
+class ConfigurationError(StripekitError):
+    """Settings are missing or inconsistent; the message names the variable to fix."""
+
+
+class CatalogError(ConfigurationError):
+    """A products file (or catalog built in Python) is invalid.
+
+    Attributes:
+        file: the products file, or ``None`` for a catalog built in Python.
+        product: the key of the product at fault, if one is.
+        field: the dotted field at fault, e.g. ``prices[0].interval``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        product: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.file = file
+        self.product = product
+        self.field = field
+        self.reason = message
+        where = [f"{file}" if file else "catalog"]
+        if product is not None:
+            where.append(f"product {product!r}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        super().__init__(f"{', '.join(where)}: {message}")
+
+
+class CheckoutError(StripekitError):
+    """A checkout request the catalog cannot serve."""
+
+
+class UnknownProductError(CheckoutError, LookupError):
+    """No product has this key; integrations answer 404."""
+
+    def __init__(self, key: str, known: list[str]) -> None:
+        self.key = key
+        self.known = known
+        choices = ", ".join(repr(k) for k in known) or "none: the catalog is empty"
+        super().__init__(f"unknown product {key!r}; the catalog has {choices}")
+
+
+class UnknownPriceError(CheckoutError, LookupError):
+    """The product exists but has no price with this key; integrations answer 404."""
+
+    def __init__(self, product: str, price: str, known: list[str]) -> None:
+        self.product = product
+        self.price = price
+        self.known = known
+        super().__init__(
+            f"product {product!r} has no price {price!r}; "
+            f"choose one of {', '.join(repr(k) for k in known)}"
+        )
+
+
+class InvalidQuantityError(CheckoutError, ValueError):
+    """The quantity is outside the product's bounds; integrations answer 422."""
+
+    def __init__(self, product: str, quantity: object, minimum: int, maximum: int) -> None:
+        self.product = product
+        self.quantity = quantity
+        self.minimum = minimum
+        self.maximum = maximum
+        super().__init__(
+            f"quantity {quantity!r} is not allowed for product {product!r}: "
+            f"give a whole number from {minimum} to {maximum}"
+        )
+
+
+class PriceResolutionError(StripekitError):
+    """A price's Stripe id is in neither the file, its env var, nor Stripe (by lookup_key)."""
+
+
+class StripeAPIError(StripekitError):
+    """Stripe answered a request with an error.
+
+    Attributes:
+        status: the HTTP status Stripe answered, if any.
+        code: Stripe's error code (``resource_missing``...), if any.
+        request_id: Stripe's ``Request-Id``, for support and logs.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        super().__init__(message)
+
+
+class WebhookError(StripekitError):
+    """A webhook delivery was refused before any handler ran.
+
+    Attributes:
+        status: the HTTP status an integration answers with.
+    """
+
+    status: int = 400
+
+
+class SignatureError(WebhookError):
+    """The ``Stripe-Signature`` header is missing, malformed, expired or does not match."""
+
+
+class PayloadError(WebhookError):
+    """The body is not a JSON Stripe event (nor a thin event notification)."""
+
+
+class PayloadTooLargeError(WebhookError):
+    """The body is larger than the configured limit."""
+
+    status = 413
+
+
+class UnknownEventTypeError(StripekitError, ValueError):
+    """A handler was registered for an event type or pattern that Stripe never sends."""
+
+
+class EventStoreError(StripekitError):
+    """The event store cannot be reached, or its schema is not one this version knows."""

@@ -1,0 +1,152 @@
+"""StripeKit: the one object an app builds; it wires settings, catalog, checkout and webhooks."""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from ._registry import WebhookRegistry
+from ._settings import Settings
+
+if TYPE_CHECKING:
+    import stripe
+
+    from ._catalog import Catalog
+    from ._checkout import CheckoutBuilder
+    from ._portal import BillingPortal
+    from ._prices import PriceResolver
+    from ._processing import WebhookProcessor, WebhookResult
+    from ._store import EventStore
+    from ._types import Headers
+
+__all__ = ["StripeKit"]
+
+
+class StripeKit:
+    """Everything an integration needs, built lazily from one Settings.
+
+    Nothing heavy happens at construction: the products file is read, the
+    Stripe client made and the event store opened on first use.
+
+    Example:
+        >>> from stripekit import StripeKit, WebhookRegistry
+        >>> webhooks = WebhookRegistry()
+        >>> @webhooks.on("checkout.session.completed")
+        ... def fulfil(event):
+        ...     print("paid:", event.object["id"])
+        >>> kit = StripeKit(Settings(secret_key="sk_test_123", webhook_secret="whsec_x"),
+        ...                 webhooks=webhooks, store="memory://")
+        >>> kit.settings.mode
+        'test'
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        catalog: Catalog | None = None,
+        webhooks: WebhookRegistry | None = None,
+        store: EventStore | str | None = None,
+        client: stripe.StripeClient | None = None,
+        **settings_values: Any,
+    ) -> None:
+        if settings is not None and settings_values:
+            raise TypeError("pass either a Settings object or setting values, not both")
+        self.settings = settings if settings is not None else Settings(**settings_values)
+        self.webhooks = webhooks if webhooks is not None else WebhookRegistry()
+        self._catalog = catalog
+        self._store_arg = store
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<StripeKit mode={self.settings.mode} api_base={self.settings.api_base!r}>"
+
+    @property
+    def client(self) -> stripe.StripeClient:
+        """The Stripe client (made on first use from the settings)."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    from ._stripe_api import make_client
+
+                    self._client = make_client(self.settings)
+        return self._client
+
+    def _client_factory(self) -> stripe.StripeClient:
+        return self.client
+
+    @property
+    def catalog(self) -> Catalog:
+        """The products catalog, loaded from ``STRIPEKIT_PRODUCTS`` on first use."""
+        if self._catalog is None:
+            from ._catalog import Catalog
+            from ._errors import ConfigurationError
+
+            if self.settings.products is None:
+                raise ConfigurationError(
+                    "no products: set STRIPEKIT_PRODUCTS to your products file "
+                    "(e.g. products.toml) or pass catalog= to StripeKit"
+                )
+            self._catalog = Catalog.load(self.settings.products)
+        return self._catalog
+
+    @cached_property
+    def store(self) -> EventStore:
+        """The event store: the one passed in, or opened from ``STRIPEKIT_DATABASE_URL``."""
+        from ._store_factory import open_store
+
+        arg = self._store_arg
+        if arg is None:
+            return open_store(self.settings.database_url.get_secret_value())
+        if isinstance(arg, str):
+            return open_store(arg)
+        return arg
+
+    @cached_property
+    def prices(self) -> PriceResolver:
+        """Resolves catalog prices to Stripe price ids (cached)."""
+        from ._prices import PriceResolver
+
+        return PriceResolver(self.settings, self._client_factory)
+
+    @cached_property
+    def checkout(self) -> CheckoutBuilder:
+        """Builds and creates Checkout Sessions from the catalog."""
+        from ._checkout import CheckoutBuilder
+
+        return CheckoutBuilder(self.settings, self.catalog, self.prices, self._client_factory)
+
+    @cached_property
+    def portal(self) -> BillingPortal:
+        """Creates billing portal sessions."""
+        from ._portal import BillingPortal
+
+        return BillingPortal(self.settings, self._client_factory)
+
+    @cached_property
+    def processor(self) -> WebhookProcessor:
+        """Verifies, records and dispatches webhook deliveries."""
+        from ._processing import WebhookProcessor
+
+        s = self.settings
+        return WebhookProcessor(
+            secrets=s.require_webhook_secrets(),
+            store=self.store,
+            registry=self.webhooks,
+            tolerance=s.webhook_tolerance,
+            max_body_bytes=s.webhook_max_bytes,
+            livemode=s.livemode,
+            reject_livemode_mismatch=s.reject_livemode_mismatch,
+            lease=s.claim_lease,
+            client_factory=self._client_factory if s.secret_key is not None else None,
+        )
+
+    def handle_webhook(self, body: bytes, headers: Headers) -> WebhookResult:
+        """Process one webhook delivery: what an integration's webhook route calls."""
+        return self.processor.process(body, headers)
+
+    async def ahandle_webhook(self, body: bytes, headers: Headers) -> WebhookResult:
+        """Async twin of ``handle_webhook``."""
+        return await self.processor.aprocess(body, headers)

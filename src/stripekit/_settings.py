@@ -1,0 +1,271 @@
+"""Settings: one pydantic-settings class, read from the environment or arguments."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ._errors import ConfigurationError
+
+__all__ = ["Settings"]
+
+CHECKOUT_SESSION_ID = "{CHECKOUT_SESSION_ID}"
+
+# Environment variable of each field: the names Stripe's own docs and tools use
+# for keys, STRIPEKIT_ for the kit's own knobs.
+_ENV_NAMES: dict[str, str] = {
+    "secret_key": "STRIPE_SECRET_KEY",
+    "publishable_key": "STRIPE_PUBLISHABLE_KEY",
+    "webhook_secret": "STRIPE_WEBHOOK_SECRET",
+    "api_base": "STRIPE_API_BASE",
+    "products": "STRIPEKIT_PRODUCTS",
+    "base_url": "STRIPEKIT_BASE_URL",
+    "success_url": "STRIPEKIT_SUCCESS_URL",
+    "cancel_url": "STRIPEKIT_CANCEL_URL",
+    "portal_return_url": "STRIPEKIT_PORTAL_RETURN_URL",
+    "database_url": "STRIPEKIT_DATABASE_URL",
+    "webhook_tolerance": "STRIPEKIT_WEBHOOK_TOLERANCE",
+    "webhook_max_bytes": "STRIPEKIT_WEBHOOK_MAX_BYTES",
+    "reject_livemode_mismatch": "STRIPEKIT_REJECT_LIVEMODE_MISMATCH",
+    "price_cache_ttl": "STRIPEKIT_PRICE_CACHE_TTL",
+    "claim_lease": "STRIPEKIT_CLAIM_LEASE",
+}
+
+_SECRET_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
+_PUBLISHABLE_PREFIXES = ("pk_test_", "pk_live_")
+
+
+def _env(field: str) -> Any:
+    # Both the field name (arguments) and the env variable are accepted.
+    return AliasChoices(field, _ENV_NAMES[field])
+
+
+def _key_mode(key: str) -> Literal["test", "live"]:
+    return "live" if "_live_" in key[:8] else "test"
+
+
+def _describe_key(value: str) -> str:
+    """Say what kind of Stripe value this is without showing any of it."""
+    if value.startswith(("pk_test_", "pk_live_")):
+        return "a publishable key (pk_...)"
+    if value.startswith(_SECRET_PREFIXES):
+        return "a secret key (sk_... or rk_...)"
+    if value.startswith("whsec_"):
+        return "a webhook signing secret (whsec_...)"
+    return "a value that is not a Stripe key"
+
+
+class Settings(BaseSettings):
+    """Everything stripekit needs to know, from the environment or from arguments.
+
+    Each field is read from its environment variable (``STRIPE_SECRET_KEY``,
+    ``STRIPEKIT_BASE_URL``...) unless given as an argument. Secrets are
+    ``SecretStr``: they never show in a repr, a log line or an error message.
+
+    Example:
+        >>> s = Settings(secret_key="sk_test_123", base_url="https://shop.example")
+        >>> s.mode, s.success_url_template
+        ('test', 'https://shop.example/stripe/success?session_id={CHECKOUT_SESSION_ID}')
+    """
+
+    model_config = SettingsConfigDict(
+        # Unknown *environment* variables belong to the app; unknown *arguments*
+        # are caught in __init__ with a did-you-mean.
+        extra="ignore",
+        validate_by_name=True,
+        validate_by_alias=True,
+        frozen=True,
+        env_ignore_empty=True,
+        hide_input_in_errors=True,
+    )
+
+    secret_key: SecretStr | None = Field(default=None, validation_alias=_env("secret_key"))
+    """Stripe secret (or restricted) key: ``sk_test_...``/``sk_live_...``."""
+
+    publishable_key: str | None = Field(default=None, validation_alias=_env("publishable_key"))
+    """Stripe publishable key ``pk_test_...``/``pk_live_...``: the only key a browser may see."""
+
+    webhook_secret: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        default=(), validation_alias=_env("webhook_secret")
+    )
+    """Webhook signing secrets (``whsec_...``); several, comma-separated, during a rotation."""
+
+    api_base: str | None = Field(default=None, validation_alias=_env("api_base"))
+    """Where Stripe's API lives; set it to the local emulator (``http://127.0.0.1:12111``)."""
+
+    products: Path | None = Field(default=None, validation_alias=_env("products"))
+    """Path of the products file (TOML)."""
+
+    base_url: str = Field(default="http://localhost:8000", validation_alias=_env("base_url"))
+    """Public URL of the app; success, cancel and portal return URLs derive from it."""
+
+    success_url: str | None = Field(default=None, validation_alias=_env("success_url"))
+    """Where Checkout sends the buyer after paying; must hold ``{CHECKOUT_SESSION_ID}``."""
+
+    cancel_url: str | None = Field(default=None, validation_alias=_env("cancel_url"))
+    """Where Checkout sends a buyer who goes back."""
+
+    portal_return_url: str | None = Field(
+        default=None, validation_alias=_env("portal_return_url")
+    )
+    """Where the billing portal's "return" link leads."""
+
+    database_url: SecretStr = Field(
+        default=SecretStr("sqlite:///stripekit.sqlite3"), validation_alias=_env("database_url")
+    )
+    """SQLAlchemy URL of the event store (it may hold a password, so it is secret)."""
+
+    webhook_tolerance: int = Field(default=300, gt=0, validation_alias=_env("webhook_tolerance"))
+    """How old (seconds) a webhook signature may be; there is no "never expires"."""
+
+    webhook_max_bytes: int = Field(
+        default=1024 * 1024, gt=0, validation_alias=_env("webhook_max_bytes")
+    )
+    """Largest webhook body accepted; larger ones are answered 413."""
+
+    reject_livemode_mismatch: bool = Field(
+        default=False, validation_alias=_env("reject_livemode_mismatch")
+    )
+    """Answer 400 (instead of recording as ignored) an event whose livemode differs from the keys'."""
+
+    price_cache_ttl: float = Field(default=300.0, ge=0, validation_alias=_env("price_cache_ttl"))
+    """Seconds a price id resolved by lookup_key is reused before asking Stripe again."""
+
+    claim_lease: float = Field(default=300.0, gt=0, validation_alias=_env("claim_lease"))
+    """Seconds a worker holds an event before another delivery may take it over."""
+
+    def __init__(self, **values: Any) -> None:
+        known = set(_ENV_NAMES) | set(_ENV_NAMES.values())
+        for name in values:
+            if name not in known and not name.startswith("_"):
+                hint = difflib.get_close_matches(name, sorted(known), n=1)
+                tip = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise ConfigurationError(f"unknown setting {name!r}{tip}")
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigurationError(_explain(exc)) from None
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("base_url", "success_url", "cancel_url", "portal_return_url", "api_base")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return value.rstrip("/") if "?" not in value else value
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> Settings:
+        problems: list[str] = []
+        secret = self.secret_key.get_secret_value() if self.secret_key else None
+        if secret is not None and not secret.startswith(_SECRET_PREFIXES):
+            problems.append(
+                f"STRIPE_SECRET_KEY holds {_describe_key(secret)}: put your secret key there "
+                "(sk_test_... or sk_live_..., Dashboard → Developers → API keys)"
+            )
+        pk = self.publishable_key
+        if pk is not None and not pk.startswith(_PUBLISHABLE_PREFIXES):
+            problems.append(
+                f"STRIPE_PUBLISHABLE_KEY holds {_describe_key(pk)}: put your publishable key "
+                "there (pk_test_... or pk_live_...); it is the only key a browser may see"
+            )
+        if (
+            not problems
+            and secret is not None
+            and pk is not None
+            and _key_mode(secret) != _key_mode(pk)
+        ):
+            problems.append(
+                f"STRIPE_PUBLISHABLE_KEY is a {_key_mode(pk)} key but STRIPE_SECRET_KEY is a "
+                f"{_key_mode(secret)} key: use both keys from the same mode"
+            )
+        for position, item in enumerate(self.webhook_secret):
+            if not item.get_secret_value().startswith("whsec_"):
+                which = "" if len(self.webhook_secret) == 1 else f" (entry {position + 1})"
+                problems.append(
+                    f"STRIPE_WEBHOOK_SECRET{which} holds {_describe_key(item.get_secret_value())}: "
+                    "put the endpoint's signing secret there (whsec_...)"
+                )
+        if self.success_url is not None and CHECKOUT_SESSION_ID not in self.success_url:
+            problems.append(
+                f"STRIPEKIT_SUCCESS_URL must contain {CHECKOUT_SESSION_ID} so the success "
+                "page can look the session up"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def mode(self) -> Literal["test", "live"] | None:
+        """``"test"`` or ``"live"`` from the secret key's prefix; ``None`` with no key."""
+        if self.secret_key is not None:
+            return _key_mode(self.secret_key.get_secret_value())
+        if self.publishable_key is not None:
+            return _key_mode(self.publishable_key)
+        return None
+
+    @property
+    def livemode(self) -> bool | None:
+        """What an event's ``livemode`` must be for these keys; ``None`` with no key."""
+        mode = self.mode
+        return None if mode is None else mode == "live"
+
+    @property
+    def success_url_template(self) -> str:
+        """The success URL handed to Checkout, with ``{CHECKOUT_SESSION_ID}`` in it."""
+        return self.success_url or f"{self.base_url}/stripe/success?session_id={CHECKOUT_SESSION_ID}"
+
+    @property
+    def cancel_url_resolved(self) -> str:
+        """The cancel URL handed to Checkout."""
+        return self.cancel_url or f"{self.base_url}/stripe/cancel"
+
+    @property
+    def portal_return_url_resolved(self) -> str:
+        """Where the billing portal returns to."""
+        return self.portal_return_url or f"{self.base_url}/"
+
+    def require_secret_key(self) -> str:
+        """The secret key, or a ConfigurationError saying how to set it."""
+        if self.secret_key is None:
+            raise ConfigurationError(
+                "STRIPE_SECRET_KEY is not set: export your secret key (sk_test_...), "
+                "or run against the emulator with STRIPE_API_BASE=http://127.0.0.1:12111 "
+                "and any sk_test_ key"
+            )
+        return self.secret_key.get_secret_value()
+
+    def require_webhook_secrets(self) -> tuple[str, ...]:
+        """The webhook secrets, or a ConfigurationError saying how to set them."""
+        if not self.webhook_secret:
+            raise ConfigurationError(
+                "STRIPE_WEBHOOK_SECRET is not set: copy the endpoint's signing secret "
+                "(whsec_...) from the Dashboard or `stripe listen`"
+            )
+        return tuple(s.get_secret_value() for s in self.webhook_secret)
+
+
+def _explain(exc: ValidationError) -> str:
+    """A ValidationError as one line per field, named by env variable, with no input values."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = [str(part) for part in error["loc"]]
+        field = loc[0] if loc else ""
+        name = _ENV_NAMES.get(field, field)
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}: {message}" if name else message)
+    return "invalid stripekit settings: " + "; ".join(lines)

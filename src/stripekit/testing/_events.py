@@ -1,0 +1,143 @@
+"""Realistic Stripe events for tests: the envelope Stripe puts around an object."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+import time
+from typing import Any
+
+from ._signing import signed_headers
+
+__all__ = ["event_body", "make_event", "make_thin_event", "signed_event"]
+
+# Id prefixes Stripe uses per object type (test mode where it differs).
+_ID_PREFIXES = {
+    "checkout.session": "cs_test_",
+    "customer": "cus_",
+    "customer.subscription": "sub_",
+    "subscription": "sub_",
+    "invoice": "in_",
+    "payment_intent": "pi_",
+    "charge": "ch_",
+    "price": "price_",
+    "product": "prod_",
+    "plan": "price_",
+    "setup_intent": "seti_",
+    "payment_method": "pm_",
+    "refund": "re_",
+    "billing_portal.session": "bps_",
+}
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def _random_id(prefix: str, length: int = 24) -> str:
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def _object_name(event_type: str) -> str:
+    name = event_type.rsplit(".", 1)[0]
+    # "customer.subscription.updated" carries a "subscription" object.
+    return "subscription" if name == "customer.subscription" else name
+
+
+def make_event(
+    event_type: str,
+    obj: dict[str, Any] | None = None,
+    *,
+    id: str | None = None,
+    created: int | None = None,
+    livemode: bool = False,
+    previous_attributes: dict[str, Any] | None = None,
+    account: str | None = None,
+    request_id: str | None = None,
+    api_version: str | None = None,
+) -> dict[str, Any]:
+    """A snapshot event of ``event_type`` around ``obj``, shaped like Stripe's.
+
+    With no ``obj``, a minimal object of the right kind (``object`` and an ``id``
+    with Stripe's prefix) stands in.
+
+    Example:
+        >>> event = make_event("invoice.paid", {"id": "in_1", "object": "invoice"})
+        >>> event["object"], event["type"], event["data"]["object"]["id"]
+        ('event', 'invoice.paid', 'in_1')
+    """
+    if obj is None:
+        name = _object_name(event_type)
+        obj = {"id": _random_id(_ID_PREFIXES.get(name, "obj_")), "object": name}
+    if api_version is None:
+        from stripe._api_version import _ApiVersion
+
+        api_version = _ApiVersion.CURRENT
+    data: dict[str, Any] = {"object": obj}
+    if previous_attributes is not None:
+        data["previous_attributes"] = previous_attributes
+    event: dict[str, Any] = {
+        "id": id or _random_id("evt_"),
+        "object": "event",
+        "api_version": api_version,
+        "created": int(time.time()) if created is None else created,
+        "data": data,
+        "livemode": livemode,
+        "pending_webhooks": 1,
+        "request": {"id": request_id, "idempotency_key": None},
+        "type": event_type,
+    }
+    if account is not None:
+        event["account"] = account
+    return event
+
+
+def make_thin_event(
+    event_type: str,
+    related_object: dict[str, Any] | None = None,
+    *,
+    id: str | None = None,
+    livemode: bool = False,
+    context: str | None = None,
+) -> dict[str, Any]:
+    """A thin (v2) event notification, shaped like Stripe's ``v2.core.event`` payloads.
+
+    Example:
+        >>> make_thin_event("v1.billing.meter.no_meter_found")["object"]
+        'v2.core.event'
+    """
+    event: dict[str, Any] = {
+        "id": id or _random_id("evt_test_"),
+        "object": "v2.core.event",
+        "type": event_type,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "livemode": livemode,
+        "reason": None,
+    }
+    if related_object is not None:
+        event["related_object"] = related_object
+    if context is not None:
+        event["context"] = context
+    return event
+
+
+def event_body(event: dict[str, Any]) -> bytes:
+    """The event as the bytes Stripe would post (pretty-printed like Stripe's bodies)."""
+    return json.dumps(event, indent=2).encode()
+
+
+def signed_event(
+    event_type: str,
+    obj: dict[str, Any] | None = None,
+    *,
+    secret: str,
+    timestamp: int | None = None,
+    **fields: Any,
+) -> tuple[bytes, dict[str, str]]:
+    """Body and headers of a signed delivery, ready to post to a webhook route.
+
+    Example:
+        >>> body, headers = signed_event("invoice.paid", secret="whsec_test")
+        >>> headers["Stripe-Signature"].startswith("t=")
+        True
+    """
+    body = event_body(make_event(event_type, obj, **fields))
+    return body, signed_headers(body, secret, timestamp=timestamp)

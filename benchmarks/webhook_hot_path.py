@@ -39,7 +39,9 @@ def _payloads(count: int) -> list[tuple[bytes, dict[str, str], str]]:
     session = json.loads(FIXTURES.read_text())["resources"]["checkout.session"]
     out = []
     for i in range(count):
-        body = event_body(make_event("checkout.session.completed", session, id=f"evt_bench_{i:08d}"))
+        body = event_body(
+            make_event("checkout.session.completed", session, id=f"evt_bench_{i:08d}")
+        )
         header = sign_payload(body, SECRET)
         out.append((body, {"Stripe-Signature": header}, header))
     return out
@@ -101,7 +103,11 @@ def main() -> None:
             json.loads(body)
 
     results = {}
-    for name, run in [("floor", run_floor), ("kit", run_kit), ("construct_event", run_construct_event)]:
+    for name, run in [
+        ("floor", run_floor),
+        ("kit", run_kit),
+        ("construct_event", run_construct_event),
+    ]:
         run()  # warm-up: imports, caches
         results[name] = _best(args.rounds, run, len(payloads))
         print(f"{name:>16}: {results[name] * 1e6:8.1f} µs/event")

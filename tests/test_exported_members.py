@@ -41,9 +41,6 @@ def test_unknown_attribute() -> None:
 
 def test_importing_stripekit_loads_nothing_heavy() -> None:
     heavy = ["stripe", "sqlalchemy", "fastapi", "starlette", "django", "pydantic", "httpx"]
-    code = (
-        "import sys, stripekit\n"
-        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
-    )
+    code = f"import sys, stripekit\nprint(','.join(m for m in {heavy!r} if m in sys.modules))"
     loaded = subprocess.check_output([sys.executable, "-c", code], text=True).strip()
     assert loaded == ""

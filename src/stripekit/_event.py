@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import PayloadError
 
@@ -149,8 +149,9 @@ class Event:
         return stripe.Event.construct_from(self.payload, client._requestor.api_key or "")
 
     def _object_url(self) -> str:
+        from urllib.parse import quote_plus
+
         from stripe._object_classes import OBJECT_CLASSES
-        from stripe._util import sanitize_id
 
         if self.is_thin:
             url = self.object.get("url")
@@ -165,7 +166,7 @@ class Event:
         import importlib
 
         cls = getattr(importlib.import_module(module), name)
-        return f"{cls.class_url()}/{sanitize_id(obj_id)}"
+        return f"{cls.class_url()}/{quote_plus(obj_id)}"
 
     def fetch_object(self) -> Any:
         """Retrieve ``data.object`` (or a thin event's related object) as it is now."""
@@ -173,7 +174,7 @@ class Event:
 
         client = self._client()
         url = self._object_url()
-        api_mode = "V2" if url.startswith("/v2/") else "V1"
+        api_mode: Literal["V1", "V2"] = "V2" if url.startswith("/v2/") else "V1"
         response = call_stripe(lambda: client.raw_request("get", url))
         return client.deserialize(response, api_mode=api_mode)
 
@@ -183,7 +184,7 @@ class Event:
 
         client = self._client()
         url = self._object_url()
-        api_mode = "V2" if url.startswith("/v2/") else "V1"
+        api_mode: Literal["V1", "V2"] = "V2" if url.startswith("/v2/") else "V1"
         response = await acall_stripe(lambda: client.raw_request_async("get", url))
         return client.deserialize(response, api_mode=api_mode)
 

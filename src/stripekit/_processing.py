@@ -143,7 +143,9 @@ class _ProcessorBase:
     @staticmethod
     def _not_dispatched(event: Event, claim: Claim) -> WebhookResult | None:
         if claim.outcome is ClaimOutcome.DUPLICATE:
-            return WebhookResult(200, {"status": "duplicate", "event": event.id}, "duplicate", event.id)
+            return WebhookResult(
+                200, {"status": "duplicate", "event": event.id}, "duplicate", event.id
+            )
         if claim.outcome is ClaimOutcome.IN_FLIGHT:
             # Non-2xx so Stripe delivers again later, when the holder has finished.
             return WebhookResult(
@@ -155,7 +157,11 @@ class _ProcessorBase:
     def _unavailable(event: Event, exc: BaseException) -> WebhookResult:
         logger.error("event store unavailable for %s: %s", event.id, exc)
         return WebhookResult(
-            503, {"error": "event store unavailable", "event": event.id}, "unavailable", event.id, exc
+            503,
+            {"error": "event store unavailable", "event": event.id},
+            "unavailable",
+            event.id,
+            exc,
         )
 
     @staticmethod

@@ -41,9 +41,7 @@ class WebhookRegistry:
         """Run ``handler`` for events of ``types``; returns the handler unchanged."""
         patterns = [types] if isinstance(types, str) else list(types)
         if not patterns:
-            raise ConfigurationError(
-                f"give at least one event type for handler {_name(handler)}"
-            )
+            raise ConfigurationError(f"give at least one event type for handler {_name(handler)}")
         if not callable(handler):
             raise ConfigurationError(f"a webhook handler must be callable, not {handler!r}")
         if self._frozen:

@@ -6,7 +6,14 @@ import difflib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ._errors import ConfigurationError
@@ -109,9 +116,7 @@ class Settings(BaseSettings):
     cancel_url: str | None = Field(default=None, validation_alias=_env("cancel_url"))
     """Where Checkout sends a buyer who goes back."""
 
-    portal_return_url: str | None = Field(
-        default=None, validation_alias=_env("portal_return_url")
-    )
+    portal_return_url: str | None = Field(default=None, validation_alias=_env("portal_return_url"))
     """Where the billing portal's "return" link leads."""
 
     database_url: SecretStr = Field(
@@ -130,7 +135,7 @@ class Settings(BaseSettings):
     reject_livemode_mismatch: bool = Field(
         default=False, validation_alias=_env("reject_livemode_mismatch")
     )
-    """Answer 400 (instead of recording as ignored) an event whose livemode differs from the keys'."""
+    """Answer 400 (not "ignored") to an event whose livemode differs from the keys'."""
 
     price_cache_ttl: float = Field(default=300.0, ge=0, validation_alias=_env("price_cache_ttl"))
     """Seconds a price id resolved by lookup_key is reused before asking Stripe again."""
@@ -227,7 +232,9 @@ class Settings(BaseSettings):
     @property
     def success_url_template(self) -> str:
         """The success URL handed to Checkout, with ``{CHECKOUT_SESSION_ID}`` in it."""
-        return self.success_url or f"{self.base_url}/stripe/success?session_id={CHECKOUT_SESSION_ID}"
+        return (
+            self.success_url or f"{self.base_url}/stripe/success?session_id={CHECKOUT_SESSION_ID}"
+        )
 
     @property
     def cancel_url_resolved(self) -> str:

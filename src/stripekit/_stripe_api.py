@@ -27,12 +27,12 @@ def make_client(settings: Settings) -> stripe.StripeClient:
     """
     import stripe
 
-    base: stripe.BaseAddresses | None = None
+    base: dict[str, str | None] | None = None
     if settings.api_base:
         base = {"api": settings.api_base, "connect": settings.api_base, "files": settings.api_base}
     return stripe.StripeClient(
         settings.require_secret_key(),
-        base_addresses=base,
+        base_addresses=base,  # type: ignore[arg-type]
         # Safe: stripe-python adds an idempotency key to retried POSTs.
         max_network_retries=2,
     )

@@ -73,7 +73,11 @@ def test_thin_event_is_recognised() -> None:
     event = parse_event(json.dumps(thin).encode())
     assert event.is_thin
     assert event.type == "v1.billing.meter.error_report_triggered"
-    assert event.object == {"id": "mtr_1", "type": "billing.meter", "url": "/v1/billing/meters/mtr_1"}
+    assert event.object == {
+        "id": "mtr_1",
+        "type": "billing.meter",
+        "url": "/v1/billing/meters/mtr_1",
+    }
     assert event.account == "acct_9"
     assert event.created.year >= 2024
     notification = event.to_stripe()
@@ -92,7 +96,10 @@ def test_thin_event_is_recognised() -> None:
         (b'{"object": "event", "type": "x", "data": {"object": {}}}', "no 'id'"),
         (b'{"object": "event", "id": "evt_1", "data": {"object": {}}}', "no 'type'"),
         (b'{"object": "event", "id": "evt_1", "type": "invoice.paid"}', "no data.object"),
-        (b'{"object": "event", "id": "evt_1", "type": "a", "data": {"object": 3}}', "no data.object"),
+        (
+            b'{"object": "event", "id": "evt_1", "type": "a", "data": {"object": 3}}',
+            "no data.object",
+        ),
     ],
 )
 def test_bodies_that_are_not_events_are_refused(raw: bytes, message: str) -> None:

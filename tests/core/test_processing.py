@@ -220,7 +220,9 @@ def test_a_signed_body_that_is_not_an_event_is_refused() -> None:
 
 
 def test_bodies_over_the_limit_get_413() -> None:
-    body = event_body(make_event("invoice.paid", {"id": "in_1", "object": "invoice", "x": "y" * 2000}))
+    body = event_body(
+        make_event("invoice.paid", {"id": "in_1", "object": "invoice", "x": "y" * 2000})
+    )
     result = make_processor(max_body_bytes=1000).process(body, signed_event_headers(body))
     assert result.status == 413
     assert "1000-byte limit" in result.body["error"]
@@ -243,7 +245,9 @@ def test_livemode_mismatch_is_recorded_ignored_and_logged(caplog: pytest.LogCapt
     webhooks.register("*", rec.handler("any"))
     store = MemoryEventStore()
     processor = make_processor(webhooks, store, livemode=True)
-    body, headers = signed_event("invoice.paid", secret=SECRET, id="evt_test_on_live", livemode=False)
+    body, headers = signed_event(
+        "invoice.paid", secret=SECRET, id="evt_test_on_live", livemode=False
+    )
     with caplog.at_level(logging.WARNING, "stripekit.webhooks"):
         result = processor.process(body, headers)
     assert (result.status, result.outcome) == (200, "ignored")
@@ -310,7 +314,9 @@ def test_async_handlers_run_in_sync_processing() -> None:
         await asyncio.sleep(0)
         seen.append(event.id)
 
-    result = make_processor(webhooks).process(*signed_event("invoice.paid", secret=SECRET, id="evt_a"))
+    result = make_processor(webhooks).process(
+        *signed_event("invoice.paid", secret=SECRET, id="evt_a")
+    )
     assert result.status == 200
     assert seen == ["evt_a"]
 

@@ -2,8 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from stripekit import ConfigurationError, Event, UnknownEventTypeError, WebhookRegistry
-from stripekit import known_event_types
+from stripekit import (
+    ConfigurationError,
+    Event,
+    UnknownEventTypeError,
+    WebhookRegistry,
+    known_event_types,
+)
 
 
 def handler_a(event: Event) -> None: ...

@@ -80,7 +80,9 @@ def test_custom_success_url_must_carry_the_session_placeholder() -> None:
         ({"webhook_max_bytes": -1}, "STRIPEKIT_WEBHOOK_MAX_BYTES"),
     ],
 )
-def test_bad_values_are_refused_naming_the_variable(values: dict[str, object], message: str) -> None:
+def test_bad_values_are_refused_naming_the_variable(
+    values: dict[str, object], message: str
+) -> None:
     with pytest.raises(ConfigurationError, match=message) as info:
         Settings(**values)
     # The offending value itself never shows: it may be a secret.
@@ -90,7 +92,9 @@ def test_bad_values_are_refused_naming_the_variable(values: dict[str, object], m
 
 
 def test_an_unknown_argument_gets_a_did_you_mean() -> None:
-    with pytest.raises(ConfigurationError, match=r"unknown setting 'secret_kye'; did you mean 'secret_key'"):
+    with pytest.raises(
+        ConfigurationError, match=r"unknown setting 'secret_kye'; did you mean 'secret_key'"
+    ):
         Settings(secret_kye=SECRET)
 
 

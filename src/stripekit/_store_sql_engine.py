@@ -6,6 +6,8 @@ A database URL may hold a password: it is shown only as
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -90,8 +92,17 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     try:
         # busy_timeout first: switching to WAL needs a lock other connections may hold.
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        # WAL: readers never block the writer, and commits are cheaper.
-        cursor.execute("PRAGMA journal_mode = WAL")
+        # WAL: readers never block the writer, and commits are cheaper. Switching
+        # a fresh file to WAL can answer "locked" at once (busy_timeout is not
+        # consulted for it) while another process creates the schema: retry.
+        for attempt in range(50):
+            try:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
     finally:
         cursor.close()
 

@@ -34,10 +34,11 @@ class _Row:
 
     __slots__ = (
         "attempts",
-        "event",
+        "id",
         "last_error",
         "lease_until",
         "processed_at",
+        "raw",
         "received_at",
         "status",
         "token",
@@ -47,7 +48,10 @@ class _Row:
     def __init__(
         self, event: Event, now: float, status: EventStatus, token: str | None, lease: float
     ) -> None:
-        self.event = event
+        # Only the raw bytes are kept: holding the parsed dicts of every event
+        # would make the garbage collector walk them all on the hot path.
+        self.raw = event.raw
+        self.id = event.id
         self.type = event.type
         self.received_at = now
         self.status = status
@@ -65,7 +69,9 @@ class _Row:
         self.processed_at = None
 
     def snapshot(self) -> StoredEvent:
-        event = self.event
+        from ._event import parse_event
+
+        event = parse_event(self.raw)
         return StoredEvent(
             id=event.id,
             type=self.type,
@@ -73,7 +79,7 @@ class _Row:
             account=event.account,
             created=event.created,
             received_at=_datetime(self.received_at),
-            payload=bytes(event.raw),
+            payload=bytes(self.raw),
             status=self.status,
             attempts=self.attempts,
             last_error=self.last_error,
@@ -220,7 +226,7 @@ class MemoryEventStore:
                 and (after is None or row.received_at >= after)
                 and matches(row.type)
             ]
-            rows.sort(key=lambda row: (row.received_at, row.event.id), reverse=True)
+            rows.sort(key=lambda row: (row.received_at, row.id), reverse=True)
             return [row.snapshot() for row in rows[:limit]]
 
     def close(self) -> None:

@@ -1,14 +1,11 @@
 """Fixtures for the event store tests: events, a fake clock, and a store per backend.
 
-PostgreSQL tests run against a database made for this test session on the
-server named by STRIPEKIT_TEST_POSTGRES_URL (default: postgres on
-127.0.0.1:5432); they are skipped, with the reason, when it is unreachable.
+The ``postgres_url`` fixture comes from tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,10 +16,6 @@ from typing import Any
 import pytest
 
 from stripekit import Event, EventStore, MemoryEventStore, parse_event
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "STRIPEKIT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 
 StoreMaker = Callable[..., EventStore]
 
@@ -75,30 +68,6 @@ def make_event() -> Callable[..., Event]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """The URL of a fresh PostgreSQL database, dropped at the end of the session."""
-    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql")
-    where = f"{admin.host}:{admin.port or 5432}"
-    conninfo = admin.render_as_string(hide_password=False)
-    try:
-        connection = psycopg.connect(conninfo, connect_timeout=3, autocommit=True)
-    except psycopg.Error as exc:
-        pytest.skip(f"PostgreSQL not reachable at {where}: {' '.join(str(exc).split())}")
-    name = f"stripekit_test_{uuid.uuid4().hex[:12]}"
-    with connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield admin.set(drivername="postgresql+psycopg", database=name).render_as_string(
-                hide_password=False
-            )
-        finally:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager

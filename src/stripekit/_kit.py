@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ._registry import WebhookRegistry
 from ._settings import Settings
@@ -21,6 +21,38 @@ if TYPE_CHECKING:
     from ._types import Headers
 
 __all__ = ["StripeKit"]
+
+_T = TypeVar("_T")
+
+
+class _built_once(Generic[_T]):
+    """A cached property built under the kit's lock.
+
+    functools.cached_property has no lock since Python 3.12, so two threads of a
+    web server could each open an event store (two connection pools).
+    """
+
+    def __init__(self, build: Callable[[StripeKit], _T]) -> None:
+        self._build = build
+        self._name = build.__name__
+        self.__doc__ = build.__doc__
+
+    @overload
+    def __get__(self, kit: None, owner: type[StripeKit]) -> _built_once[_T]: ...
+    @overload
+    def __get__(self, kit: StripeKit, owner: type[StripeKit]) -> _T: ...
+    def __get__(self, kit: StripeKit | None, owner: type[StripeKit]) -> _built_once[_T] | _T:
+        if kit is None:
+            return self
+        cache = kit.__dict__
+        try:
+            return cache[self._name]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        with kit._lock:
+            if self._name not in cache:
+                cache[self._name] = self._build(kit)
+            return cache[self._name]  # type: ignore[no-any-return]
 
 
 class StripeKit:
@@ -58,7 +90,8 @@ class StripeKit:
         self._catalog = catalog
         self._store_arg = store
         self._client = client
-        self._lock = threading.Lock()
+        # Re-entrant: building the processor builds the store under the same lock.
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"<StripeKit mode={self.settings.mode} api_base={self.settings.api_base!r}>"
@@ -81,18 +114,23 @@ class StripeKit:
     def catalog(self) -> Catalog:
         """The products catalog, loaded from ``STRIPEKIT_PRODUCTS`` on first use."""
         if self._catalog is None:
-            from ._catalog import Catalog
-            from ._errors import ConfigurationError
-
-            if self.settings.products is None:
-                raise ConfigurationError(
-                    "no products: set STRIPEKIT_PRODUCTS to your products file "
-                    "(e.g. products.toml) or pass catalog= to StripeKit"
-                )
-            self._catalog = Catalog.load(self.settings.products)
+            with self._lock:
+                if self._catalog is None:
+                    self._catalog = self._load_catalog()
         return self._catalog
 
-    @cached_property
+    def _load_catalog(self) -> Catalog:
+        from ._catalog import Catalog
+        from ._errors import ConfigurationError
+
+        if self.settings.products is None:
+            raise ConfigurationError(
+                "no products: set STRIPEKIT_PRODUCTS to your products file "
+                "(e.g. products.toml) or pass catalog= to StripeKit"
+            )
+        return Catalog.load(self.settings.products)
+
+    @_built_once
     def store(self) -> EventStore:
         """The event store: the one passed in, or opened from ``STRIPEKIT_DATABASE_URL``."""
         from ._store_factory import open_store
@@ -104,28 +142,28 @@ class StripeKit:
             return open_store(arg)
         return arg
 
-    @cached_property
+    @_built_once
     def prices(self) -> PriceResolver:
         """Resolves catalog prices to Stripe price ids (cached)."""
         from ._prices import PriceResolver
 
         return PriceResolver(self.settings, self._client_factory)
 
-    @cached_property
+    @_built_once
     def checkout(self) -> CheckoutBuilder:
         """Builds and creates Checkout Sessions from the catalog."""
         from ._checkout import CheckoutBuilder
 
         return CheckoutBuilder(self.settings, self.catalog, self.prices, self._client_factory)
 
-    @cached_property
+    @_built_once
     def portal(self) -> BillingPortal:
         """Creates billing portal sessions."""
         from ._portal import BillingPortal
 
         return BillingPortal(self.settings, self._client_factory)
 
-    @cached_property
+    @_built_once
     def processor(self) -> WebhookProcessor:
         """Verifies, records and dispatches webhook deliveries."""
         from ._processing import WebhookProcessor

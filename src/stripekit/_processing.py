@@ -218,6 +218,8 @@ class WebhookProcessor(_ProcessorBase):
         handlers = self.registry.handlers_for(event.type)
         for handler in handlers:
             try:
+                if is_async_handler(handler):
+                    _refuse_inside_running_loop(handler)
                 outcome = handler(event)
                 if is_async_handler(handler):
                     asyncio.run(outcome)  # type: ignore[arg-type]
@@ -295,3 +297,18 @@ def _signature(headers: Headers) -> str | None:
             if key.lower() == SIGNATURE_HEADER:
                 return item
     return value
+
+
+def _refuse_inside_running_loop(handler: Callable[..., Any]) -> None:
+    # asyncio.run() cannot nest: in an async web app the sync path would fail every
+    # async handler with a confusing RuntimeError, so say what to call instead.
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    name = getattr(handler, "__qualname__", repr(handler))
+    raise ConfigurationError(
+        f"async handler {name} cannot run from process()/handle_webhook() inside a running "
+        "event loop; in async code call `await kit.ahandle_webhook(...)` "
+        "(WebhookProcessor.aprocess) instead"
+    )

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import stripe
+from fake_stripe import SECRET_KEY, FakeStripe
 
-from stripekit import ConfigurationError, PayloadError, parse_event
+from stripekit import ConfigurationError, PayloadError, StripeAPIError, parse_event
 from stripekit.testing import event_body, make_event, make_thin_event
 
 
@@ -111,3 +114,87 @@ def test_fetch_object_needs_a_client() -> None:
     event = parse_event(event_body(make_event("invoice.paid")))
     with pytest.raises(ConfigurationError, match="no Stripe client"):
         event.fetch_object()
+
+
+# -- fetch_object against a Stripe-speaking server -----------------------------------------
+
+
+@pytest.fixture
+def server() -> Iterator[FakeStripe]:
+    with FakeStripe() as fake:
+        yield fake
+
+
+def _client(server: FakeStripe) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        SECRET_KEY, base_addresses={"api": server.url}, max_network_retries=0
+    )
+
+
+@pytest.mark.parametrize(
+    ("resource", "path"),
+    [
+        ("invoice", "/v1/invoices/{id}"),
+        ("checkout.session", "/v1/checkout/sessions/{id}"),
+        ("subscription", "/v1/subscriptions/{id}"),
+        ("customer", "/v1/customers/{id}"),
+    ],
+)
+def test_fetch_object_retrieves_the_object_as_it_is_now(
+    server: FakeStripe, stripe_fixtures: dict[str, Any], resource: str, path: str
+) -> None:
+    sent = copy.deepcopy(stripe_fixtures[resource])
+    now = {**sent, "metadata": {"changed": "since the event"}}
+    server.objects[path.format(id=sent["id"])] = now
+    client = _client(server)
+    event = parse_event(event_body(make_event("invoice.paid", sent)), lambda: client)
+
+    fetched = event.fetch_object()
+
+    assert isinstance(fetched, stripe.StripeObject)
+    assert fetched.to_dict()["metadata"] == {"changed": "since the event"}
+    assert fetched["id"] == sent["id"]
+    assert fetched["object"] == resource
+    assert [r.path for r in server.requests] == [path.format(id=sent["id"])]
+
+
+async def test_afetch_object_is_the_async_twin(
+    server: FakeStripe, stripe_fixtures: dict[str, Any]
+) -> None:
+    invoice = copy.deepcopy(stripe_fixtures["invoice"])
+    server.objects[f"/v1/invoices/{invoice['id']}"] = {**invoice, "status": "paid"}
+    client = _client(server)
+    event = parse_event(event_body(make_event("invoice.paid", invoice)), lambda: client)
+    fetched = await event.afetch_object()
+    assert isinstance(fetched, stripe.Invoice)
+    assert fetched.status == "paid"
+
+
+def test_fetch_object_of_a_thin_event_follows_its_related_object_url(server: FakeStripe) -> None:
+    meter = {"id": "mtr_1", "object": "billing.meter", "status": "inactive"}
+    server.objects["/v1/billing/meters/mtr_1"] = meter
+    client = _client(server)
+    related = {"id": "mtr_1", "type": "billing.meter", "url": "/v1/billing/meters/mtr_1"}
+    event = parse_event(
+        event_body(make_thin_event("v1.billing.meter.no_meter_found", related)), lambda: client
+    )
+    assert event.fetch_object()["status"] == "inactive"
+
+
+def test_fetch_object_of_a_deleted_object_raises_stripes_error(
+    server: FakeStripe, stripe_fixtures: dict[str, Any]
+) -> None:
+    client = _client(server)
+    event = parse_event(
+        event_body(make_event("customer.deleted", stripe_fixtures["customer"])), lambda: client
+    )
+    with pytest.raises(StripeAPIError) as caught:
+        event.fetch_object()
+    assert caught.value.status == 404
+
+
+def test_fetch_object_needs_an_object_stripe_knows() -> None:
+    client = stripe.StripeClient(SECRET_KEY)
+    body = event_body(make_event("invoice.paid", {"id": "x_1", "object": "nope"}))
+    with pytest.raises(PayloadError, match="no retrievable object"):
+        parse_event(body, lambda: client).fetch_object()

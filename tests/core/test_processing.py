@@ -13,6 +13,7 @@ from stripekit import (
     ConfigurationError,
     Event,
     EventStatus,
+    EventStore,
     MemoryEventStore,
     WebhookProcessor,
     WebhookRegistry,
@@ -47,12 +48,12 @@ def make_processor(
 
 def test_a_signed_event_is_recorded_dispatched_and_acknowledged(
     stripe_fixtures: dict[str, Any],
+    store: EventStore,
 ) -> None:
     rec = Recorder()
     webhooks = WebhookRegistry()
     webhooks.register("checkout.session.completed", rec.handler("fulfil"))
     webhooks.register("*", rec.handler("audit"))
-    store = MemoryEventStore()
     processor = make_processor(webhooks, store)
     body, headers = signed_event(
         "checkout.session.completed", stripe_fixtures["checkout.session"], secret=SECRET, id="evt_1"
@@ -88,8 +89,7 @@ def signed_event_headers(body: bytes) -> dict[str, str]:
     return {"stripe-signature": sign_payload(body, SECRET)}
 
 
-def test_unhandled_types_are_recorded_and_acknowledged() -> None:
-    store = MemoryEventStore()
+def test_unhandled_types_are_recorded_and_acknowledged(store: EventStore) -> None:
     processor = make_processor(store=store)
     body, headers = signed_event("customer.created", secret=SECRET, id="evt_unhandled")
     result = processor.process(body, headers)
@@ -111,6 +111,7 @@ def test_thin_events_dispatch_by_type() -> None:
 
 def test_a_failing_handler_answers_500_and_the_next_delivery_reruns_it(
     caplog: pytest.LogCaptureFixture,
+    store: EventStore,
 ) -> None:
     attempts: list[str] = []
     webhooks = WebhookRegistry()
@@ -121,7 +122,6 @@ def test_a_failing_handler_answers_500_and_the_next_delivery_reruns_it(
         if len(attempts) == 1:
             raise RuntimeError("database is down; card 4242 customer secret-ish detail")
 
-    store = MemoryEventStore()
     processor = make_processor(webhooks, store)
     body, headers = signed_event("invoice.paid", secret=SECRET, id="evt_flaky")
     with caplog.at_level(logging.ERROR, "stripekit.webhooks"):
@@ -158,8 +158,7 @@ def test_handlers_after_a_failing_one_do_not_run() -> None:
     assert rec.calls == []
 
 
-def test_an_event_held_by_another_worker_is_answered_409() -> None:
-    store = MemoryEventStore()
+def test_an_event_held_by_another_worker_is_answered_409(store: EventStore) -> None:
     body, headers = signed_event("invoice.paid", secret=SECRET, id="evt_held")
     from stripekit import parse_event
 
@@ -180,12 +179,11 @@ def test_an_event_held_by_another_worker_is_answered_409() -> None:
     ],
 )
 def test_bad_signatures_are_refused_and_nothing_is_recorded(
-    headers: dict[str, str], message: str
+    headers: dict[str, str], message: str, store: EventStore
 ) -> None:
     rec = Recorder()
     webhooks = WebhookRegistry()
     webhooks.register("*", rec.handler("any"))
-    store = MemoryEventStore()
     body = event_body(make_event("invoice.paid", id="evt_bad"))
     result = make_processor(webhooks, store).process(body, headers)
     assert result.status == 400
@@ -195,8 +193,7 @@ def test_bad_signatures_are_refused_and_nothing_is_recorded(
     assert store.get("evt_bad") is None
 
 
-def test_wrong_secret_expired_and_tampered_bodies_are_refused() -> None:
-    store = MemoryEventStore()
+def test_wrong_secret_expired_and_tampered_bodies_are_refused(store: EventStore) -> None:
     processor = make_processor(store=store)
     body = event_body(make_event("invoice.paid", id="evt_x"))
     wrong = {"Stripe-Signature": sign_payload(body, "whsec_other")}
@@ -210,8 +207,7 @@ def test_wrong_secret_expired_and_tampered_bodies_are_refused() -> None:
     assert store.list() == []
 
 
-def test_a_signed_body_that_is_not_an_event_is_refused() -> None:
-    store = MemoryEventStore()
+def test_a_signed_body_that_is_not_an_event_is_refused(store: EventStore) -> None:
     body = json.dumps({"id": "cus_1", "object": "customer"}).encode()
     result = make_processor(store=store).process(body, signed_event_headers(body))
     assert result.status == 400
@@ -239,11 +235,12 @@ def test_secret_rotation_accepts_either_secret() -> None:
     assert result.status == 200
 
 
-def test_livemode_mismatch_is_recorded_ignored_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+def test_livemode_mismatch_is_recorded_ignored_and_logged(
+    caplog: pytest.LogCaptureFixture, store: EventStore
+) -> None:
     rec = Recorder()
     webhooks = WebhookRegistry()
     webhooks.register("*", rec.handler("any"))
-    store = MemoryEventStore()
     processor = make_processor(webhooks, store, livemode=True)
     body, headers = signed_event(
         "invoice.paid", secret=SECRET, id="evt_test_on_live", livemode=False
@@ -321,7 +318,7 @@ def test_async_handlers_run_in_sync_processing() -> None:
     assert seen == ["evt_a"]
 
 
-async def test_aprocess_runs_sync_and_async_handlers_in_order() -> None:
+async def test_aprocess_runs_sync_and_async_handlers_in_order(store: EventStore) -> None:
     seen: list[str] = []
     webhooks = WebhookRegistry()
 
@@ -333,7 +330,6 @@ async def test_aprocess_runs_sync_and_async_handlers_in_order() -> None:
     async def second(event: Event) -> None:
         seen.append("async")
 
-    store = MemoryEventStore()
     processor = make_processor(webhooks, store)
     body, headers = signed_event("invoice.paid", secret=SECRET, id="evt_async")
     result = await processor.aprocess(body, headers)
@@ -344,7 +340,7 @@ async def test_aprocess_runs_sync_and_async_handlers_in_order() -> None:
     assert seen == ["sync", "async"]
 
 
-async def test_aprocess_failure_then_retry_and_rejections() -> None:
+async def test_aprocess_failure_then_retry_and_rejections(store: EventStore) -> None:
     calls: list[int] = []
     webhooks = WebhookRegistry()
 
@@ -354,7 +350,6 @@ async def test_aprocess_failure_then_retry_and_rejections() -> None:
         if len(calls) == 1:
             raise RuntimeError("first time fails")
 
-    store = MemoryEventStore()
     processor = make_processor(webhooks, store, livemode=False)
     body, headers = signed_event("invoice.paid", secret=SECRET, id="evt_af")
     assert (await processor.aprocess(body, headers)).status == 500

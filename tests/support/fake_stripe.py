@@ -6,7 +6,8 @@ answers Stripe-shaped JSON for the few endpoints the core calls:
 - ``GET /v1/prices`` with ``lookup_keys[n]`` (and ``active``): the seeded prices;
 - ``POST /v1/checkout/sessions``: a ``checkout.session`` (same Idempotency-Key,
   same answer; same key with other params, Stripe's ``idempotency_error``);
-- ``POST /v1/billing_portal/sessions``: a ``billing_portal.session``.
+- ``POST /v1/billing_portal/sessions``: a ``billing_portal.session``;
+- ``GET`` of any path seeded in ``objects`` (e.g. ``/v1/invoices/in_1``): that object.
 
 ``fail_next()`` makes the next request answer Stripe's error JSON. It is not
 the project's emulator: no state beyond this, no webhooks.
@@ -53,6 +54,7 @@ class FakeStripe:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.prices: list[dict[str, Any]] = []
+        self.objects: dict[str, dict[str, Any]] = {}
         self._failures: list[tuple[int, dict[str, Any]]] = []
         self._replies: dict[str, tuple[dict[str, str], int, dict[str, Any]]] = {}
         self._ids = itertools.count(1)
@@ -157,6 +159,8 @@ class FakeStripe:
             return self._idempotent(request, self._checkout_session)
         if route == ("POST", "/v1/billing_portal/sessions"):
             return self._idempotent(request, self._portal_session)
+        if request.method == "GET" and request.path in self.objects:
+            return 200, self.objects[request.path]
         return 404, _error(
             "invalid_request_error", f"Unrecognized request URL ({route[0]}: {route[1]})"
         )

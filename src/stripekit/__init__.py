@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ._catalog import Catalog, Price, Product, load_catalog
     from ._checkout import CheckoutBuilder
     from ._currencies import format_amount
+    from ._dispatch import Dispatcher, WebhookResult
     from ._errors import (
         CatalogError,
         CheckoutError,
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from ._kit import StripeKit
     from ._portal import BillingPortal
     from ._prices import PriceResolver
-    from ._processing import WebhookProcessor, WebhookResult
+    from ._processing import WebhookProcessor
     from ._registry import WebhookRegistry
     from ._settings import Settings
     from ._signature import verify_signature
@@ -87,8 +88,9 @@ _EXPORTS: dict[str, str] = {
     "UnknownProductError": "_errors",
     "WebhookError": "_errors",
     "WebhookProcessor": "_processing",
+    "Dispatcher": "_dispatch",
     "WebhookRegistry": "_registry",
-    "WebhookResult": "_processing",
+    "WebhookResult": "_dispatch",
     "format_amount": "_currencies",
     "known_event_types": "_event_types",
     "load_catalog": "_catalog",
@@ -106,6 +108,7 @@ __all__ = [
     "Claim",
     "ClaimOutcome",
     "ConfigurationError",
+    "Dispatcher",
     "Event",
     "EventStatus",
     "EventStore",

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from ._catalog import Catalog
     from ._checkout import CheckoutBuilder
+    from ._dispatch import Dispatcher
     from ._portal import BillingPortal
     from ._prices import PriceResolver
     from ._processing import WebhookProcessor, WebhookResult
@@ -180,6 +181,29 @@ class StripeKit:
             lease=s.claim_lease,
             client_factory=self._client_factory if s.secret_key is not None else None,
         )
+
+    @_built_once
+    def dispatcher(self) -> Dispatcher:
+        """Runs handlers for recorded events (replays); needs no webhook secret."""
+        from ._dispatch import Dispatcher
+
+        factory = self._client_factory if self.settings.secret_key is not None else None
+        return Dispatcher(
+            self.store, self.webhooks, lease=self.settings.claim_lease, client_factory=factory
+        )
+
+    def replay(self, event_id: str, *, force: bool = False) -> WebhookResult:
+        """Run a recorded event's handlers again: a failed one, or any with ``force``.
+
+        Example:
+            >>> kit.replay("evt_1N...")  # doctest: +SKIP
+            WebhookResult(status=200, body={'status': 'processed', ...}, ...)
+        """
+        return self.dispatcher.replay(event_id, force=force)
+
+    async def areplay(self, event_id: str, *, force: bool = False) -> WebhookResult:
+        """Async twin of ``replay``."""
+        return await self.dispatcher.areplay(event_id, force=force)
 
     def handle_webhook(self, body: bytes, headers: Headers) -> WebhookResult:
         """Process one webhook delivery: what an integration's webhook route calls."""

@@ -15,23 +15,21 @@ they decide nothing themselves.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._dispatch import Dispatcher, WebhookResult, unavailable
 from ._errors import ConfigurationError, WebhookError
 from ._event import Event, parse_event
-from ._registry import WebhookRegistry, is_async_handler
+from ._registry import WebhookRegistry
 from ._signature import verify_signature
-from ._store import Claim, ClaimOutcome, EventStatus, EventStore
+from ._store import EventStore
 
 if TYPE_CHECKING:
     import stripe
 
-    from ._types import Handler, Headers, JSONObject
+    from ._types import Headers
 
 __all__ = ["WebhookProcessor", "WebhookResult"]
 
@@ -40,27 +38,20 @@ logger = logging.getLogger("stripekit.webhooks")
 SIGNATURE_HEADER = "stripe-signature"
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookResult:
-    """What to answer Stripe.
+class WebhookProcessor:
+    """Verifies, records and dispatches webhook deliveries (sync ``process``, async ``aprocess``).
 
-    Attributes:
-        status: the HTTP status code.
-        body: a small JSON-able dict (never a secret, never a traceback).
-        outcome: ``processed``, ``unhandled``, ``duplicate``, ``ignored``,
-            ``in_flight``, ``failed``, ``rejected`` or ``unavailable``.
-        event_id: the event's id once it is known.
+    Example:
+        >>> from stripekit import MemoryEventStore, WebhookRegistry
+        >>> from stripekit.testing import signed_event
+        >>> webhooks = WebhookRegistry()
+        >>> _ = webhooks.register("invoice.paid", lambda event: None)
+        >>> processor = WebhookProcessor(
+        ...     secrets=["whsec_test"], store=MemoryEventStore(), registry=webhooks)
+        >>> body, headers = signed_event("invoice.paid", secret="whsec_test")
+        >>> processor.process(body, headers).status
+        200
     """
-
-    status: int
-    body: JSONObject
-    outcome: str
-    event_id: str | None = None
-    error: BaseException | None = field(default=None, repr=False, compare=False)
-
-
-class _ProcessorBase:
-    """Everything about a delivery that does no I/O, shared by process and aprocess."""
 
     def __init__(
         self,
@@ -94,9 +85,53 @@ class _ProcessorBase:
         self.reject_livemode_mismatch = reject_livemode_mismatch
         self.lease = lease
         self.client_factory = client_factory
+        self.dispatcher = Dispatcher(store, registry, lease=lease, client_factory=client_factory)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} secrets=*** store={type(self.store).__name__}>"
+
+    def process(self, body: bytes, headers: Headers) -> WebhookResult:
+        """Handle one delivery in this thread; async handlers run in a fresh event loop."""
+        checked = self._verify(body, headers)
+        if isinstance(checked, WebhookResult):
+            return checked
+        event = checked
+        store = self.store
+        try:
+            reason = self._livemode_mismatch(event)
+            if reason is not None:
+                store.record_ignored(event, reason=reason)
+                return self._ignored(event, reason)
+            claim = store.claim(event, lease=self.lease)
+        except Exception as exc:
+            return unavailable(event.id, exc)
+        return self.dispatcher.dispatch(event, claim)
+
+    async def aprocess(self, body: bytes, headers: Headers) -> WebhookResult:
+        """Handle one delivery on the running loop; sync handlers and blocking stores
+        run in a worker thread so they do not stall it."""
+        checked = self._verify(body, headers)
+        if isinstance(checked, WebhookResult):
+            return checked
+        event = checked
+        call = self.dispatcher.call_store
+        try:
+            reason = self._livemode_mismatch(event)
+            if reason is not None:
+                await call(self.store.record_ignored, event, reason=reason)
+                return self._ignored(event, reason)
+            claim = await call(self.store.claim, event, lease=self.lease)
+        except Exception as exc:
+            return unavailable(event.id, exc)
+        return await self.dispatcher.adispatch(event, claim)
+
+    def replay(self, event_id: str, *, force: bool = False) -> WebhookResult:
+        """Run a recorded event's handlers again (see ``Dispatcher.replay``)."""
+        return self.dispatcher.replay(event_id, force=force)
+
+    async def areplay(self, event_id: str, *, force: bool = False) -> WebhookResult:
+        """Async twin of ``replay``."""
+        return await self.dispatcher.areplay(event_id, force=force)
 
     def _verify(self, body: bytes, headers: Headers) -> Event | WebhookResult:
         """Size, signature, payload: an Event, or the 4xx to answer."""
@@ -140,154 +175,6 @@ class _ProcessorBase:
         )
         return WebhookResult(200, {"status": "ignored", "event": event.id}, "ignored", event.id)
 
-    @staticmethod
-    def _not_dispatched(event: Event, claim: Claim) -> WebhookResult | None:
-        if claim.outcome is ClaimOutcome.DUPLICATE:
-            return WebhookResult(
-                200, {"status": "duplicate", "event": event.id}, "duplicate", event.id
-            )
-        if claim.outcome is ClaimOutcome.IN_FLIGHT:
-            # Non-2xx so Stripe delivers again later, when the holder has finished.
-            return WebhookResult(
-                409, {"status": "in_flight", "event": event.id}, "in_flight", event.id
-            )
-        return None
-
-    @staticmethod
-    def _unavailable(event: Event, exc: BaseException) -> WebhookResult:
-        logger.error("event store unavailable for %s: %s", event.id, exc)
-        return WebhookResult(
-            503,
-            {"error": "event store unavailable", "event": event.id},
-            "unavailable",
-            event.id,
-            exc,
-        )
-
-    @staticmethod
-    def _failed(event: Event, handler: Handler, exc: BaseException) -> tuple[str, WebhookResult]:
-        name = getattr(handler, "__qualname__", repr(handler))
-        logger.error("handler %s failed on %s (%s)", name, event.id, event.type, exc_info=exc)
-        error = f"{name}: {''.join(traceback.format_exception(exc)).strip()}"
-        result = WebhookResult(
-            500, {"status": "failed", "event": event.id}, "failed", event.id, exc
-        )
-        return error, result
-
-    @staticmethod
-    def _done(event: Event, handled: bool) -> tuple[EventStatus, WebhookResult]:
-        status = EventStatus.PROCESSED if handled else EventStatus.UNHANDLED
-        return status, WebhookResult(
-            200, {"status": status.value, "event": event.id}, status.value, event.id
-        )
-
-
-class WebhookProcessor(_ProcessorBase):
-    """Verifies, records and dispatches webhook deliveries (sync ``process``, async ``aprocess``).
-
-    Example:
-        >>> from stripekit import MemoryEventStore, WebhookRegistry
-        >>> from stripekit.testing import signed_event
-        >>> webhooks = WebhookRegistry()
-        >>> _ = webhooks.register("invoice.paid", lambda event: None)
-        >>> processor = WebhookProcessor(
-        ...     secrets=["whsec_test"], store=MemoryEventStore(), registry=webhooks)
-        >>> body, headers = signed_event("invoice.paid", secret="whsec_test")
-        >>> processor.process(body, headers).status
-        200
-    """
-
-    def process(self, body: bytes, headers: Headers) -> WebhookResult:
-        """Handle one delivery in this thread; async handlers run in a fresh event loop."""
-        checked = self._verify(body, headers)
-        if isinstance(checked, WebhookResult):
-            return checked
-        event = checked
-        store = self.store
-        try:
-            reason = self._livemode_mismatch(event)
-            if reason is not None:
-                store.record_ignored(event, reason=reason)
-                return self._ignored(event, reason)
-            claim = store.claim(event, lease=self.lease)
-        except Exception as exc:
-            return self._unavailable(event, exc)
-        skipped = self._not_dispatched(event, claim)
-        if skipped is not None:
-            return skipped
-        handlers = self.registry.handlers_for(event.type)
-        for handler in handlers:
-            try:
-                if is_async_handler(handler):
-                    _refuse_inside_running_loop(handler)
-                outcome = handler(event)
-                if is_async_handler(handler):
-                    asyncio.run(outcome)  # type: ignore[arg-type]
-            except Exception as exc:
-                error, result = self._failed(event, handler, exc)
-                return self._record_failure(store, event, claim, error, result)
-        status, result = self._done(event, bool(handlers))
-        try:
-            store.complete(event.id, claim.token, status=status)
-        except Exception as exc:
-            return self._unavailable(event, exc)
-        return result
-
-    async def aprocess(self, body: bytes, headers: Headers) -> WebhookResult:
-        """Handle one delivery on the running loop; sync handlers and blocking stores
-        run in a worker thread so they do not stall it."""
-        checked = self._verify(body, headers)
-        if isinstance(checked, WebhookResult):
-            return checked
-        event = checked
-        store = self.store
-
-        async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-            if store.blocking:
-                return await asyncio.to_thread(fn, *args, **kwargs)
-            return fn(*args, **kwargs)
-
-        try:
-            reason = self._livemode_mismatch(event)
-            if reason is not None:
-                await call(store.record_ignored, event, reason=reason)
-                return self._ignored(event, reason)
-            claim = await call(store.claim, event, lease=self.lease)
-        except Exception as exc:
-            return self._unavailable(event, exc)
-        skipped = self._not_dispatched(event, claim)
-        if skipped is not None:
-            return skipped
-        handlers = self.registry.handlers_for(event.type)
-        for handler in handlers:
-            try:
-                if is_async_handler(handler):
-                    await handler(event)  # type: ignore[misc]
-                else:
-                    await asyncio.to_thread(handler, event)
-            except Exception as exc:
-                error, result = self._failed(event, handler, exc)
-                try:
-                    await call(store.fail, event.id, claim.token, error=error)
-                except Exception as store_exc:
-                    return self._unavailable(event, store_exc)
-                return result
-        status, result = self._done(event, bool(handlers))
-        try:
-            await call(store.complete, event.id, claim.token, status=status)
-        except Exception as exc:
-            return self._unavailable(event, exc)
-        return result
-
-    def _record_failure(
-        self, store: EventStore, event: Event, claim: Claim, error: str, result: WebhookResult
-    ) -> WebhookResult:
-        try:
-            store.fail(event.id, claim.token, error=error)
-        except Exception as exc:
-            return self._unavailable(event, exc)
-        return result
-
 
 def _signature(headers: Headers) -> str | None:
     # Frameworks hand over case-insensitive mappings, plain dicts may not be.
@@ -297,18 +184,3 @@ def _signature(headers: Headers) -> str | None:
             if key.lower() == SIGNATURE_HEADER:
                 return item
     return value
-
-
-def _refuse_inside_running_loop(handler: Callable[..., Any]) -> None:
-    # asyncio.run() cannot nest: in an async web app the sync path would fail every
-    # async handler with a confusing RuntimeError, so say what to call instead.
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    name = getattr(handler, "__qualname__", repr(handler))
-    raise ConfigurationError(
-        f"async handler {name} cannot run from process()/handle_webhook() inside a running "
-        "event loop; in async code call `await kit.ahandle_webhook(...)` "
-        "(WebhookProcessor.aprocess) instead"
-    )

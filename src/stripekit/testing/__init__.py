@@ -9,12 +9,15 @@ Example:
 from __future__ import annotations
 
 from ._events import event_body, make_event, make_thin_event, signed_event
+from ._samples import object_name_for_event, sample_object
 from ._signing import sign_payload, signed_headers
 
 __all__ = [
     "event_body",
     "make_event",
     "make_thin_event",
+    "object_name_for_event",
+    "sample_object",
     "sign_payload",
     "signed_event",
     "signed_headers",

@@ -3,43 +3,13 @@
 from __future__ import annotations
 
 import json
-import secrets
-import string
 import time
 from typing import Any
 
+from ._samples import object_name_for_event, random_id, sample_object
 from ._signing import signed_headers
 
 __all__ = ["event_body", "make_event", "make_thin_event", "signed_event"]
-
-# Id prefixes Stripe uses per object type (test mode where it differs).
-_ID_PREFIXES = {
-    "checkout.session": "cs_test_",
-    "customer": "cus_",
-    "customer.subscription": "sub_",
-    "subscription": "sub_",
-    "invoice": "in_",
-    "payment_intent": "pi_",
-    "charge": "ch_",
-    "price": "price_",
-    "product": "prod_",
-    "plan": "price_",
-    "setup_intent": "seti_",
-    "payment_method": "pm_",
-    "refund": "re_",
-    "billing_portal.session": "bps_",
-}
-_ALPHABET = string.ascii_letters + string.digits
-
-
-def _random_id(prefix: str, length: int = 24) -> str:
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
-
-
-def _object_name(event_type: str) -> str:
-    name = event_type.rsplit(".", 1)[0]
-    # "customer.subscription.updated" carries a "subscription" object.
-    return "subscription" if name == "customer.subscription" else name
 
 
 def make_event(
@@ -56,8 +26,8 @@ def make_event(
 ) -> dict[str, Any]:
     """A snapshot event of ``event_type`` around ``obj``, shaped like Stripe's.
 
-    With no ``obj``, a minimal object of the right kind (``object`` and an ``id``
-    with Stripe's prefix) stands in.
+    With no ``obj``, a sample of the right kind stands in, with every key
+    stripe-python declares for it (see ``sample_object``).
 
     Example:
         >>> event = make_event("invoice.paid", {"id": "in_1", "object": "invoice"})
@@ -65,8 +35,7 @@ def make_event(
         ('event', 'invoice.paid', 'in_1')
     """
     if obj is None:
-        name = _object_name(event_type)
-        obj = {"id": _random_id(_ID_PREFIXES.get(name, "obj_")), "object": name}
+        obj = sample_object(object_name_for_event(event_type))
     if api_version is None:
         from stripe._api_version import _ApiVersion
 
@@ -75,7 +44,7 @@ def make_event(
     if previous_attributes is not None:
         data["previous_attributes"] = previous_attributes
     event: dict[str, Any] = {
-        "id": id or _random_id("evt_"),
+        "id": id or random_id("evt_"),
         "object": "event",
         "api_version": api_version,
         "created": int(time.time()) if created is None else created,
@@ -105,7 +74,7 @@ def make_thin_event(
         'v2.core.event'
     """
     event: dict[str, Any] = {
-        "id": id or _random_id("evt_test_"),
+        "id": id or random_id("evt_test_"),
         "object": "v2.core.event",
         "type": event_type,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),

@@ -9,17 +9,27 @@ Example:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from stripekit import __version__
 
+from ._common import Group, Options
+from ._events import events_app
+from ._webhooks import webhooks_app
+
 app = typer.Typer(
     name="stripekit",
     help="Run a Stripe integration day to day: emulator, demo shop, products, events, webhooks.",
+    cls=Group,
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
 )
+app.add_typer(events_app, name="events")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def _print_version(value: bool) -> None:
@@ -30,6 +40,16 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
+    env_file: Path | None = typer.Option(
+        None,
+        "--env-file",
+        help="Read settings from this file (default: ./.env when it exists).",
+        dir_okay=False,
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show tracebacks instead of one-line errors."
+    ),
     version: bool = typer.Option(
         False,
         "--version",
@@ -38,7 +58,12 @@ def _root(
         help="Print the version and exit.",
     ),
 ) -> None:
-    """Run a Stripe integration day to day: emulator, demo shop, products, events, webhooks."""
+    """Run a Stripe integration day to day: emulator, demo shop, products, events, webhooks.
+
+    Settings come from flags, then the environment (STRIPE_SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET, STRIPEKIT_DATABASE_URL...), then a .env file.
+    """
+    ctx.obj = Options(env_file=env_file, debug=debug)
 
 
 def main() -> None:

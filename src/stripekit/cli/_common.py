@@ -1,0 +1,105 @@
+"""What every subcommand shares: settings from env/.env/flags, one-line errors, the console.
+
+Errors a user can cause (every StripekitError, a bad ``--app``, an unreachable
+URL) print as one line saying what to fix and exit 1; ``stripekit --debug``
+shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from stripekit._errors import StripekitError
+from stripekit._settings import Settings
+
+__all__ = [
+    "CLIError",
+    "Group",
+    "Options",
+    "console",
+    "error_console",
+    "import_object",
+    "load_settings",
+    "options",
+]
+
+console = Console(highlight=False, soft_wrap=True)
+error_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class CLIError(StripekitError):
+    """A command-line mistake: the message says what to type instead."""
+
+
+@dataclass
+class Options:
+    """The root command's options, handed to every subcommand through the context."""
+
+    env_file: Path | None = None
+    debug: bool = False
+
+
+def options(ctx: typer.Context) -> Options:
+    """The root options of this invocation (defaults when a subcommand runs alone)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, Options):
+        root.obj = Options()
+    return root.obj
+
+
+def load_settings(ctx: typer.Context, **flags: Any) -> Settings:
+    """Settings from flags, then the environment, then the ``.env`` file.
+
+    Flags left at ``None`` fall through to the environment.
+    """
+    given = {name: value for name, value in flags.items() if value is not None}
+    env_file = options(ctx).env_file
+    if env_file is not None:
+        if not env_file.is_file():
+            raise CLIError(f"--env-file {env_file}: no such file")
+        given["_env_file"] = env_file
+    elif Path(".env").is_file():
+        given["_env_file"] = Path(".env")
+    return Settings(**given)
+
+
+def import_object(spec: str, option: str = "--app") -> Any:
+    """``package.module:attr`` → that object, importable from the current directory."""
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise CLIError(f"{option} {spec!r}: write module:attribute, e.g. myshop.payments:kit")
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise CLIError(f"{option} {spec!r}: cannot import {module_name!r} ({exc})") from None
+    try:
+        value: Any = module
+        for part in attr.split("."):
+            value = getattr(value, part)
+    except AttributeError:
+        raise CLIError(f"{option} {spec!r}: {module_name!r} has no attribute {attr!r}") from None
+    return value
+
+
+class Group(TyperGroup):
+    """The root group: turns a StripekitError from any subcommand into one readable line."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except StripekitError as exc:
+            if isinstance(ctx.obj, Options) and ctx.obj.debug:
+                raise
+            error_console.print(f"[bold red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(1) from None

@@ -1,0 +1,269 @@
+"""``stripekit events``: the event log of any event store, and replaying what failed."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import typer
+from rich.json import JSON
+from rich.markup import escape
+from rich.progress import Progress
+from rich.table import Table
+
+from stripekit._dispatch import Dispatcher, WebhookResult
+from stripekit._registry import WebhookRegistry
+from stripekit._store import EventStatus, EventStore, StoredEvent
+
+from ._common import CLIError, console, import_object, load_settings
+
+__all__ = ["events_app", "parse_since"]
+
+events_app = typer.Typer(
+    help="List, show and replay the webhook events your app recorded.", no_args_is_help=True
+)
+
+_DATABASE_URL = typer.Option(
+    None,
+    "--database-url",
+    help="Event store URL (default: STRIPEKIT_DATABASE_URL, else sqlite:///stripekit.sqlite3).",
+)
+_STATUS_STYLE = {
+    EventStatus.PROCESSED: "green",
+    EventStatus.UNHANDLED: "dim",
+    EventStatus.FAILED: "bold red",
+    EventStatus.PROCESSING: "yellow",
+    EventStatus.IGNORED: "magenta",
+}
+_RELATIVE = re.compile(r"(\d+)\s*([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# Outcomes of a replay that leave work undone: the command exits non-zero.
+_UNFINISHED = {"failed", "in_flight", "missing", "unavailable"}
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """``2h``, ``30m``, ``7d``, ``1w`` ago, or an ISO date/time (UTC unless it says).
+
+    Example:
+        >>> parse_since("2024-05-01").isoformat()
+        '2024-05-01T00:00:00+00:00'
+    """
+    now = now or datetime.now(UTC)
+    match = _RELATIVE.fullmatch(text.strip())
+    if match:
+        return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CLIError(
+            f"--since {text!r}: give a time ago (30m, 2h, 7d, 1w) or a date (2024-05-01)"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _open(ctx: typer.Context, database_url: str | None) -> tuple[EventStore, str]:
+    from stripekit._store_factory import open_store
+
+    settings = load_settings(ctx, database_url=database_url)
+    url = settings.database_url.get_secret_value()
+    return open_store(url), _label(url)
+
+
+def _label(url: str) -> str:
+    """The store URL without its password, fit for printing."""
+    if url.startswith("memory:"):
+        return url
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "the event store"
+
+
+def _status(status: EventStatus) -> str:
+    return f"[{_STATUS_STYLE.get(status, '')}]{status.value}[/]"
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def _first_line(error: str | None, width: int = 60) -> str:
+    if not error:
+        return ""
+    lines = [line for line in error.strip().splitlines() if line.strip()]
+    # A traceback's last line says what went wrong; keep the handler's name too.
+    text = f"{lines[0].split(':', 1)[0]}: {lines[-1].strip()}" if len(lines) > 1 else lines[0]
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@events_app.command("list")
+def list_events(
+    ctx: typer.Context,
+    type: str | None = typer.Option(
+        None, "--type", "-t", help="Only this event type (e.g. invoice.paid)."
+    ),
+    status: EventStatus | None = typer.Option(None, "--status", "-s", help="Only this status."),
+    since: str | None = typer.Option(
+        None, "--since", help="Received since: 30m, 2h, 7d, 1w, or a date (2024-05-01)."
+    ),
+    limit: int = typer.Option(50, "--limit", "-n", min=1, help="At most this many, newest first."),
+    database_url: str | None = _DATABASE_URL,
+) -> None:
+    """List recorded events, newest first."""
+    store, label = _open(ctx, database_url)
+    rows = store.list(
+        type=type,
+        status=status,
+        since=parse_since(since) if since is not None else None,
+        limit=limit,
+    )
+    if not rows:
+        console.print(f"no events recorded in {label} match")
+        return
+    table = Table(title=f"{len(rows)} event(s) in {label}", title_justify="left")
+    # Ids and types are what a reader copies into the next command: never cut them.
+    table.add_column("received (UTC)", no_wrap=False)
+    table.add_column("id", no_wrap=True, min_width=max(len(row.id) for row in rows))
+    table.add_column("type", no_wrap=True, min_width=max(len(row.type) for row in rows))
+    table.add_column("status", no_wrap=True, min_width=10)
+    table.add_column("tries", no_wrap=True)
+    table.add_column("mode", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            _when(row.received_at),
+            row.id,
+            row.type,
+            _status(row.status),
+            str(row.attempts),
+            "live" if row.livemode else "test",
+        )
+    console.print(table)
+    # Errors below the table, one line each: a table cell would cut them short.
+    failed = [row for row in rows if row.status is EventStatus.FAILED and row.last_error]
+    for row in failed:
+        console.print(f"[red]{row.id}[/]: {escape(_first_line(row.last_error, width=200))}")
+
+
+@events_app.command("show")
+def show_event(
+    ctx: typer.Context,
+    event_id: str = typer.Argument(..., help="The event id (evt_...)."),
+    database_url: str | None = _DATABASE_URL,
+) -> None:
+    """Show one recorded event: its record and its payload, pretty-printed."""
+    store, label = _open(ctx, database_url)
+    row = store.get(event_id)
+    if row is None:
+        raise CLIError(f"no event {event_id} in {label}: `stripekit events list` shows what is")
+    _print_record(row)
+    try:
+        console.print(JSON(row.payload.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        console.print(repr(row.payload))
+
+
+def _print_record(row: StoredEvent) -> None:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    for name, value in (
+        ("id", row.id),
+        ("type", row.type),
+        ("status", _status(row.status)),
+        ("attempts", str(row.attempts)),
+        ("livemode", str(row.livemode).lower()),
+        ("account", row.account or ""),
+        ("created", _when(row.created)),
+        ("received", _when(row.received_at)),
+        ("processed", _when(row.processed_at)),
+    ):
+        table.add_row(name, value)
+    console.print(table)
+    if row.last_error:
+        console.print("[bold]last error[/]")
+        console.print(row.last_error, markup=False)
+
+
+@events_app.command("replay")
+def replay_events(
+    ctx: typer.Context,
+    event_id: str | None = typer.Argument(None, help="The event to replay (evt_...)."),
+    app: str = typer.Option(
+        ...,
+        "--app",
+        help="Your handlers: module:attribute of a StripeKit or a WebhookRegistry.",
+    ),
+    failed: bool = typer.Option(False, "--failed", help="Replay every failed event."),
+    force: bool = typer.Option(
+        False, "--force", help="Replay even if already processed, unhandled or ignored."
+    ),
+    limit: int = typer.Option(1000, "--limit", min=1, help="With --failed: at most this many."),
+    database_url: str | None = _DATABASE_URL,
+) -> None:
+    """Run your handlers again on recorded events (one by id, or every failed one).
+
+    The recorded payload was verified when it arrived; no webhook secret is needed.
+    Exits 1 if any replay did not end processed.
+    """
+    if (event_id is None) == (not failed):
+        raise CLIError("give either an event id or --failed (not both)")
+    dispatcher, label = _dispatcher(ctx, import_object(app), database_url)
+    if event_id is not None:
+        results = [dispatcher.replay(event_id, force=force)]
+    else:
+        rows = dispatcher.store.list(status=EventStatus.FAILED, limit=limit)
+        if not rows:
+            console.print(f"no failed events in {label}")
+            return
+        results = []
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("replaying", total=len(rows))
+            # Oldest first: the order Stripe sent them in.
+            for row in reversed(rows):
+                results.append(dispatcher.replay(row.id, force=force))
+                progress.advance(task)
+    _print_results(results)
+    if any(result.outcome in _UNFINISHED for result in results):
+        raise typer.Exit(1)
+
+
+def _dispatcher(
+    ctx: typer.Context, target: Any, database_url: str | None
+) -> tuple[Dispatcher, str]:
+    from stripekit._kit import StripeKit
+
+    if isinstance(target, StripeKit):
+        if database_url is None:
+            return target.dispatcher, repr(target.store)
+        registry = target.webhooks
+    elif isinstance(target, WebhookRegistry):
+        registry = target
+    else:
+        raise CLIError(
+            f"--app names a {type(target).__name__}; point it at your StripeKit or "
+            "WebhookRegistry (module:attribute)"
+        )
+    store, label = _open(ctx, database_url)
+    return Dispatcher(store, registry), label
+
+
+def _print_results(results: list[WebhookResult]) -> None:
+    table = Table(title="replay", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("outcome")
+    table.add_column("detail")
+    for result in results:
+        style = "green" if result.outcome in ("processed", "unhandled") else "red"
+        if result.outcome == "duplicate":
+            style = "dim"
+        detail = {
+            "duplicate": "already done; --force runs it again",
+            "in_flight": "another worker holds it; try again when its lease ends",
+            "failed": str(result.error or "a handler raised"),
+        }.get(result.outcome, str(result.body.get("error", "")))
+        table.add_row(str(result.event_id), f"[{style}]{result.outcome}[/]", detail)
+    console.print(table)

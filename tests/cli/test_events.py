@@ -1,0 +1,173 @@
+"""``stripekit events list|show|replay`` over a SQLite event store."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from cli_harness import Runner
+
+from stripekit import EventStatus
+from stripekit.cli._events import parse_since
+
+
+def test_list_shows_every_recorded_event(cli: Runner, history: Any, database_url: str) -> None:
+    result = cli("events", "list", "--database-url", database_url)
+    assert result.exit_code == 0, result.output
+    for event_id in ("evt_paid", "evt_broken", "evt_unhandled"):
+        assert event_id in result.stdout
+    assert "3 event(s)" in result.stdout
+    assert "the mailer is down" in result.stdout  # the failure's last line
+
+
+def test_list_reads_the_store_from_the_environment(
+    cli: Runner, history: Any, database_url: str
+) -> None:
+    result = cli("events", "list", env={"STRIPEKIT_DATABASE_URL": database_url})
+    assert "evt_paid" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("flags", "shown", "hidden"),
+    [
+        (["--status", "failed"], {"evt_broken"}, {"evt_paid", "evt_unhandled"}),
+        (["--type", "customer.created"], {"evt_unhandled"}, {"evt_paid", "evt_broken"}),
+        (["--status", "processed", "--since", "1h"], {"evt_paid"}, {"evt_broken"}),
+        (["--since", "2999-01-01"], set(), {"evt_paid", "evt_broken", "evt_unhandled"}),
+    ],
+)
+def test_list_filters(
+    cli: Runner,
+    history: Any,
+    database_url: str,
+    flags: list[str],
+    shown: set[str],
+    hidden: set[str],
+) -> None:
+    result = cli("events", "list", "--database-url", database_url, *flags)
+    assert result.exit_code == 0, result.output
+    assert all(event_id in result.stdout for event_id in shown)
+    assert not any(event_id in result.stdout for event_id in hidden)
+    if not shown:
+        assert "no events recorded" in result.stdout
+
+
+def test_list_refuses_a_bad_status_and_a_bad_since(
+    cli: Runner, history: Any, database_url: str
+) -> None:
+    bad_status = cli("events", "list", "--database-url", database_url, "--status", "broken")
+    assert bad_status.exit_code == 2
+    assert "processed" in bad_status.stderr  # click lists the valid choices
+    bad_since = cli("events", "list", "--database-url", database_url, "--since", "yesterday")
+    assert bad_since.exit_code == 1
+    assert bad_since.stderr.startswith("error: --since 'yesterday'")
+    assert "Traceback" not in bad_since.output
+
+
+def test_show_prints_the_record_and_the_payload(
+    cli: Runner, history: Any, database_url: str
+) -> None:
+    result = cli("events", "show", "evt_broken", "--database-url", database_url)
+    assert result.exit_code == 0, result.output
+    assert "invoice.payment_failed" in result.stdout
+    assert "RuntimeError: the mailer is down" in result.stdout
+    payload = result.stdout[result.stdout.index("{") :]
+    assert json.loads(payload)["id"] == "evt_broken"
+
+
+def test_show_an_unknown_event_is_one_line(cli: Runner, history: Any, database_url: str) -> None:
+    result = cli("events", "show", "evt_nope", "--database-url", database_url)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: no event evt_nope in " + database_url + ": `stripekit events list` shows what is"
+    ]
+
+
+def test_replay_one_failed_event_once_fixed(cli: Runner, history: Any) -> None:
+    name = history.__name__
+    still_broken = cli("events", "replay", "evt_broken", "--app", f"{name}:kit")
+    assert still_broken.exit_code == 1
+    assert "failed" in still_broken.stdout
+
+    history.broken.clear()  # the mailer is back
+    fixed = cli("events", "replay", "evt_broken", "--app", f"{name}:kit")
+    assert fixed.exit_code == 0, fixed.output
+    assert "processed" in fixed.stdout
+    assert history.ran == ["evt_paid", "evt_broken"]
+    stored = history.kit.store.get("evt_broken")
+    assert (stored.status, stored.attempts) == (EventStatus.PROCESSED, 3)
+
+
+def test_replay_a_processed_event_needs_force(cli: Runner, history: Any) -> None:
+    name = history.__name__
+    done = cli("events", "replay", "evt_paid", "--app", f"{name}:kit")
+    assert done.exit_code == 0
+    assert "already done" in done.stdout
+    assert history.ran == ["evt_paid"]
+    forced = cli("events", "replay", "evt_paid", "--app", f"{name}:kit", "--force")
+    assert forced.exit_code == 0
+    assert history.ran == ["evt_paid", "evt_paid"]
+
+
+def test_replay_every_failed_event_with_a_registry_and_a_store_url(
+    cli: Runner, history: Any, database_url: str
+) -> None:
+    history.broken.clear()
+    result = cli(
+        "events", "replay", "--failed", "--app", f"{history.__name__}:webhooks",
+        "--database-url", database_url,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "evt_broken" in result.stdout
+    assert history.ran == ["evt_paid", "evt_broken"]
+    again = cli(
+        "events", "replay", "--failed", "--app", f"{history.__name__}:webhooks",
+        "--database-url", database_url,
+    )  # fmt: skip
+    assert "no failed events" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["evt_broken", "--failed"], "either an event id or --failed"),
+        ([], "either an event id or --failed"),
+        (["evt_broken", "--app", "nocolon"], "write module:attribute"),
+        (["evt_broken", "--app", "no_such_module_x:kit"], "cannot import 'no_such_module_x'"),
+        (["evt_broken", "--app", "{shop}:nothing"], "has no attribute 'nothing'"),
+        (["evt_broken", "--app", "{shop}:ran"], "names a list"),
+    ],
+)
+def test_replay_refuses_bad_arguments_in_one_line(
+    cli: Runner, history: Any, args: list[str], message: str
+) -> None:
+    args = [a.format(shop=history.__name__) for a in args]
+    if "--app" not in args:
+        args += ["--app", f"{history.__name__}:kit"]
+    result = cli("events", "replay", *args)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_replay_a_missing_event_exits_1(cli: Runner, history: Any) -> None:
+    result = cli("events", "replay", "evt_ghost", "--app", f"{history.__name__}:kit")
+    assert result.exit_code == 1
+    assert "missing" in result.stdout
+
+
+def test_debug_shows_the_traceback(cli: Runner, history: Any, database_url: str) -> None:
+    from stripekit.cli._common import CLIError
+
+    with pytest.raises(CLIError, match="no event evt_nope"):
+        cli("--debug", "events", "show", "evt_nope", "--database-url", database_url)
+
+
+def test_since_accepts_ages_and_dates() -> None:
+    now = datetime(2024, 5, 10, 12, 0, tzinfo=UTC)
+    assert parse_since("2h", now) == datetime(2024, 5, 10, 10, 0, tzinfo=UTC)
+    assert parse_since("1w", now) == datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
+    assert parse_since("2024-05-01T08:30:00+02:00", now).hour == 8
+    assert parse_since("2024-05-01", now) == datetime(2024, 5, 1, tzinfo=UTC)

@@ -37,7 +37,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def stripe_fixtures() -> dict[str, Any]:
     """Stripe's own sample of every API object (../shared/stripe-openapi/fixtures3.json)."""
     if not FIXTURES3.exists():
-        pytest.skip(f"Stripe's fixtures3.json is not at {FIXTURES3} (set STRIPEKIT_SHARED)")
+        service_missing(f"Stripe's fixtures3.json is not at {FIXTURES3} (set STRIPEKIT_SHARED)")
     resources: dict[str, Any] = json.loads(FIXTURES3.read_text())["resources"]
     return resources
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         SignatureError,
         StripeAPIError,
         StripekitError,
+        SyncError,
         UnknownEventTypeError,
         UnknownPriceError,
         UnknownProductError,
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
     from ._store_factory import open_store
     from ._store_memory import MemoryEventStore
     from ._store_sql import SQLEventStore
+    from ._sync import SyncAction, SyncKind, SyncPlan, apply_sync, plan_sync
+    from ._sync_state import read_account
 
 __version__ = "0.1.0"
 
@@ -68,6 +71,13 @@ _EXPORTS: dict[str, str] = {
     "EventStatus": "_store",
     "EventStore": "_store",
     "EventStoreError": "_errors",
+    "SyncError": "_errors",
+    "SyncAction": "_sync",
+    "SyncKind": "_sync",
+    "SyncPlan": "_sync",
+    "apply_sync": "_sync",
+    "plan_sync": "_sync",
+    "read_account": "_sync_state",
     "InvalidQuantityError": "_errors",
     "MemoryEventStore": "_store_memory",
     "PayloadError": "_errors",
@@ -128,6 +138,10 @@ __all__ = [
     "StripeAPIError",
     "StripeKit",
     "StripekitError",
+    "SyncAction",
+    "SyncError",
+    "SyncKind",
+    "SyncPlan",
     "UnknownEventTypeError",
     "UnknownPriceError",
     "UnknownProductError",
@@ -135,11 +149,14 @@ __all__ = [
     "WebhookProcessor",
     "WebhookRegistry",
     "WebhookResult",
+    "apply_sync",
     "format_amount",
     "known_event_types",
     "load_catalog",
     "open_store",
     "parse_event",
+    "plan_sync",
+    "read_account",
     "verify_signature",
 ]
 

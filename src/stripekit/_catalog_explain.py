@@ -124,6 +124,8 @@ def _explain(error: ErrorDetails, root: str, loc: list[str | int]) -> str:
             f"product key {value!r} must be lower-case letters, digits, '-' or '_', "
             "starting with a letter or digit"
         )
+    if kind == "string_pattern_mismatch" and name == "id":
+        return f"must be a Stripe product id (prod_...), got {value!r}"
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "string_too_long":

@@ -264,6 +264,9 @@ class Product(_Model):
     metadata: dict[str, str] = Field(default_factory=dict)
     min_quantity: Annotated[int, Field(ge=1, strict=True)] = 1
     max_quantity: Annotated[int, Field(ge=1, strict=True)] = 1
+    id: Annotated[str, Field(pattern=r"^prod_[A-Za-z0-9]+$")] | None = None
+    """The Stripe product (``prod_...``) this entry describes, for a catalog adopted
+    with ``stripekit products pull``; otherwise sync finds its product by key."""
 
     @field_validator("image")
     @classmethod

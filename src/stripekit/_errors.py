@@ -17,10 +17,13 @@ answers by class, never by message::
     │   ├── PayloadError            the body is not a Stripe event    → 400
     │   └── PayloadTooLargeError    the body is over the size limit   → 413
     ├── UnknownEventTypeError       a handler registered for a type Stripe never sends
-    └── EventStoreError             the event store cannot be used
+    ├── EventStoreError             the event store cannot be used
+    └── SyncError                   products sync stopped halfway (what was done, what was not)
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "CatalogError",
@@ -34,6 +37,7 @@ __all__ = [
     "SignatureError",
     "StripeAPIError",
     "StripekitError",
+    "SyncError",
     "UnknownEventTypeError",
     "UnknownPriceError",
     "UnknownProductError",
@@ -176,3 +180,26 @@ class UnknownEventTypeError(StripekitError, ValueError):
 
 class EventStoreError(StripekitError):
     """The event store cannot be reached, or its schema is not one this version knows."""
+
+
+class SyncError(StripekitError):
+    """Products sync stopped at a failed write; running it again finishes the job.
+
+    Attributes:
+        done: the actions carried out before the failure.
+        failed: the action that failed.
+        remaining: the actions not attempted.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        done: tuple[Any, ...] = (),
+        failed: Any = None,
+        remaining: tuple[Any, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.done = done
+        self.failed = failed
+        self.remaining = remaining

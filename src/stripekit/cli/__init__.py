@@ -15,8 +15,10 @@ import typer
 
 from stripekit import __version__
 
+from ._check import check
 from ._common import Group, Options
 from ._events import events_app
+from ._products import products_app
 from ._webhooks import webhooks_app
 
 app = typer.Typer(
@@ -28,6 +30,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,
 )
+app.command("check")(check)
+app.add_typer(products_app, name="products")
 app.add_typer(events_app, name="events")
 app.add_typer(webhooks_app, name="webhooks")
 

@@ -1,0 +1,178 @@
+"""``stripekit check``: each failure on its own line, with what to fix; exit 1 if any."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_harness import SECRET, Runner
+from fake_stripe import SECRET_KEY, FakeStripe
+
+PRODUCTS = """
+[products.book]
+name = "The Book"
+mode = "payment"
+
+[[products.book.prices]]
+lookup_key = "book_usd"
+amount = 1900
+currency = "usd"
+"""
+
+
+@pytest.fixture
+def stripe_api() -> Iterator[FakeStripe]:
+    with FakeStripe() as server:
+        server.add_price("book_usd", unit_amount=1900)
+        yield server
+
+
+@pytest.fixture
+def good_env(stripe_api: FakeStripe, tmp_path: Path) -> dict[str, str]:
+    products = tmp_path / "products.toml"
+    products.write_text(PRODUCTS)
+    return {
+        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_check",
+        "STRIPE_WEBHOOK_SECRET": SECRET,
+        "STRIPE_API_BASE": stripe_api.url,
+        "STRIPEKIT_PRODUCTS": str(products),
+    }
+
+
+@pytest.fixture
+def accept_everything() -> Iterator[str]:
+    """A webhook route that answers 200 to anything: it never verifies signatures."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            body = json.dumps({"ok": True}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/webhook"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def lines(output: str) -> dict[str, str]:
+    """check's lines by what they check: '✓' or '✗' plus the rest."""
+    found = {}
+    for line in output.splitlines():
+        if line[:1] in "✓✗":
+            what = line[2:].split(": ", 1)[0]
+            found[what] = line
+    return found
+
+
+def test_everything_set_up_passes(cli: Runner, good_env: dict[str, str]) -> None:
+    result = cli("check", env=good_env)
+    assert result.exit_code == 0, result.output
+    checks = lines(result.stdout)
+    assert all(line.startswith("✓") for line in checks.values()), result.stdout
+    assert "1 price id(s) found" in checks["every price resolves in Stripe"]
+
+
+@pytest.mark.parametrize(
+    ("change", "failing", "says"),
+    [
+        ({"STRIPE_SECRET_KEY": None}, "secret key", "STRIPE_SECRET_KEY is not set"),
+        ({"STRIPE_PUBLISHABLE_KEY": None}, "publishable key", "STRIPE_PUBLISHABLE_KEY is not set"),
+        ({"STRIPE_WEBHOOK_SECRET": None}, "webhook secret", "STRIPE_WEBHOOK_SECRET is not set"),
+        ({"STRIPEKIT_PRODUCTS": None}, "products file", "STRIPEKIT_PRODUCTS is not set"),
+        ({"STRIPEKIT_PRODUCTS": "/nowhere/products.toml"}, "products file", "not found"),
+        ({"STRIPE_API_BASE": "http://127.0.0.1:9"}, "Stripe accepts the key", "could not reach"),
+    ],
+)
+def test_each_problem_fails_its_line(
+    cli: Runner, good_env: dict[str, str], change: dict[str, str | None], failing: str, says: str
+) -> None:
+    env = {k: v for k, v in {**good_env, **change}.items() if v is not None}
+    result = cli("check", env=env)
+    assert result.exit_code == 1
+    checks = lines(result.stdout)
+    assert checks[failing].startswith("✗"), result.stdout
+    assert says.lower() in checks[failing].lower()
+    assert checks["settings"].startswith("✓")
+    # Checks that do not depend on the failing one still run and pass.
+    assert checks["publishable key" if failing != "publishable key" else "secret key"][0] == "✓"
+
+
+def test_a_price_missing_in_stripe_fails(
+    cli: Runner, good_env: dict[str, str], stripe_api: FakeStripe
+) -> None:
+    stripe_api.prices.clear()
+    result = cli("check", env=good_env)
+    assert result.exit_code == 1
+    line = lines(result.stdout)["every price resolves in Stripe"]
+    assert line.startswith("✗")
+    assert "book_usd" in line
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"STRIPE_PUBLISHABLE_KEY": "pk_live_oops"}, "STRIPE_PUBLISHABLE_KEY is a live key"),
+        ({"STRIPE_SECRET_KEY": "pk_test_oops"}, "STRIPE_SECRET_KEY holds a publishable key"),
+        ({"STRIPE_WEBHOOK_SECRET": "oops"}, "signing secret there (whsec_...)"),
+    ],
+)
+def test_settings_that_cannot_load_fail_first(
+    cli: Runner, good_env: dict[str, str], change: dict[str, str], says: str
+) -> None:
+    result = cli("check", env={**good_env, **change})
+    assert result.exit_code == 1
+    assert result.stdout.startswith("✗ settings: ")
+    assert says in result.stdout
+    assert "oops" not in result.stdout  # a key is never echoed back
+
+
+def test_the_webhook_url_answers_and_refuses_forgeries(
+    cli: Runner, good_env: dict[str, str], shop: Any, webhook_app: str
+) -> None:
+    result = cli("check", "--url", webhook_app, env=good_env)
+    assert result.exit_code == 0, result.output
+    checks = lines(result.stdout)
+    assert checks[f"{webhook_app} answers a signed event"].startswith("✓")
+    assert checks[f"{webhook_app} refuses a forged signature"].startswith("✓")
+
+
+def test_a_route_that_skips_verification_fails(
+    cli: Runner, good_env: dict[str, str], accept_everything: str
+) -> None:
+    result = cli("check", "--url", accept_everything, env=good_env)
+    assert result.exit_code == 1
+    line = lines(result.stdout)[f"{accept_everything} refuses a forged signature"]
+    assert line.startswith("✗")
+    assert "must verify signatures" in line
+
+
+def test_a_route_with_another_secret_fails(
+    cli: Runner, good_env: dict[str, str], shop: Any, webhook_app: str
+) -> None:
+    env = {**good_env, "STRIPE_WEBHOOK_SECRET": "whsec_someone_else"}
+    result = cli("check", "--url", webhook_app, env=env)
+    assert result.exit_code == 1
+    line = lines(result.stdout)[f"{webhook_app} answers a signed event"]
+    assert "is it the same secret?" in line
+
+
+def test_an_unreachable_url_fails(cli: Runner, good_env: dict[str, str]) -> None:
+    result = cli("check", "--url", "http://127.0.0.1:9/webhook", env=good_env)
+    assert result.exit_code == 1
+    assert "is the app running?" in result.stdout

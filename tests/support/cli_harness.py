@@ -45,6 +45,8 @@ class Runner:
         self._runner = CliRunner()
 
     def __call__(self, *args: str, env: dict[str, str] | None = None) -> Any:
+        # A wide terminal, so that assertions need not follow rich's line wrapping.
+        env = {"COLUMNS": "200", **(env or {})}
         return self._runner.invoke(app, list(args), env=env, catch_exceptions=False)
 
 

@@ -17,6 +17,7 @@ from stripekit import __version__
 
 from ._check import check
 from ._common import Group, Options
+from ._emulator import emulator
 from ._events import events_app
 from ._products import products_app
 from ._webhooks import webhooks_app
@@ -31,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("check")(check)
+app.command("emulator")(emulator)
 app.add_typer(products_app, name="products")
 app.add_typer(events_app, name="events")
 app.add_typer(webhooks_app, name="webhooks")

@@ -8,8 +8,9 @@ Example:
 
 from __future__ import annotations
 
+from stripekit._shapes import object_name_for_event, sample_object
+
 from ._events import event_body, make_event, make_thin_event, signed_event
-from ._samples import object_name_for_event, sample_object
 from ._signing import sign_payload, signed_headers
 
 __all__ = [

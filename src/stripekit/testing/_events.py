@@ -6,7 +6,8 @@ import json
 import time
 from typing import Any
 
-from ._samples import object_name_for_event, random_id, sample_object
+from stripekit._shapes import object_name_for_event, random_id, sample_object
+
 from ._signing import signed_headers
 
 __all__ = ["event_body", "make_event", "make_thin_event", "signed_event"]

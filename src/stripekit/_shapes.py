@@ -1,4 +1,4 @@
-"""Stripe-shaped sample objects, built from stripe-python's own class annotations.
+"""Stripe-shaped objects, built from stripe-python's own class annotations.
 
 stripe-python declares every field of every API object (``stripe.Invoice``
 has ``amount_due: int``, ``customer: Optional[ExpandableField[Customer]]``...),
@@ -6,7 +6,8 @@ so a sample made from those declarations has the keys and types of the real
 object and follows Stripe's API as stripe-python is upgraded. Values are
 neutral (``None`` where Stripe allows null, ``0``, ``""``, the first allowed
 literal) except ids, which get Stripe's prefixes, and a few fields a handler
-usually reads, which get plausible values.
+usually reads, which get plausible values. The emulator starts every object it
+returns from such a shape; ``stripekit.testing`` hands them to tests.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import types
 import typing
 from typing import Any, ForwardRef, Literal, Union
 
-__all__ = ["ID_PREFIXES", "object_name_for_event", "random_id", "sample_object"]
+__all__ = ["ID_PREFIXES", "object_name_for_event", "random_id", "sample_object", "shape"]
 
 # Id prefixes Stripe uses per object type (test mode where it differs).
 ID_PREFIXES = {
@@ -111,15 +112,7 @@ def sample_object(object_name: str) -> dict[str, Any]:
         >>> invoice["object"], invoice["id"][:3], "amount_due" in invoice
         ('invoice', 'in_', True)
     """
-    from stripe._object_classes import OBJECT_CLASSES
-
-    obj: dict[str, Any]
-    if object_name in OBJECT_CLASSES:
-        module, name = OBJECT_CLASSES[object_name]
-        cls = getattr(importlib.import_module(module), name)
-        obj = _fill(cls, depth=0)
-    else:
-        obj = {}
+    obj = shape(object_name)
     obj.update(_PLAUSIBLE.get(object_name, {}))
     obj["id"] = random_id(ID_PREFIXES.get(object_name, "obj_"))
     obj["object"] = object_name
@@ -130,6 +123,23 @@ def sample_object(object_name: str) -> dict[str, Any]:
     return obj
 
 
+def shape(object_name: str) -> dict[str, Any]:
+    """Every key stripe-python declares for ``object_name``, with neutral values.
+
+    Example:
+        >>> shape("price")["unit_amount"] is None
+        True
+    """
+    from stripe._object_classes import OBJECT_CLASSES
+
+    if object_name not in OBJECT_CLASSES:
+        return {"object": object_name}
+    module, name = OBJECT_CLASSES[object_name]
+    obj = _fill(getattr(importlib.import_module(module), name), depth=0)
+    obj["object"] = object_name
+    return obj
+
+
 def _fill(cls: type, depth: int) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
@@ -137,7 +147,10 @@ def _fill(cls: type, depth: int) -> dict[str, Any]:
     return {
         name: _value(name, hint, depth)
         for name, hint in fields.items()
-        if not name.startswith("_") and typing.get_origin(hint) is not typing.ClassVar
+        # `deleted` is declared on many classes but only sent on deletion answers.
+        if not name.startswith("_")
+        and name != "deleted"
+        and typing.get_origin(hint) is not typing.ClassVar
     }
 
 

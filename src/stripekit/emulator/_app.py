@@ -1,0 +1,139 @@
+"""The emulator as an ASGI app: Stripe's API under /v1, the hosted pages, a control API."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from stripekit._shapes import random_id
+
+from ._core import Emulator
+from ._pages import page_routes
+from ._routes import handle
+from ._wire import StripeError, decode_form
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("stripekit.emulator")
+
+
+def create_app(emulator: Emulator) -> Starlette:
+    """The ASGI app serving ``emulator``."""
+
+    async def api(request: Request) -> Response:
+        request_id = random_id("req_", 14)
+        try:
+            status, body, replayed = await _api_call(emulator, request)
+        except StripeError as exc:
+            status, body, replayed = exc.status, exc.body(request_id), False
+        headers = {
+            "Request-Id": request_id,
+            "Stripe-Version": request.headers.get("stripe-version", ""),
+        }
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        logger.info("%s %s → %d", request.method, request.url.path, status)
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    async def reset(request: Request) -> Response:
+        emulator.reset()
+        return JSONResponse({"reset": True})
+
+    async def clock(request: Request) -> Response:
+        from ._subscriptions import advance_clock
+
+        values = await _control_values(request)
+        try:
+            seconds = int(values.get("seconds", 0)) + int(values.get("days", 0)) * 86400
+        except ValueError:
+            return JSONResponse(
+                {"error": {"message": "give seconds= or days= as whole numbers"}}, 400
+            )
+        with emulator.state.lock:
+            now = advance_clock(emulator, seconds)
+        return JSONResponse({"now": now})
+
+    async def deliveries(request: Request) -> Response:
+        return JSONResponse(
+            [
+                {
+                    "event": d.event_id,
+                    "type": d.event_type,
+                    "url": d.url,
+                    "attempt": d.attempt,
+                    "status": d.status,
+                    "error": d.error,
+                    "at": d.at,
+                }
+                for d in emulator.deliveries
+            ]
+        )
+
+    routes = [
+        Route("/v1/{path:path}", api, methods=["GET", "POST", "DELETE"]),
+        Route("/_emulator/reset", reset, methods=["POST"]),
+        Route("/_emulator/clock", clock, methods=["POST"]),
+        Route("/_emulator/deliveries", deliveries, methods=["GET"]),
+        *page_routes(emulator),
+    ]
+    return Starlette(routes=routes)
+
+
+async def _api_call(emulator: Emulator, request: Request) -> tuple[int, dict[str, Any], bool]:
+    api_key = _api_key(request.headers.get("authorization", ""))
+    method = request.method
+    if method == "POST":
+        raw = (await request.body()).decode("utf-8", errors="replace")
+    else:
+        raw = request.url.query
+    params = decode_form(raw)
+    path = request.url.path
+    key = request.headers.get("idempotency-key") if method == "POST" else None
+    if key is not None:
+        with emulator.state.lock:
+            earlier = emulator.state.replay(api_key, key, method, path, params)
+        if earlier is not None:
+            return earlier[0], earlier[1], True
+    snapshot = json.loads(json.dumps(params))  # handlers may consume params
+    body = handle(emulator, method, path, params)
+    if key is not None:
+        with emulator.state.lock:
+            emulator.state.remember(api_key, key, method, path, snapshot, 200, body)
+    return 200, body, False
+
+
+def _api_key(authorization: str) -> str:
+    scheme, _, credentials = authorization.partition(" ")
+    key = credentials.strip()
+    if scheme.lower() == "basic":
+        try:
+            key = base64.b64decode(key).decode().partition(":")[0]
+        except ValueError:
+            key = ""
+    if not key:
+        raise StripeError(
+            401,
+            "You did not provide an API key. You need to provide your API key in the "
+            "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
+            "YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details.",
+        )
+    if not key.startswith(("sk_test_", "rk_test_")):
+        shown = f"{key[:8]}{'*' * 4}{key[-4:]}" if len(key) > 12 else "****"
+        hint = " (the emulator takes test secret keys only: sk_test_...)"
+        raise StripeError(401, f"Invalid API Key provided: {shown}{hint}")
+    return key
+
+
+async def _control_values(request: Request) -> dict[str, str]:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        data = await request.json()
+        return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    return dict(parse_qsl((await request.body()).decode() or request.url.query))

@@ -1,0 +1,362 @@
+"""Products, prices, customers, webhook endpoints and events: the plain resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stripe.params import (
+    CustomerCreateParams,
+    CustomerListParams,
+    CustomerUpdateParams,
+    EventListParams,
+    PriceCreateParams,
+    PriceListParams,
+    PriceUpdateParams,
+    ProductCreateParams,
+    ProductListParams,
+    ProductUpdateParams,
+    WebhookEndpointCreateParams,
+    WebhookEndpointListParams,
+)
+
+from stripekit._currencies import currency_problem
+
+from ._core import Emulator, as_bool, as_int, metadata_update
+from ._routes import route
+from ._wire import StripeError
+
+__all__: list[str] = []
+
+_PRODUCT_FIELDS = ("name", "description", "images", "url", "unit_label", "statement_descriptor")
+
+
+# -- products -----------------------------------------------------------------------------------
+
+
+@route("POST", "/v1/products", ProductCreateParams)
+def create_product(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
+    if not params.get("name"):
+        raise StripeError(
+            400, "Missing required param: name.", code="parameter_missing", param="name"
+        )
+    values = {k: params[k] for k in _PRODUCT_FIELDS if k in params}
+    product = emu.state.new(
+        "product",
+        **values,
+        active=as_bool(params, "active", True),
+        metadata=metadata_update({}, params.get("metadata", {})),
+        marketing_features=[{"name": f.get("name")} for f in params.get("marketing_features", [])],
+        images=params.get("images", []),
+        updated=emu.state.clock.now(),
+        type="service",
+    )
+    if params.get("id"):
+        emu.state.objects.pop(product["id"])
+        product["id"] = params["id"]
+        emu.state.objects[product["id"]] = product
+    emu.emit("product.created", product)
+    return product
+
+
+@route("GET", "/v1/products/{id}")
+def retrieve_product(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return emu.state.get("product", id)
+
+
+@route("POST", "/v1/products/{id}", ProductUpdateParams)
+def update_product(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    product = emu.state.get("product", id)
+    before = dict(product)
+    for key in _PRODUCT_FIELDS:
+        if key in params:
+            product[key] = params[key] or ([] if key == "images" else None)
+    if "active" in params:
+        product["active"] = as_bool(params, "active")
+    if "metadata" in params:
+        product["metadata"] = metadata_update(product["metadata"], params["metadata"])
+    if "marketing_features" in params:
+        features = params["marketing_features"] or []
+        product["marketing_features"] = [{"name": f.get("name")} for f in features]
+    product["updated"] = emu.state.clock.now()
+    _updated(emu, "product.updated", product, before)
+    return product
+
+
+@route("GET", "/v1/products", ProductListParams)
+def list_products(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
+    items = emu.state.all("product")
+    if "active" in params:
+        items = [p for p in items if p["active"] == as_bool(params, "active")]
+    if params.get("ids"):
+        items = [p for p in items if p["id"] in params["ids"]]
+    return emu.list_of(items, params, "/v1/products", "product")
+
+
+# -- prices -------------------------------------------------------------------------------------
+
+
+@route("POST", "/v1/prices", PriceCreateParams)
+def create_price(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
+    currency = str(params.get("currency", "")).lower()
+    if not currency:
+        raise StripeError(
+            400, "Missing required param: currency.", code="parameter_missing", param="currency"
+        )
+    if currency_problem(currency):
+        raise StripeError(
+            400, f"Invalid currency: {currency}.", code="parameter_invalid_string", param="currency"
+        )
+    if "unit_amount" not in params:
+        raise StripeError(
+            400,
+            "The emulator only creates fixed prices: give unit_amount.",
+            code="parameter_missing",
+            param="unit_amount",
+        )
+    amount = as_int(params, "unit_amount")
+    if amount < 0:
+        raise StripeError(400, "Invalid unit_amount: must be at least 0", param="unit_amount")
+    if params.get("product_data"):
+        product = create_product(emu, params["product_data"])
+    elif params.get("product"):
+        product = emu.state.get("product", params["product"])
+    else:
+        raise StripeError(
+            400, "Missing required param: product.", code="parameter_missing", param="product"
+        )
+    recurring = None
+    if params.get("recurring"):
+        interval = params["recurring"].get("interval")
+        if interval not in ("day", "week", "month", "year"):
+            raise StripeError(
+                400,
+                "Invalid recurring[interval]: must be one of day, week, month, or year",
+                param="recurring[interval]",
+            )
+        recurring = {
+            "interval": interval,
+            "interval_count": as_int(params["recurring"], "interval_count", default=1),
+            "meter": None,
+            "trial_period_days": None,
+            "usage_type": "licensed",
+        }
+        if params["recurring"].get("trial_period_days"):
+            recurring["trial_period_days"] = as_int(params["recurring"], "trial_period_days")
+    lookup_key = params.get("lookup_key") or None
+    _take_lookup_key(emu, lookup_key, as_bool(params, "transfer_lookup_key"))
+    price = emu.state.new(
+        "price",
+        active=as_bool(params, "active", True),
+        billing_scheme="per_unit",
+        currency=currency,
+        lookup_key=lookup_key,
+        metadata=metadata_update({}, params.get("metadata", {})),
+        nickname=params.get("nickname") or None,
+        product=product["id"],
+        recurring=recurring,
+        tax_behavior=params.get("tax_behavior") or "unspecified",
+        type="recurring" if recurring else "one_time",
+        unit_amount=amount,
+        unit_amount_decimal=str(amount),
+    )
+    emu.emit("price.created", price)
+    return price
+
+
+def _take_lookup_key(
+    emu: Emulator, lookup_key: str | None, transfer: bool, keep: str | None = None
+) -> None:
+    if lookup_key is None:
+        return
+    for other in emu.state.all("price"):
+        if other["lookup_key"] == lookup_key and other["id"] != keep:
+            if not transfer:
+                raise StripeError(
+                    400,
+                    f"A price (`{other['id']}`) already uses that lookup key. Pass "
+                    "`transfer_lookup_key=true` to move it to this price.",
+                    code="lookup_key_already_exists",
+                    param="lookup_key",
+                )
+            before = dict(other)
+            other["lookup_key"] = None
+            _updated(emu, "price.updated", other, before)
+
+
+@route("GET", "/v1/prices/{id}")
+def retrieve_price(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return emu.state.get("price", id)
+
+
+@route("POST", "/v1/prices/{id}", PriceUpdateParams)
+def update_price(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    price = emu.state.get("price", id)
+    before = dict(price)
+    if "lookup_key" in params:
+        lookup_key = params["lookup_key"] or None
+        _take_lookup_key(emu, lookup_key, as_bool(params, "transfer_lookup_key"), keep=id)
+        price["lookup_key"] = lookup_key
+    if "active" in params:
+        price["active"] = as_bool(params, "active")
+    if "nickname" in params:
+        price["nickname"] = params["nickname"] or None
+    if "metadata" in params:
+        price["metadata"] = metadata_update(price["metadata"], params["metadata"])
+    if "tax_behavior" in params:
+        if price["tax_behavior"] not in ("unspecified", params["tax_behavior"]):
+            raise StripeError(
+                400, "tax_behavior cannot be changed once it is specified", param="tax_behavior"
+            )
+        price["tax_behavior"] = params["tax_behavior"]
+    _updated(emu, "price.updated", price, before)
+    return price
+
+
+@route("GET", "/v1/prices", PriceListParams)
+def list_prices(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
+    items = emu.state.all("price")
+    if "active" in params:
+        items = [p for p in items if p["active"] == as_bool(params, "active")]
+    if params.get("lookup_keys"):
+        items = [p for p in items if p["lookup_key"] in params["lookup_keys"]]
+    for name in ("product", "currency", "type"):
+        if params.get(name):
+            items = [p for p in items if p[name] == params[name]]
+    return emu.list_of(items, params, "/v1/prices", "price")
+
+
+# -- customers ----------------------------------------------------------------------------------
+
+_CUSTOMER_FIELDS = ("email", "name", "description", "phone", "preferred_locales")
+
+
+@route("POST", "/v1/customers", CustomerCreateParams)
+def create_customer(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
+    values = {k: params[k] for k in _CUSTOMER_FIELDS if k in params}
+    customer = emu.state.new(
+        "customer",
+        **values,
+        metadata=metadata_update({}, params.get("metadata", {})),
+        balance=0,
+        delinquent=False,
+        invoice_prefix=customer_prefix(emu),
+        invoice_settings={
+            "custom_fields": None,
+            "default_payment_method": None,
+            "footer": None,
+            "rendering_options": None,
+        },
+        preferred_locales=params.get("preferred_locales", []),
+        tax_exempt="none",
+    )
+    emu.emit("customer.created", customer)
+    return customer
+
+
+def customer_prefix(emu: Emulator) -> str:
+    return f"EMU{len(emu.state.all('customer')) + 1:05d}"
+
+
+@route("GET", "/v1/customers/{id}")
+def retrieve_customer(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return emu.state.get("customer", id)
+
+
+@route("POST", "/v1/customers/{id}", CustomerUpdateParams)
+def update_customer(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    customer = emu.state.get("customer", id)
+    before = dict(customer)
+    for key in _CUSTOMER_FIELDS:
+        if key in params:
+            customer[key] = params[key] or None
+    if "metadata" in params:
+        customer["metadata"] = metadata_update(customer["metadata"], params["metadata"])
+    _updated(emu, "customer.updated", customer, before)
+    return customer
+
+
+@route("GET", "/v1/customers", CustomerListParams)
+def list_customers(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
+    items = emu.state.all("customer")
+    if params.get("email"):
+        items = [c for c in items if c.get("email") == params["email"]]
+    return emu.list_of(items, params, "/v1/customers", "customer")
+
+
+# -- webhook endpoints and events ---------------------------------------------------------------
+
+
+@route("POST", "/v1/webhook_endpoints", WebhookEndpointCreateParams)
+def create_webhook_endpoint(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
+    url = params.get("url")
+    if not url:
+        raise StripeError(
+            400, "Missing required param: url.", code="parameter_missing", param="url"
+        )
+    if not str(url).startswith(("http://", "https://")):
+        raise StripeError(
+            400,
+            "Invalid URL: URL must be publicly accessible... in the emulator, any http(s) URL.",
+            param="url",
+        )
+    events = params.get("enabled_events")
+    if not events:
+        raise StripeError(
+            400,
+            "Missing required param: enabled_events.",
+            code="parameter_missing",
+            param="enabled_events",
+        )
+    endpoint = emu.add_webhook_endpoint(url, events=list(events))
+    endpoint["description"] = params.get("description") or None
+    endpoint["metadata"] = metadata_update({}, params.get("metadata", {}))
+    return endpoint
+
+
+@route("GET", "/v1/webhook_endpoints/{id}")
+def retrieve_webhook_endpoint(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    endpoint = emu.state.public(emu.state.get("webhook_endpoint", id, resource="webhook endpoint"))
+    endpoint.pop("secret", None)  # Stripe shows the secret only when it is created
+    return endpoint
+
+
+@route("GET", "/v1/webhook_endpoints", WebhookEndpointListParams)
+def list_webhook_endpoints(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
+    listing = emu.list_of(
+        emu.state.all("webhook_endpoint"), params, "/v1/webhook_endpoints", "webhook endpoint"
+    )
+    for endpoint in listing["data"]:
+        endpoint.pop("secret", None)
+    return listing
+
+
+@route("DELETE", "/v1/webhook_endpoints/{id}")
+def delete_webhook_endpoint(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    emu.state.get("webhook_endpoint", id, resource="webhook endpoint")
+    del emu.state.objects[id]
+    return {"id": id, "object": "webhook_endpoint", "deleted": True}
+
+
+@route("GET", "/v1/events/{id}")
+def retrieve_event(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return emu.state.get("event", id)
+
+
+@route("GET", "/v1/events", EventListParams)
+def list_events(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
+    items = emu.state.all("event")
+    if params.get("type"):
+        import fnmatch
+
+        items = [e for e in items if fnmatch.fnmatchcase(e["type"], params["type"])]
+    if params.get("types"):
+        items = [e for e in items if e["type"] in params["types"]]
+    return emu.list_of(items, params, "/v1/events", "event")
+
+
+def _updated(emu: Emulator, event_type: str, obj: dict[str, Any], before: dict[str, Any]) -> None:
+    """Emit ``*.updated`` with Stripe's previous_attributes, if anything changed."""
+    previous = {k: before.get(k) for k in obj if not k.startswith("_") and before.get(k) != obj[k]}
+    previous.pop("updated", None)
+    if previous:
+        emu.emit(event_type, obj, previous)

@@ -1,0 +1,158 @@
+"""The hosted pages: Checkout's payment page and the billing portal (Jinja2, no CDN)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+from urllib.parse import parse_qsl
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from stripekit._currencies import format_amount
+
+from ._checkout_api import pay_session
+from ._core import Emulator
+from ._payments import TEST_CARDS
+from ._subscriptions import cancel_subscription
+from ._wire import StripeError
+
+__all__ = ["page_routes"]
+
+
+@functools.cache
+def _templates() -> Environment:
+    env = Environment(
+        loader=PackageLoader("stripekit.emulator", "templates"),
+        autoescape=select_autoescape(),
+    )
+    env.filters["money"] = lambda amount, currency: format_amount(int(amount or 0), currency)
+    return env
+
+
+def _render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(_templates().get_template(name).render(**context), status_code=status)
+
+
+def _problem(title: str, message: str, status: int) -> HTMLResponse:
+    return _render("problem.html", status, title=title, message=message)
+
+
+def page_routes(emu: Emulator) -> list[Route]:
+    """The routes of the hosted checkout page and the portal page."""
+
+    def session_or_none(session_id: str) -> dict[str, Any] | None:
+        obj = emu.state.objects.get(session_id)
+        return obj if obj and obj.get("object") == "checkout.session" else None
+
+    def checkout_page(
+        session: dict[str, Any],
+        *,
+        error: str | None = None,
+        status: int = 200,
+        form: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        items = emu.state.line_items.get(session["id"], [])
+        return _render(
+            "checkout.html",
+            status,
+            session=session,
+            items=items,
+            error=error,
+            form=form or {},
+            cards=TEST_CARDS,
+            cancel_href=f"/c/cancel/{session['id']}",
+        )
+
+    async def show_checkout(request: Request) -> Response:
+        session = session_or_none(request.path_params["session_id"])
+        if session is None:
+            return _problem("Checkout session not found", "This payment link is not valid.", 404)
+        if session["status"] == "complete":
+            return _problem("Already paid", "This checkout session is complete.", 410)
+        if session["status"] == "expired":
+            return _problem("Session expired", "This checkout session has expired.", 410)
+        return checkout_page(session)
+
+    async def pay(request: Request) -> Response:
+        session = session_or_none(request.path_params["session_id"])
+        if session is None:
+            return _problem("Checkout session not found", "This payment link is not valid.", 404)
+        form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
+        try:
+            paid = pay_session(
+                emu,
+                session["id"],
+                card=form.get("card_number", ""),
+                email=form.get("email") or None,
+                name=form.get("name") or None,
+            )
+        except StripeError as exc:
+            return checkout_page(session, error=exc.message, status=exc.status, form=form)
+        target = str(paid.get("success_url") or "/").replace("{CHECKOUT_SESSION_ID}", paid["id"])
+        return RedirectResponse(target, status_code=303)
+
+    async def cancel(request: Request) -> Response:
+        session = session_or_none(request.path_params["session_id"])
+        if session is None:
+            return _problem("Checkout session not found", "This payment link is not valid.", 404)
+        return RedirectResponse(session.get("cancel_url") or "/", status_code=303)
+
+    def portal_or_none(portal_id: str) -> dict[str, Any] | None:
+        obj = emu.state.objects.get(portal_id)
+        return obj if obj and obj.get("object") == "billing_portal.session" else None
+
+    async def show_portal(request: Request) -> Response:
+        portal = portal_or_none(request.path_params["portal_id"])
+        if portal is None:
+            return _problem(
+                "Portal session not found", "This billing portal link is not valid.", 404
+            )
+        return _portal_page(emu, portal, request.query_params.get("done"))
+
+    async def portal_cancel(request: Request) -> Response:
+        portal = portal_or_none(request.path_params["portal_id"])
+        if portal is None:
+            return _problem(
+                "Portal session not found", "This billing portal link is not valid.", 404
+            )
+        form = dict(parse_qsl((await request.body()).decode()))
+        sub = emu.state.objects.get(form.get("subscription", ""))
+        if not sub or sub.get("object") != "subscription" or sub["customer"] != portal["customer"]:
+            return _problem(
+                "Subscription not found", "That subscription is not this customer's.", 404
+            )
+        try:
+            with emu.state.lock:
+                cancel_subscription(emu, sub, at_period_end=form.get("when") != "now")
+        except StripeError as exc:
+            return _problem("Cannot cancel", exc.message, exc.status)
+        return RedirectResponse(f"/p/session/{portal['id']}?done={sub['id']}", status_code=303)
+
+    async def index(request: Request) -> Response:
+        return _render("index.html", cards=TEST_CARDS, base_url=emu.base_url)
+
+    return [
+        Route("/", index, methods=["GET"]),
+        Route("/c/pay/{session_id}", show_checkout, methods=["GET"]),
+        Route("/c/pay/{session_id}", pay, methods=["POST"]),
+        Route("/c/cancel/{session_id}", cancel, methods=["GET"]),
+        Route("/p/session/{portal_id}", show_portal, methods=["GET"]),
+        Route("/p/session/{portal_id}/cancel", portal_cancel, methods=["POST"]),
+    ]
+
+
+def _portal_page(emu: Emulator, portal: dict[str, Any], done: str | None) -> HTMLResponse:
+    customer = emu.state.objects.get(portal["customer"], {})
+    subscriptions = []
+    for sub in emu.state.all("subscription"):
+        if sub["customer"] != portal["customer"] or sub["status"] == "canceled":
+            continue
+        item = sub["items"]["data"][0]
+        product = emu.state.objects.get(item["price"]["product"], {})
+        subscriptions.append({"sub": sub, "item": item, "product": product})
+    return _render(
+        "portal.html", portal=portal, customer=customer, subscriptions=subscriptions, done=done
+    )

@@ -1,0 +1,137 @@
+"""Serving the emulator: in a background thread (tests, the demo) or in the foreground (CLI)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ._core import Emulator
+from ._delivery import Delivery
+
+__all__ = ["DEFAULT_PORT", "RunningEmulator", "run_emulator", "serve"]
+
+DEFAULT_PORT = 12111
+"""The port ``stripekit emulator`` listens on (the Stripe CLI's stripe-mock uses it too)."""
+
+
+class RunningEmulator:
+    """An emulator being served: where it is, and the controls a test needs.
+
+    Example:
+        >>> with run_emulator() as emulator:  # doctest: +SKIP
+        ...     client = stripe.StripeClient("sk_test_x", base_addresses={"api": emulator.api_base})
+    """
+
+    def __init__(self, emulator: Emulator, url: str) -> None:
+        self.emulator = emulator
+        self.url = url
+        """Where the emulator listens (``http://127.0.0.1:PORT``)."""
+
+    @property
+    def api_base(self) -> str:
+        """What to give stripe-python (``base_addresses={"api": ...}``) or STRIPE_API_BASE."""
+        return self.url
+
+    def reset(self) -> None:
+        """Forget everything: objects, events, endpoints, deliveries; real time again."""
+        self.emulator.reset()
+
+    def advance_clock(self, *, seconds: int = 0, days: int = 0) -> int:
+        """Move the emulator's time on: subscriptions renew, trials end. Returns the new now."""
+        from ._subscriptions import advance_clock
+
+        with self.emulator.state.lock:
+            return advance_clock(self.emulator, seconds + days * 86400)
+
+    def add_webhook_endpoint(
+        self, url: str, *, secret: str | None = None, events: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Deliver events to ``url``, signed with ``secret`` (made up when None)."""
+        return self.emulator.state.public(
+            self.emulator.add_webhook_endpoint(url, secret=secret, events=events)
+        )
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every delivery attempt so far, oldest first."""
+        return self.emulator.deliveries
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> list[Delivery]:
+        """Wait until every queued delivery (retries included) is done; the log."""
+        if not self.emulator.delivery.wait_idle(timeout):
+            raise TimeoutError(f"webhook deliveries still pending after {timeout} s")
+        return self.deliveries
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every event so far, oldest first."""
+        state = self.emulator.state
+        with state.lock:
+            return [state.public(e) for e in reversed(state.all("event"))]
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def run_emulator(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0),
+) -> Iterator[RunningEmulator]:
+    """Serve a fresh emulator in a background thread for the ``with`` block.
+
+    ``port=0`` picks a free port. Webhook retries back off quickly by default
+    (tests); ``stripekit emulator`` uses Stripe-like delays.
+    """
+    import uvicorn
+
+    from ._app import create_app
+
+    port = port or _free_port(host)
+    url = f"http://{host}:{port}"
+    emulator = Emulator(base_url=url, retry_delays=retry_delays)
+    config = uvicorn.Config(
+        create_app(emulator), host=host, port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="stripekit-emulator", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the emulator could not start on {host}:{port}")
+        time.sleep(0.01)
+    try:
+        yield RunningEmulator(emulator, url)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        emulator.delivery.stop()
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    *,
+    forward_to: list[str] | None = None,
+    webhook_secret: str | None = None,
+    public_url: str | None = None,
+) -> None:
+    """Serve the emulator in the foreground until interrupted (``stripekit emulator``)."""
+    import uvicorn
+
+    from ._app import create_app
+
+    emulator = Emulator(base_url=public_url or f"http://{host}:{port}")
+    for url in forward_to or []:
+        emulator.add_webhook_endpoint(url, secret=webhook_secret)
+    uvicorn.run(create_app(emulator), host=host, port=port, log_level="info", lifespan="off")

@@ -1,0 +1,134 @@
+"""The emulator's memory: objects by id, its clock, the event log and idempotent replies."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from stripekit._shapes import ID_PREFIXES, random_id, shape
+
+from ._wire import StripeError, missing
+
+__all__ = ["Clock", "State"]
+
+_EXTRA_PREFIXES = {"invoiceitem": "ii_", "item": "li_", "subscription_item": "si_"}
+
+
+class Clock:
+    """The emulator's time: the real time plus however far it was advanced."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+
+    def now(self) -> int:
+        """Seconds since the epoch, as the emulator sees them."""
+        return int(time.time()) + self.offset
+
+    def advance(self, seconds: int) -> int:
+        """Move time forward (never back); returns the new now."""
+        if seconds < 0:
+            raise StripeError(400, "the emulator's clock only moves forward", param="seconds")
+        self.offset += seconds
+        return self.now()
+
+
+@dataclass
+class _Reply:
+    method: str
+    path: str
+    params: dict[str, Any]
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass
+class State:
+    """Everything the emulator holds; one lock guards it (requests are short)."""
+
+    clock: Clock = field(default_factory=Clock)
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Every object by id, in creation order."""
+    line_items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """A checkout session's line items (Stripe sends them only when asked)."""
+    replies: dict[tuple[str, str], _Reply] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _sequence: itertools.count[int] = field(default_factory=itertools.count)
+
+    def reset(self) -> None:
+        """Forget every object, event and reply; the clock goes back to real time."""
+        with self.lock:
+            self.objects.clear()
+            self.line_items.clear()
+            self.replies.clear()
+            self.clock.offset = 0
+
+    # -- objects -----------------------------------------------------------------------------
+
+    def new(self, kind: str, **values: Any) -> dict[str, Any]:
+        """A new object of ``kind`` shaped like Stripe's, stored and returned."""
+        obj = shape(kind)
+        prefix = ID_PREFIXES.get(kind) or _EXTRA_PREFIXES.get(kind, "obj_")
+        obj["id"] = random_id(prefix)
+        if "created" in obj:
+            obj["created"] = self.clock.now()
+        if "livemode" in obj:
+            obj["livemode"] = False
+        if "metadata" in obj:
+            obj["metadata"] = {}
+        obj.update(values)
+        obj["_seq"] = next(self._sequence)
+        self.objects[obj["id"]] = obj
+        return obj
+
+    def get(self, kind: str, object_id: str, *, resource: str | None = None) -> dict[str, Any]:
+        """The stored object, or Stripe's 404 naming the resource."""
+        obj = self.objects.get(object_id)
+        if obj is None or obj.get("object") != kind:
+            raise missing(resource or kind.replace("_", " ").split(".")[-1], object_id)
+        return obj
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        """Every object of a kind, newest first (Stripe's list order)."""
+        found = [o for o in self.objects.values() if o.get("object") == kind]
+        return sorted(found, key=lambda o: o["_seq"], reverse=True)
+
+    @staticmethod
+    def public(obj: dict[str, Any]) -> dict[str, Any]:
+        """A copy fit to send: without the emulator's bookkeeping."""
+        return {k: copy.deepcopy(v) for k, v in obj.items() if not k.startswith("_")}
+
+    # -- idempotency -------------------------------------------------------------------------
+
+    def replay(
+        self, api_key: str, idempotency_key: str, method: str, path: str, params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]] | None:
+        """The first answer given for this key, or None; another request with it is a 400."""
+        reply = self.replies.get((api_key, idempotency_key))
+        if reply is None:
+            return None
+        if (reply.method, reply.path, reply.params) != (method, path, params):
+            raise StripeError(
+                400,
+                "Keys for idempotent requests can only be used with the same parameters they "
+                f"were first used with. Try using a key other than '{idempotency_key}' if you "
+                "meant to execute a different request.",
+                type="idempotency_error",
+            )
+        return reply.status, reply.body
+
+    def remember(
+        self,
+        api_key: str,
+        idempotency_key: str,
+        method: str,
+        path: str,
+        params: dict[str, Any],
+        status: int,
+        body: dict[str, Any],
+    ) -> None:
+        """Keep an answer for replays of the same idempotency key."""
+        self.replies[(api_key, idempotency_key)] = _Reply(method, path, params, status, body)

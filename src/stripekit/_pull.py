@@ -122,14 +122,21 @@ def _prices(
             problems.append(f"price {obj['id']} of {product['id']}: not a fixed amount")
             continue
         recurring = obj.get("recurring") or {}
+        tidy = {
+            # The sync tag is Stripe-side bookkeeping; "unspecified" is Stripe's default.
+            "metadata": {k: v for k, v in (obj.get("metadata") or {}).items() if k != PRODUCT_TAG},
+            "tax_behavior": None
+            if obj.get("tax_behavior") == "unspecified"
+            else obj.get("tax_behavior"),
+        }
         if obj.get("lookup_key"):
             # Found by its lookup key: an id in the file would go stale when sync replaces it.
-            found.append(Price.from_stripe(obj).model_copy(update={"id": None}))
+            found.append(Price.from_stripe(obj).model_copy(update={**tidy, "id": None}))
             continue
         parts = (key, recurring.get("interval") or "once", obj["currency"], obj["id"][-6:])
         generated = "_".join(str(part) for part in parts).lower()
         # The id lets sync find the price and set this key on it.
-        found.append(Price.from_stripe(obj, lookup_key=generated))
+        found.append(Price.from_stripe(obj, lookup_key=generated).model_copy(update=tidy))
         problems.append(
             f"price {obj['id']} of {product['id']} has no lookup key: named it {generated!r} "
             "(the next sync sets it in Stripe; then remove its id from the file)"

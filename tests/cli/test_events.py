@@ -116,16 +116,26 @@ def test_replay_every_failed_event_with_a_registry_and_a_store_url(
 ) -> None:
     history.broken.clear()
     result = cli(
-        "events", "replay", "--failed", "--app", f"{history.__name__}:webhooks",
-        "--database-url", database_url,
-    )  # fmt: skip
+        "events",
+        "replay",
+        "--failed",
+        "--app",
+        f"{history.__name__}:webhooks",
+        "--database-url",
+        database_url,
+    )
     assert result.exit_code == 0, result.output
     assert "evt_broken" in result.stdout
     assert history.ran == ["evt_paid", "evt_broken"]
     again = cli(
-        "events", "replay", "--failed", "--app", f"{history.__name__}:webhooks",
-        "--database-url", database_url,
-    )  # fmt: skip
+        "events",
+        "replay",
+        "--failed",
+        "--app",
+        f"{history.__name__}:webhooks",
+        "--database-url",
+        database_url,
+    )
     assert "no failed events" in again.stdout
 
 
@@ -171,3 +181,31 @@ def test_since_accepts_ages_and_dates() -> None:
     assert parse_since("1w", now) == datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
     assert parse_since("2024-05-01T08:30:00+02:00", now).hour == 8
     assert parse_since("2024-05-01", now) == datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def test_a_dot_env_file_configures_the_command_and_the_app(
+    cli: Runner, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cli_harness import SECRET, deliver
+
+    from stripekit import StripeKit, WebhookRegistry
+
+    database = tmp_path / "from-dotenv.sqlite3"
+    (tmp_path / ".env").write_text(f"STRIPEKIT_DATABASE_URL=sqlite:///{database}\n")
+    monkeypatch.chdir(tmp_path)
+    kit = StripeKit(
+        secret_key="sk_test_1",
+        webhook_secret=SECRET,
+        webhooks=WebhookRegistry(),
+        database_url=f"sqlite:///{database}",
+    )
+    deliver(kit, "customer.created", "evt_dotenv")
+    assert "evt_dotenv" in cli("events", "list").stdout
+    # Each command is a process of its own; here, forget what the last one loaded.
+    monkeypatch.delenv("STRIPEKIT_DATABASE_URL")
+    other = tmp_path / "other.env"
+    other.write_text("STRIPEKIT_DATABASE_URL=sqlite:///elsewhere.sqlite3\n")
+    assert "no events" in cli("--env-file", str(other), "events", "list").stdout
+    missing = cli("--env-file", str(tmp_path / "nope.env"), "events", "list")
+    assert missing.exit_code == 1
+    assert "no such file" in missing.stderr

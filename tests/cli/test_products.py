@@ -236,9 +236,14 @@ def test_pull_then_sync_changes_nothing(
         {"name": "Hosting", "description": "Managed hosting", "metadata": {"tier": "2"}}
     )
     client.v1.prices.create(
-        {"product": hosting.id, "currency": "usd", "unit_amount": 2500,
-         "recurring": {"interval": "month"}, "lookup_key": "hosting_monthly"}
-    )  # fmt: skip
+        {
+            "product": hosting.id,
+            "currency": "usd",
+            "unit_amount": 2500,
+            "recurring": {"interval": "month"},
+            "lookup_key": "hosting_monthly",
+        }
+    )
     ebook = client.v1.products.create({"name": "The eBook"})
     client.v1.prices.create({"product": ebook.id, "currency": "gbp", "unit_amount": 1200})
     out = tmp_path / "pulled.toml"

@@ -12,8 +12,9 @@ from cli_harness import SECRET, Runner
 def test_send_posts_a_signed_realistic_event_the_app_accepts(
     cli: Runner, shop: Any, webhook_app: str
 ) -> None:
-    result = cli("webhooks", "send", "checkout.session.completed", "--to", webhook_app,
-                 "--secret", SECRET)  # fmt: skip
+    result = cli(
+        "webhooks", "send", "checkout.session.completed", "--to", webhook_app, "--secret", SECRET
+    )
     assert result.exit_code == 0, result.output
     assert "HTTP 200" in result.stdout
     assert '"processed"' in result.stdout
@@ -26,8 +27,14 @@ def test_send_posts_a_signed_realistic_event_the_app_accepts(
 
 
 def test_send_uses_the_configured_secret(cli: Runner, shop: Any, webhook_app: str) -> None:
-    result = cli("webhooks", "send", "customer.created", "--to", webhook_app,
-                 env={"STRIPE_WEBHOOK_SECRET": SECRET})  # fmt: skip
+    result = cli(
+        "webhooks",
+        "send",
+        "customer.created",
+        "--to",
+        webhook_app,
+        env={"STRIPE_WEBHOOK_SECRET": SECRET},
+    )
     assert result.exit_code == 0, result.output
     assert '"unhandled"' in result.stdout
 
@@ -35,16 +42,16 @@ def test_send_uses_the_configured_secret(cli: Runner, shop: Any, webhook_app: st
 def test_send_with_the_wrong_secret_shows_the_refusal_and_exits_1(
     cli: Runner, shop: Any, webhook_app: str
 ) -> None:
-    result = cli("webhooks", "send", "invoice.paid", "--to", webhook_app,
-                 "--secret", "whsec_wrong")  # fmt: skip
+    result = cli("webhooks", "send", "invoice.paid", "--to", webhook_app, "--secret", "whsec_wrong")
     assert result.exit_code == 1
     assert "HTTP 400" in result.stdout
     assert "signature" in result.stdout.lower()
 
 
 def test_send_a_failing_handler_answers_500(cli: Runner, shop: Any, webhook_app: str) -> None:
-    result = cli("webhooks", "send", "invoice.payment_failed", "--to", webhook_app,
-                 "--secret", SECRET)  # fmt: skip
+    result = cli(
+        "webhooks", "send", "invoice.payment_failed", "--to", webhook_app, "--secret", SECRET
+    )
     assert result.exit_code == 1
     assert "HTTP 500" in result.stdout
 
@@ -54,8 +61,17 @@ def test_send_an_object_from_a_file(
 ) -> None:
     path = tmp_path / "session.json"
     path.write_text(json.dumps(stripe_fixtures["checkout.session"]))
-    result = cli("webhooks", "send", "checkout.session.completed", "--to", webhook_app,
-                 "--secret", SECRET, "--object", str(path))  # fmt: skip
+    result = cli(
+        "webhooks",
+        "send",
+        "checkout.session.completed",
+        "--to",
+        webhook_app,
+        "--secret",
+        SECRET,
+        "--object",
+        str(path),
+    )
     assert result.exit_code == 0, result.output
     (event_id,) = shop.ran
     payload = json.loads(shop.kit.store.get(event_id).payload)
@@ -71,9 +87,11 @@ def test_send_refusals_are_one_line(cli: Runner, shop: Any, tmp_path: Path) -> N
         (["invoice.paid", "--to", "localhost:8000", "--secret", SECRET], "give the full URL"),
         (["invoice.paid", "--to", "http://127.0.0.1:9"], "no signing secret"),
         (["invoice.paid", "--to", "http://127.0.0.1:9", "--secret", SECRET], "cannot reach"),
-        (["invoice.paid", "--to", "http://x", "--secret", SECRET, "--object", str(not_json)],
-         "not a readable JSON file"),
-    ]  # fmt: skip
+        (
+            ["invoice.paid", "--to", "http://x", "--secret", SECRET, "--object", str(not_json)],
+            "not a readable JSON file",
+        ),
+    ]
     for args, message in cases:
         result = cli("webhooks", "send", *args)
         assert result.exit_code == 1, (args, result.output)

@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import typer
@@ -70,6 +71,9 @@ def _root(
     STRIPE_WEBHOOK_SECRET, STRIPEKIT_DATABASE_URL...), then a .env file.
     """
     ctx.obj = Options(env_file=env_file, debug=debug)
+    if not debug:
+        # Results are printed as tables; keep handler tracebacks out of the terminal.
+        logging.getLogger("stripekit").addHandler(logging.NullHandler())
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ shows the traceback instead.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,20 +57,32 @@ def options(ctx: typer.Context) -> Options:
     return root.obj
 
 
+def load_env_file(path: Path | None) -> None:
+    """Put the ``.env`` file's values into the environment, under what is already set.
+
+    Into the environment (not only into the CLI's settings) so that an app the
+    command imports (``--app shop:kit``) sees the same settings as the command.
+    """
+    from dotenv import dotenv_values  # comes with pydantic-settings
+
+    if path is None:
+        if not Path(".env").is_file():
+            return
+        path = Path(".env")
+    elif not path.is_file():
+        raise CLIError(f"--env-file {path}: no such file")
+    for name, value in dotenv_values(path).items():
+        if value is not None:
+            os.environ.setdefault(name, value)
+
+
 def load_settings(ctx: typer.Context, **flags: Any) -> Settings:
-    """Settings from flags, then the environment, then the ``.env`` file.
+    """Settings from flags, then the environment (which the ``.env`` file fills in).
 
     Flags left at ``None`` fall through to the environment.
     """
-    given = {name: value for name, value in flags.items() if value is not None}
-    env_file = options(ctx).env_file
-    if env_file is not None:
-        if not env_file.is_file():
-            raise CLIError(f"--env-file {env_file}: no such file")
-        given["_env_file"] = env_file
-    elif Path(".env").is_file():
-        given["_env_file"] = Path(".env")
-    return Settings(**given)
+    load_env_file(options(ctx).env_file)
+    return Settings(**{name: value for name, value in flags.items() if value is not None})
 
 
 def import_object(spec: str, option: str = "--app") -> Any:

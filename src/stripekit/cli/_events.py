@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import typer
+from rich.box import SIMPLE_HEAD
 from rich.json import JSON
 from rich.markup import escape
 from rich.progress import Progress
@@ -17,7 +18,7 @@ from stripekit._dispatch import Dispatcher, WebhookResult
 from stripekit._registry import WebhookRegistry
 from stripekit._store import EventStatus, EventStore, StoredEvent
 
-from ._common import CLIError, console, import_object, load_settings
+from ._common import CLIError, console, import_object, load_env_file, load_settings, options
 
 __all__ = ["events_app", "parse_since"]
 
@@ -124,23 +125,28 @@ def list_events(
     if not rows:
         console.print(f"no events recorded in {label} match")
         return
-    table = Table(title=f"{len(rows)} event(s) in {label}", title_justify="left")
+    table = Table(
+        title=f"{len(rows)} event(s) in {label}",
+        title_justify="left",
+        box=SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+    )
     # Ids and types are what a reader copies into the next command: never cut them.
-    table.add_column("received (UTC)", no_wrap=False)
     table.add_column("id", no_wrap=True, min_width=max(len(row.id) for row in rows))
     table.add_column("type", no_wrap=True, min_width=max(len(row.type) for row in rows))
-    table.add_column("status", no_wrap=True, min_width=10)
+    table.add_column("status", no_wrap=True)
     table.add_column("tries", no_wrap=True)
-    table.add_column("mode", no_wrap=True)
+    table.add_column("received (UTC)", no_wrap=True, overflow="ellipsis")
+    any_live = any(row.livemode for row in rows)
+    if any_live:
+        table.add_column("mode", no_wrap=True)
     for row in rows:
-        table.add_row(
-            _when(row.received_at),
-            row.id,
-            row.type,
-            _status(row.status),
-            str(row.attempts),
-            "live" if row.livemode else "test",
-        )
+        cells = [row.id, row.type, _status(row.status), str(row.attempts)]
+        cells.append(row.received_at.astimezone(UTC).strftime("%m-%d %H:%M:%S"))
+        if any_live:
+            cells.append("live" if row.livemode else "test")
+        table.add_row(*cells)
     console.print(table)
     # Errors below the table, one line each: a table cell would cut them short.
     failed = [row for row in rows if row.status is EventStatus.FAILED and row.last_error]
@@ -211,6 +217,7 @@ def replay_events(
     """
     if (event_id is None) == (not failed):
         raise CLIError("give either an event id or --failed (not both)")
+    load_env_file(options(ctx).env_file)  # before the app reads its settings
     dispatcher, label = _dispatcher(ctx, import_object(app), database_url)
     if event_id is not None:
         results = [dispatcher.replay(event_id, force=force)]

@@ -34,6 +34,13 @@ def create_app(emulator: Emulator) -> Starlette:
             status, body, replayed = await _api_call(emulator, request)
         except StripeError as exc:
             status, body, replayed = exc.status, exc.body(request_id), False
+        except Exception:
+            # A bug in the emulator: answer like Stripe's own 500, and say where to look.
+            logger.exception("emulator error on %s %s", request.method, request.url.path)
+            error = StripeError(
+                500, "The emulator failed on this request (see its log).", type="api_error"
+            )
+            status, body, replayed = 500, error.body(request_id), False
         headers = {
             "Request-Id": request_id,
             "Stripe-Version": request.headers.get("stripe-version", ""),
@@ -57,8 +64,11 @@ def create_app(emulator: Emulator) -> Starlette:
             return JSONResponse(
                 {"error": {"message": "give seconds= or days= as whole numbers"}}, 400
             )
-        with emulator.state.lock:
-            now = advance_clock(emulator, seconds)
+        try:
+            with emulator.state.lock:
+                now = advance_clock(emulator, seconds)
+        except StripeError as exc:
+            return JSONResponse(exc.body(random_id("req_", 14)), exc.status)
         return JSONResponse({"now": now})
 
     async def deliveries(request: Request) -> Response:

@@ -40,13 +40,13 @@ def create_product(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
             400, "Missing required param: name.", code="parameter_missing", param="name"
         )
     values = {k: params[k] for k in _PRODUCT_FIELDS if k in params}
+    values.setdefault("images", [])
     product = emu.state.new(
         "product",
         **values,
         active=as_bool(params, "active", True),
         metadata=metadata_update({}, params.get("metadata", {})),
         marketing_features=[{"name": f.get("name")} for f in params.get("marketing_features", [])],
-        images=params.get("images", []),
         updated=emu.state.clock.now(),
         type="service",
     )

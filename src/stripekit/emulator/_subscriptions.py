@@ -84,12 +84,36 @@ def start_subscription(
             discounts=[],
             tax_rates=[],
         )
-        item.pop("plan", None)
+        item["plan"] = _plan(price)
         sub["items"]["data"].append(emu.state.public(item))
     emu.emit("customer.subscription.created", sub)
     invoice = _invoice(emu, sub, "subscription_create", now, period_end, free=trial_end is not None)
     sub["latest_invoice"] = invoice["id"]
     return sub, invoice
+
+
+def _plan(price: dict[str, Any]) -> dict[str, Any]:
+    """The legacy ``plan`` Stripe still puts beside a subscription item's price."""
+    from stripekit._shapes import shape
+
+    recurring = price["recurring"]
+    plan = shape("plan")
+    plan.update(
+        id=price["id"],
+        active=price["active"],
+        amount=price["unit_amount"],
+        amount_decimal=str(price["unit_amount"]),
+        billing_scheme="per_unit",
+        created=price["created"],
+        currency=price["currency"],
+        interval=recurring["interval"],
+        interval_count=recurring["interval_count"],
+        livemode=False,
+        metadata={},
+        product=price["product"],
+        usage_type="licensed",
+    )
+    return plan
 
 
 def _period(sub: dict[str, Any]) -> tuple[int, int]:

@@ -1,0 +1,270 @@
+"""Products, prices, customers, webhook endpoints and events through stripe-python."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+
+from stripekit.emulator import RunningEmulator
+
+
+def make_price(client: stripe.StripeClient, **extra: Any) -> stripe.Price:
+    product = client.v1.products.create({"name": "Pro"})
+    params: dict[str, Any] = {"product": product.id, "currency": "usd", "unit_amount": 1500}
+    params.update(extra)
+    return client.v1.prices.create(params)  # type: ignore[arg-type]
+
+
+def test_products_create_retrieve_update_list(client: stripe.StripeClient) -> None:
+    created = client.v1.products.create(
+        {
+            "name": "Pro",
+            "description": "For teams",
+            "metadata": {"tier": "2"},
+            "marketing_features": [{"name": "Unlimited"}],
+            "images": ["https://x.test/a.png"],
+        }
+    )
+    assert created.id.startswith("prod_")
+    assert created.object == "product"
+    assert created.active is True
+    assert created.metadata.to_dict() == {"tier": "2"}
+    fetched = client.v1.products.retrieve(created.id)
+    assert fetched.to_dict() == created.to_dict()
+    updated = client.v1.products.update(
+        created.id, {"name": "Pro+", "metadata": {"tier": "", "new": "1"}, "active": False}
+    )
+    assert (updated.name, updated.active) == ("Pro+", False)
+    assert updated.metadata.to_dict() == {"new": "1"}  # "" removes a key, like Stripe
+    second = client.v1.products.create({"name": "Basic"})
+    listed = client.v1.products.list()
+    assert [p.id for p in listed.data] == [second.id, created.id]  # newest first
+    assert [p.id for p in client.v1.products.list({"active": True}).data] == [second.id]
+
+
+def test_prices_lookup_keys_transfer_and_archive(client: stripe.StripeClient) -> None:
+    old = make_price(client, lookup_key="pro_monthly", recurring={"interval": "month"})
+    assert old.type == "recurring"
+    assert old.recurring is not None and old.recurring.interval == "month"
+    with pytest.raises(stripe.InvalidRequestError, match="already uses that lookup key"):
+        make_price(client, lookup_key="pro_monthly")
+    new = client.v1.prices.create(
+        {
+            "product": old.product,
+            "currency": "usd",
+            "unit_amount": 1900,  # type: ignore[typeddict-item]
+            "recurring": {"interval": "month"},
+            "lookup_key": "pro_monthly",
+            "transfer_lookup_key": True,
+        }
+    )
+    assert client.v1.prices.retrieve(old.id).lookup_key is None
+    found = client.v1.prices.list({"lookup_keys": ["pro_monthly"]})
+    assert [p.id for p in found.data] == [new.id]
+    client.v1.prices.update(old.id, {"active": False})
+    assert [p.id for p in client.v1.prices.list({"active": True}).data] == [new.id]
+    assert {p.id for p in client.v1.prices.list({"product": str(old.product)}).data} == {
+        old.id,
+        new.id,
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"currency": "usd", "unit_amount": 100}, "Missing required param: product"),
+        ({"product": "prod_nope", "currency": "usd", "unit_amount": 100}, "No such product"),
+        ({"product": "{product}", "currency": "xyz", "unit_amount": 100}, "Invalid currency"),
+        ({"product": "{product}", "currency": "usd", "unit_amount": -1}, "unit_amount"),
+        (
+            {
+                "product": "{product}",
+                "currency": "usd",
+                "unit_amount": 1,
+                "recurring": {"interval": "fortnight"},
+            },
+            "recurring[interval]",
+        ),
+    ],
+)
+def test_bad_prices_are_refused_like_stripe_refuses_them(
+    client: stripe.StripeClient, params: dict[str, Any], message: str
+) -> None:
+    product = client.v1.products.create({"name": "P"})
+    if params.get("product") == "{product}":
+        params = {**params, "product": product.id}
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.prices.create(params)  # type: ignore[arg-type]
+    assert caught.value.http_status in (400, 404)
+    assert message in str(caught.value.user_message)
+
+
+def test_customers_create_update_and_list_by_email(client: stripe.StripeClient) -> None:
+    ada = client.v1.customers.create({"email": "ada@example.com", "name": "Ada"})
+    client.v1.customers.create({"email": "bob@example.com"})
+    assert ada.id.startswith("cus_")
+    found = client.v1.customers.list({"email": "ada@example.com"})
+    assert [c.id for c in found.data] == [ada.id]
+    updated = client.v1.customers.update(ada.id, {"name": "Ada Lovelace"})
+    assert updated.name == "Ada Lovelace"
+    assert client.v1.customers.retrieve(ada.id).name == "Ada Lovelace"
+
+
+def test_pagination_walks_forward_and_back(client: stripe.StripeClient) -> None:
+    ids = [client.v1.customers.create({"email": f"c{i}@x.test"}).id for i in range(7)]
+    newest_first = list(reversed(ids))
+    page = client.v1.customers.list({"limit": 3})
+    assert [c.id for c in page.data] == newest_first[:3]
+    assert page.has_more is True
+    nxt = client.v1.customers.list({"limit": 3, "starting_after": page.data[-1].id})
+    assert [c.id for c in nxt.data] == newest_first[3:6]
+    last = client.v1.customers.list({"limit": 3, "starting_after": nxt.data[-1].id})
+    assert [c.id for c in last.data] == newest_first[6:]
+    assert last.has_more is False
+    back = client.v1.customers.list({"limit": 2, "ending_before": nxt.data[0].id})
+    assert [c.id for c in back.data] == newest_first[1:3]
+    assert back.has_more is True
+    everything = client.v1.customers.list({"limit": 2}).auto_paging_iter()
+    assert [c.id for c in everything] == newest_first
+    with pytest.raises(stripe.InvalidRequestError, match="limit"):
+        client.v1.customers.list({"limit": 101})
+
+
+def test_expand_replaces_ids_with_objects(client: stripe.StripeClient) -> None:
+    price = make_price(client)
+    expanded = client.v1.prices.retrieve(price.id, {"expand": ["product"]})
+    assert isinstance(expanded.product, stripe.Product)
+    assert expanded.product.name == "Pro"
+    listed = client.v1.prices.list({"expand": ["data.product"]})
+    assert isinstance(listed.data[0].product, stripe.Product)
+    with pytest.raises(stripe.InvalidRequestError, match="cannot be expanded"):
+        client.v1.prices.retrieve(price.id, {"expand": ["currency"]})
+
+
+def test_webhook_endpoints_get_a_secret_once(client: stripe.StripeClient) -> None:
+    endpoint = client.v1.webhook_endpoints.create(
+        {
+            "url": "https://shop.test/stripe/webhook",
+            "enabled_events": ["checkout.session.completed"],
+        }
+    )
+    assert endpoint.id.startswith("we_")
+    assert endpoint.secret is not None and endpoint.secret.startswith("whsec_")
+    listed = client.v1.webhook_endpoints.list()
+    assert [e.id for e in listed.data] == [endpoint.id]
+    assert "secret" not in listed.data[0].to_dict()
+    deleted = client.v1.webhook_endpoints.delete(endpoint.id)
+    assert deleted.deleted is True
+    assert client.v1.webhook_endpoints.list().data == []
+
+
+def test_events_are_recorded_and_listed(client: stripe.StripeClient) -> None:
+    product = client.v1.products.create({"name": "Pro"})
+    client.v1.products.update(product.id, {"name": "Pro 2"})
+    events = client.v1.events.list()
+    assert [e.type for e in events.data] == ["product.updated", "product.created"]
+    updated = client.v1.events.retrieve(events.data[0].id)
+    assert updated.data.previous_attributes is not None
+    assert updated.data.previous_attributes["name"] == "Pro"
+    only = client.v1.events.list({"type": "product.created"})
+    assert [e.type for e in only.data] == ["product.created"]
+
+
+def test_unknown_ids_urls_and_params(
+    client: stripe.StripeClient, emulator: RunningEmulator
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.customers.retrieve("cus_nope")
+    assert (missing.value.http_status, missing.value.code) == (404, "resource_missing")
+    assert missing.value.user_message == "No such customer: 'cus_nope'"
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        client.v1.customers.create({"email": "a@b.c", "favourite_colour": "red"})  # type: ignore[typeddict-unknown-key]
+    assert unknown.value.http_status == 400
+    assert unknown.value.user_message == "Received unknown parameter: favourite_colour"
+    answer = httpx.get(
+        f"{emulator.api_base}/v1/charges", headers={"Authorization": "Bearer sk_test_x"}
+    )
+    assert answer.status_code == 404
+    assert "Unrecognized request URL" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("authorization", "message"),
+    [
+        (None, "You did not provide an API key"),
+        ("Bearer sk_live_1234567890abcd", "Invalid API Key provided"),
+        ("Bearer pk_test_1234567890abcd", "Invalid API Key provided"),
+    ],
+)
+def test_requests_need_a_test_secret_key(
+    emulator: RunningEmulator, authorization: str | None, message: str
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    answer = httpx.get(f"{emulator.api_base}/v1/products", headers=headers)
+    assert answer.status_code == 401
+    error = answer.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert message in error["message"]
+    assert "1234567890ab" not in error["message"]  # a key is never echoed whole
+
+
+def test_stripe_python_reports_a_bad_key(emulator: RunningEmulator) -> None:
+    client = stripe.StripeClient("sk_live_oops_oops", base_addresses={"api": emulator.api_base})
+    with pytest.raises(stripe.AuthenticationError):
+        client.v1.products.list()
+
+
+def test_an_idempotency_key_replays_the_first_answer(client: stripe.StripeClient) -> None:
+    options: Any = {"idempotency_key": "order-42"}
+    first = client.v1.customers.create({"email": "a@b.c"}, options)
+    again = client.v1.customers.create({"email": "a@b.c"}, options)
+    assert again.id == first.id
+    assert len(client.v1.customers.list().data) == 1
+    with pytest.raises(stripe.IdempotencyError, match="same parameters"):
+        client.v1.customers.create({"email": "other@b.c"}, options)
+
+
+def test_idempotent_replays_say_so(emulator: RunningEmulator) -> None:
+    headers = {"Authorization": "Bearer sk_test_x", "Idempotency-Key": "k1"}
+    first = httpx.post(
+        f"{emulator.api_base}/v1/customers", data={"email": "a@b.c"}, headers=headers
+    )
+    second = httpx.post(
+        f"{emulator.api_base}/v1/customers", data={"email": "a@b.c"}, headers=headers
+    )
+    assert first.json() == second.json()
+    assert "idempotent-replayed" not in first.headers
+    assert second.headers["idempotent-replayed"] == "true"
+    assert first.headers["request-id"].startswith("req_")
+
+
+def test_a_declined_payment_intent_is_a_402(client: stripe.StripeClient) -> None:
+    ok = client.v1.payment_intents.create(
+        {"amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
+    )
+    assert ok.status == "succeeded"
+    with pytest.raises(stripe.CardError) as declined:
+        client.v1.payment_intents.create(
+            {
+                "amount": 500,
+                "currency": "usd",
+                "confirm": True,
+                "payment_method": "pm_card_chargeDeclinedInsufficientFunds",
+            }
+        )
+    assert declined.value.http_status == 402
+    assert declined.value.code == "card_declined"
+    assert declined.value.error is not None
+    assert declined.value.error.decline_code == "insufficient_funds"
+    statuses = [p.status for p in client.v1.payment_intents.list().data]
+    assert statuses == ["requires_payment_method", "succeeded"]
+
+
+def test_reset_forgets_everything(client: stripe.StripeClient, emulator: RunningEmulator) -> None:
+    client.v1.products.create({"name": "Pro"})
+    httpx.post(f"{emulator.url}/_emulator/reset")
+    assert client.v1.products.list().data == []
+    assert client.v1.events.list().data == []

@@ -49,3 +49,49 @@ def test_the_command_checks_its_options() -> None:
     bad_secret = cli("emulator", "--webhook-secret", "sk_test_oops")
     assert bad_secret.exit_code == 1
     assert "whsec_" in bad_secret.stderr
+
+
+def test_the_command_serves_and_forwards_signed_events(tmp_path: object) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    from webhook_sink import WebhookSink
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with WebhookSink() as sink:
+        command = [
+            sys.executable, "-m", "stripekit.cli", "emulator", "--port", str(port),
+            "--forward-to", sink.url, "--webhook-secret", "whsec_from_the_command_line",
+        ]  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(200):
+                try:
+                    httpx.get(base, timeout=0.5)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+            client = stripe.StripeClient("sk_test_cmd", base_addresses={"api": base})
+            customer = client.v1.customers.create({"email": "ada@example.com"})
+            for _ in range(200):
+                if sink.received:
+                    break
+                time.sleep(0.05)
+            (received,) = sink.received
+            event = stripe.Webhook.construct_event(
+                received.body.decode(),
+                received.headers["stripe-signature"],
+                "whsec_from_the_command_line",
+            )
+            assert event.type == "customer.created"
+            assert event.data.object["id"] == customer.id
+        finally:
+            process.terminate()
+            output = process.communicate(timeout=10)[0].decode()
+    assert f"http://127.0.0.1:{port}" in output

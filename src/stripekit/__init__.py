@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         UnknownEventTypeError,
         UnknownPriceError,
         UnknownProductError,
+        UnknownSessionError,
         WebhookError,
     )
     from ._event import Event, parse_event
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from ._processing import WebhookProcessor
     from ._registry import WebhookRegistry
     from ._settings import Settings
+    from ._shop import Buyer
     from ._signature import verify_signature
     from ._store import Claim, ClaimOutcome, EventStatus, EventStore, StoredEvent
     from ._store_factory import open_store
@@ -72,6 +74,8 @@ _EXPORTS: dict[str, str] = {
     "EventStore": "_store",
     "EventStoreError": "_errors",
     "SyncError": "_errors",
+    "UnknownSessionError": "_errors",
+    "Buyer": "_shop",
     "SyncAction": "_sync",
     "SyncKind": "_sync",
     "SyncPlan": "_sync",
@@ -111,6 +115,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "BillingPortal",
+    "Buyer",
     "Catalog",
     "CatalogError",
     "CheckoutBuilder",
@@ -145,6 +150,7 @@ __all__ = [
     "UnknownEventTypeError",
     "UnknownPriceError",
     "UnknownProductError",
+    "UnknownSessionError",
     "WebhookError",
     "WebhookProcessor",
     "WebhookRegistry",

@@ -9,6 +9,7 @@ answers by class, never by message::
     ├── CheckoutError               a checkout request the catalog cannot serve
     │   ├── UnknownProductError     no product with that key          → 404
     │   ├── UnknownPriceError       the product has no such price     → 404
+    │   ├── UnknownSessionError     a success page for no known session → 404
     │   └── InvalidQuantityError    quantity outside the product's bounds → 422
     ├── PriceResolutionError        a price's Stripe id cannot be found
     ├── StripeAPIError              Stripe answered with an error     → 502
@@ -41,6 +42,7 @@ __all__ = [
     "UnknownEventTypeError",
     "UnknownPriceError",
     "UnknownProductError",
+    "UnknownSessionError",
     "WebhookError",
 ]
 
@@ -121,6 +123,10 @@ class InvalidQuantityError(CheckoutError, ValueError):
             f"quantity {quantity!r} is not allowed for product {product!r}: "
             f"give a whole number from {minimum} to {maximum}"
         )
+
+
+class UnknownSessionError(CheckoutError, LookupError):
+    """The success page was given a session id Stripe does not know (or not one at all)."""
 
 
 class PriceResolutionError(StripekitError):

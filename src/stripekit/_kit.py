@@ -91,6 +91,7 @@ class StripeKit:
         self._catalog = catalog
         self._store_arg = store
         self._client = client
+        self._async_http: stripe.HTTPXClient | None = None
         # Re-entrant: building the processor builds the store under the same lock.
         self._lock = threading.RLock()
 
@@ -103,9 +104,14 @@ class StripeKit:
         if self._client is None:
             with self._lock:
                 if self._client is None:
+                    import stripe
+
                     from ._stripe_api import make_client
 
-                    self._client = make_client(self.settings)
+                    # Made here, not by stripe-python, so that aclose() can close it.
+                    self._async_http = stripe.HTTPXClient()
+                    http = stripe.RequestsClient(async_fallback_client=self._async_http)
+                    self._client = make_client(self.settings, http_client=http)
         return self._client
 
     def _client_factory(self) -> stripe.StripeClient:
@@ -204,6 +210,15 @@ class StripeKit:
     async def areplay(self, event_id: str, *, force: bool = False) -> WebhookResult:
         """Async twin of ``replay``."""
         return await self.dispatcher.areplay(event_id, force=force)
+
+    async def aclose(self) -> None:
+        """Close the async HTTP client the kit made (call it when the app shuts down).
+
+        Example:
+            >>> app = FastAPI(lifespan=...)  # on shutdown: await kit.aclose()  # doctest: +SKIP
+        """
+        if self._async_http is not None:
+            await self._async_http.close_async()  # type: ignore[no-untyped-call]
 
     def handle_webhook(self, body: bytes, headers: Headers) -> WebhookResult:
         """Process one webhook delivery: what an integration's webhook route calls."""

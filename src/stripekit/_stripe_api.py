@@ -20,7 +20,9 @@ __all__ = ["acall_stripe", "call_stripe", "make_client", "map_stripe_error"]
 T = TypeVar("T")
 
 
-def make_client(settings: Settings) -> stripe.StripeClient:
+def make_client(
+    settings: Settings, *, http_client: stripe.HTTPClient | None = None
+) -> stripe.StripeClient:
     """A StripeClient for these settings; ``api_base`` points it at the emulator.
 
     The code path is the same for Stripe and the emulator: only the base differs.
@@ -35,6 +37,7 @@ def make_client(settings: Settings) -> stripe.StripeClient:
         base_addresses=base,  # type: ignore[arg-type]
         # Safe: stripe-python adds an idempotency key to retried POSTs.
         max_network_retries=2,
+        http_client=http_client,
     )
 
 

@@ -1,0 +1,185 @@
+"""The shop's endpoints as plain Starlette handlers: request in, response out, no decisions.
+
+Every decision is the core's (``stripekit._shop``); these only read the
+request (JSON or form, ``Accept``) and write the answer (JSON, a page, a 303).
+The FastAPI router and the Starlette routes both call them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from stripekit import StripeKit
+from stripekit._errors import CheckoutError, StripeAPIError, StripekitError
+from stripekit._pages import Pages
+from stripekit._shop import (
+    Buyer,
+    CheckoutRequest,
+    error_status,
+    pricing,
+    start_checkout,
+    summarize_session,
+)
+
+__all__ = ["ROUTE_NAMES", "Shop"]
+
+logger = logging.getLogger("stripekit.fastapi")
+
+ROUTE_NAMES = {
+    "checkout": "stripekit_checkout",
+    "success": "stripekit_success",
+    "cancel": "stripekit_cancel",
+    "pricing": "stripekit_pricing",
+    "portal": "stripekit_portal",
+    "products": "stripekit_products",
+    "config": "stripekit_config",
+    "webhook": "stripekit_webhook",
+}
+
+
+class Shop:
+    """The kit and the pages, and one method per endpoint."""
+
+    def __init__(self, kit: StripeKit, pages: Pages) -> None:
+        self.kit = kit
+        self.pages = pages
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def urls(request: Request) -> dict[str, str]:
+        """The shop's route URLs, wherever the app mounted them."""
+        found: dict[str, str] = {}
+        for key, name in ROUTE_NAMES.items():
+            try:
+                found[key] = str(request.url_for(name).path)
+            except Exception:
+                found[key] = ""
+        return found
+
+    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = self.pages.render(name, urls=self.urls(request), **context)
+        return HTMLResponse(html, status_code=status)
+
+    def error(self, request: Request, exc: StripekitError, *, as_json: bool) -> Response:
+        status, message = error_status(exc)
+        if isinstance(exc, StripeAPIError):
+            logger.error("Stripe error (request %s): %s", exc.request_id, exc)
+        elif status >= 500:
+            logger.error("shop error: %s", exc)
+        if as_json:
+            return JSONResponse({"error": message}, status_code=status)
+        html = self.pages.error(status, message, urls=self.urls(request))
+        return HTMLResponse(html, status_code=status)
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    async def checkout(self, request: Request, buyer: Buyer | None) -> Response:
+        """POST /checkout: JSON ``{id, url}`` for JSON clients, a 303 to Checkout for forms."""
+        content_type = request.headers.get("content-type", "")
+        is_json = content_type.startswith("application/json")
+        accept = request.headers.get("accept", "")
+        as_json = is_json or ("application/json" in accept and "text/html" not in accept)
+        try:
+            data = await _read(request, is_json, content_type)
+        except ValueError as exc:
+            return self.error(request, _BadBody(str(exc)), as_json=as_json)
+        try:
+            order = CheckoutRequest.parse(data, self.kit.catalog)
+            session = await start_checkout(self.kit, order, buyer)
+        except StripekitError as exc:
+            return self.error(request, exc, as_json=as_json)
+        if as_json:
+            return JSONResponse({"id": session.id, "url": session.url})
+        return RedirectResponse(str(session.url), status_code=303)
+
+    async def success(self, request: Request) -> Response:
+        """GET /success?session_id=...: what was bought and whether it is paid, from Stripe."""
+        try:
+            summary = await summarize_session(self.kit, request.query_params.get("session_id"))
+        except StripekitError as exc:
+            return self.error(request, exc, as_json=False)
+        return self.page(request, "success.html", session=summary)
+
+    async def cancel(self, request: Request) -> Response:
+        """GET /cancel: nothing was charged; a way back to pricing."""
+        return self.page(request, "cancel.html")
+
+    async def pricing_page(self, request: Request) -> Response:
+        """GET /pricing: the catalog with a buy button per price."""
+        try:
+            products = pricing(self.kit)
+        except StripekitError as exc:
+            return self.error(request, exc, as_json=False)
+        return self.page(request, "pricing.html", products=products)
+
+    async def portal(self, request: Request, buyer: Buyer | None) -> Response:
+        """POST /portal: a 303 to the billing portal of the current customer."""
+        accept = request.headers.get("accept", "")
+        as_json = "application/json" in accept and "text/html" not in accept
+        if buyer is None or buyer.customer is None:
+            status = 401
+            message = "sign in first: the billing portal needs a Stripe customer"
+            if as_json:
+                return JSONResponse({"error": message}, status_code=status)
+            html = self.pages.error(status, message, urls=self.urls(request))
+            return HTMLResponse(html, status_code=status)
+        try:
+            url = await self.kit.portal.acreate(buyer.customer)
+        except StripekitError as exc:
+            return self.error(request, exc, as_json=as_json)
+        if as_json:
+            return JSONResponse({"url": url})
+        return RedirectResponse(url, status_code=303)
+
+    async def products(self, request: Request) -> Response:
+        """GET /products: the catalog as JSON, for single-page front ends."""
+        try:
+            products = pricing(self.kit)
+        except StripekitError as exc:
+            return self.error(request, exc, as_json=True)
+        return JSONResponse([dataclasses.asdict(p) for p in products])
+
+    async def config(self, request: Request) -> Response:
+        """GET /config: what a browser may know (the publishable key), never a secret."""
+        settings = self.kit.settings
+        return JSONResponse({"publishable_key": settings.publishable_key, "mode": settings.mode})
+
+    async def webhook(self, request: Request) -> Response:
+        """POST /webhook: the raw body, read once, to the core; its status and JSON back."""
+        limit = self.kit.settings.webhook_max_bytes
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                # Stop reading: the core answers 413 for anything over the limit.
+                break
+        result = await self.kit.ahandle_webhook(bytes(body), request.headers)
+        return JSONResponse(result.body, status_code=result.status)
+
+
+class _BadBody(CheckoutError):
+    """A checkout body that is not JSON or a form."""
+
+
+async def _read(request: Request, is_json: bool, content_type: str) -> dict[str, Any]:
+    raw = await request.body()
+    if is_json:
+        try:
+            data = json.loads(raw or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise ValueError("the body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise ValueError('send a JSON object: {"product": "..."}')
+        return data
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    return dict(parse_qsl(raw.decode("utf-8", errors="replace")))

@@ -1,0 +1,199 @@
+"""``stripekit_router`` (FastAPI) and ``stripekit_routes`` (Starlette): every shop route."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse as _Html
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from stripekit import StripeKit
+from stripekit._pages import Pages
+from stripekit._shop import Buyer
+
+from ._handlers import ROUTE_NAMES, Shop
+from ._models import (
+    CheckoutBody,
+    CheckoutSessionOut,
+    ConfigOut,
+    ErrorOut,
+    PortalOut,
+    ProductOut,
+    WebhookOut,
+)
+
+__all__ = ["stripekit_router", "stripekit_routes"]
+
+BuyerDependency = Callable[..., Buyer | Awaitable[Buyer | None] | None]
+"""A FastAPI dependency giving the current buyer, e.g. from the session's user."""
+
+BuyerLoader = Callable[[Request], Buyer | Awaitable[Buyer | None] | None]
+"""For Starlette: the current buyer from the request."""
+
+
+def _anonymous() -> Buyer | None:
+    return None
+
+
+def _pages(kit: StripeKit, templates: Sequence[str | os.PathLike[str]], shop_name: str) -> Pages:
+    return Pages(templates, shop_name=shop_name, mode=kit.settings.mode)
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorOut} for code in codes}
+
+
+def stripekit_router(
+    kit: StripeKit,
+    *,
+    buyer: BuyerDependency | None = None,
+    templates: Sequence[str | os.PathLike[str]] = (),
+    shop_name: str = "Shop",
+) -> APIRouter:
+    """Every shop route for a FastAPI app.
+
+    Args:
+        kit: the app's StripeKit.
+        buyer: a dependency returning the current :class:`~stripekit.Buyer` (or None
+            for an anonymous checkout); it may take FastAPI dependencies itself.
+        templates: the app's template directories, searched before the package's
+            (a ``stripekit/pricing.html`` there replaces the shipped one).
+        shop_name: shown in the pages' header and titles.
+
+    Example:
+        >>> app.include_router(stripekit_router(kit), prefix="/stripe")  # doctest: +SKIP
+    """
+    shop = Shop(kit, _pages(kit, templates, shop_name))
+    current = Depends(buyer or _anonymous)
+    router = APIRouter(tags=["stripe"])
+
+    async def checkout(request: Request, who: Buyer | None = current) -> Response:
+        """Create a Checkout Session for a product (JSON body or HTML form post).
+
+        JSON clients get ``{id, url}``; a form post gets a 303 to Stripe's page.
+        """
+        return await shop.checkout(request, who)
+
+    async def portal(request: Request, who: Buyer | None = current) -> Response:
+        """Send the current customer to the billing portal (303, or ``{url}`` for JSON)."""
+        return await shop.portal(request, who)
+
+    checkout_body = {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": CheckoutBody.model_json_schema()},
+                "application/x-www-form-urlencoded": {"schema": CheckoutBody.model_json_schema()},
+            },
+        }
+    }
+    router.add_api_route(
+        "/checkout", checkout, methods=["POST"], name=ROUTE_NAMES["checkout"],
+        summary="Start a checkout", openapi_extra=checkout_body,
+        responses={200: {"model": CheckoutSessionOut}, 303: {"description": "To Stripe's page"},
+                   **_errors(400, 404, 422, 502)},
+    )  # fmt: skip
+    router.add_api_route(
+        "/success", _with_query(shop.success), methods=["GET"], name=ROUTE_NAMES["success"],
+        summary="The success page (reads the session from Stripe)", response_class=_Html,
+        responses={404: {"description": "Unknown session"}, 502: {"description": "Stripe error"}},
+    )  # fmt: skip
+    router.add_api_route(
+        "/cancel", shop.cancel, methods=["GET"], name=ROUTE_NAMES["cancel"],
+        summary="The cancel page", response_class=_Html,
+    )  # fmt: skip
+    router.add_api_route(
+        "/pricing", shop.pricing_page, methods=["GET"], name=ROUTE_NAMES["pricing"],
+        summary="The pricing page", response_class=_Html,
+    )  # fmt: skip
+    router.add_api_route(
+        "/portal", portal, methods=["POST"], name=ROUTE_NAMES["portal"],
+        summary="Open the billing portal",
+        responses={200: {"model": PortalOut}, 303: {"description": "To the portal"},
+                   **_errors(401, 502)},
+    )  # fmt: skip
+    router.add_api_route(
+        "/products", shop.products, methods=["GET"], name=ROUTE_NAMES["products"],
+        summary="The catalog", responses={200: {"model": list[ProductOut]}},
+    )  # fmt: skip
+    router.add_api_route(
+        "/config", shop.config, methods=["GET"], name=ROUTE_NAMES["config"],
+        summary="Public configuration (the publishable key)",
+        responses={200: {"model": ConfigOut}},
+    )  # fmt: skip
+    router.add_api_route(
+        "/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"],
+        summary="Stripe's webhook endpoint (raw body + Stripe-Signature)",
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {}}},
+                       "parameters": [{"name": "Stripe-Signature", "in": "header",
+                                       "required": True, "schema": {"type": "string"}}]},
+        responses={
+            200: {"model": WebhookOut, "description": "Processed, duplicate, unhandled or ignored"},
+            400: {"model": WebhookOut, "description": "Bad signature or not a Stripe event"},
+            409: {"model": WebhookOut, "description": "Another worker is processing it"},
+            413: {"model": WebhookOut, "description": "Body over the size limit"},
+            500: {"model": WebhookOut, "description": "A handler failed; Stripe retries"},
+            503: {"model": WebhookOut, "description": "The event store is unavailable"},
+        },
+    )  # fmt: skip
+    return router
+
+
+def stripekit_routes(
+    kit: StripeKit,
+    *,
+    buyer: BuyerLoader | None = None,
+    templates: Sequence[str | os.PathLike[str]] = (),
+    shop_name: str = "Shop",
+) -> list[Route]:
+    """Every shop route for a plain Starlette app: ``Mount("/stripe", routes=...)``.
+
+    ``buyer(request)`` (sync or async) gives the current Buyer, or None.
+
+    Example:
+        >>> routes = [Mount("/stripe", routes=stripekit_routes(kit))]  # doctest: +SKIP
+    """
+    shop = Shop(kit, _pages(kit, templates, shop_name))
+
+    async def who(request: Request) -> Buyer | None:
+        if buyer is None:
+            return None
+        found = buyer(request)
+        if inspect.isawaitable(found):
+            found = await found
+        return found
+
+    async def checkout(request: Request) -> Response:
+        return await shop.checkout(request, await who(request))
+
+    async def portal(request: Request) -> Response:
+        return await shop.portal(request, await who(request))
+
+    return [
+        Route("/checkout", checkout, methods=["POST"], name=ROUTE_NAMES["checkout"]),
+        Route("/success", shop.success, methods=["GET"], name=ROUTE_NAMES["success"]),
+        Route("/cancel", shop.cancel, methods=["GET"], name=ROUTE_NAMES["cancel"]),
+        Route("/pricing", shop.pricing_page, methods=["GET"], name=ROUTE_NAMES["pricing"]),
+        Route("/portal", portal, methods=["POST"], name=ROUTE_NAMES["portal"]),
+        Route("/products", shop.products, methods=["GET"], name=ROUTE_NAMES["products"]),
+        Route("/config", shop.config, methods=["GET"], name=ROUTE_NAMES["config"]),
+        Route("/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"]),
+    ]
+
+
+def _with_query(
+    handler: Callable[[Request], Awaitable[Response]],
+) -> Callable[..., Awaitable[Response]]:
+    """Document ``session_id`` as a query parameter while the handler reads it itself."""
+
+    async def success(request: Request, session_id: str | None = None) -> Response:
+        return await handler(request)
+
+    success.__doc__ = handler.__doc__
+    return success

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import stripe
 from cli_harness import SECRET, Runner
-from fake_stripe import SECRET_KEY, FakeStripe
+
+from stripekit.emulator import RunningEmulator
 
 PRODUCTS = """
 [products.book]
@@ -25,22 +27,31 @@ currency = "usd"
 """
 
 
-@pytest.fixture
-def stripe_api() -> Iterator[FakeStripe]:
-    with FakeStripe() as server:
-        server.add_price("book_usd", unit_amount=1900)
-        yield server
+SECRET_KEY = "sk_test_check"
 
 
 @pytest.fixture
-def good_env(stripe_api: FakeStripe, tmp_path: Path) -> dict[str, str]:
+def stripe_api(stripe_emulator: RunningEmulator) -> stripe.StripeClient:
+    """The emulator, selling the book of PRODUCTS."""
+    client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": stripe_emulator.api_base})
+    client.v1.prices.create(
+        {"product_data": {"name": "The Book"}, "currency": "usd", "unit_amount": 1900,
+         "lookup_key": "book_usd"}
+    )  # fmt: skip
+    return client
+
+
+@pytest.fixture
+def good_env(
+    stripe_api: stripe.StripeClient, stripe_emulator: RunningEmulator, tmp_path: Path
+) -> dict[str, str]:
     products = tmp_path / "products.toml"
     products.write_text(PRODUCTS)
     return {
         "STRIPE_SECRET_KEY": SECRET_KEY,
         "STRIPE_PUBLISHABLE_KEY": "pk_test_check",
         "STRIPE_WEBHOOK_SECRET": SECRET,
-        "STRIPE_API_BASE": stripe_api.url,
+        "STRIPE_API_BASE": stripe_emulator.api_base,
         "STRIPEKIT_PRODUCTS": str(products),
     }
 
@@ -114,9 +125,10 @@ def test_each_problem_fails_its_line(
 
 
 def test_a_price_missing_in_stripe_fails(
-    cli: Runner, good_env: dict[str, str], stripe_api: FakeStripe
+    cli: Runner, good_env: dict[str, str], stripe_api: stripe.StripeClient
 ) -> None:
-    stripe_api.prices.clear()
+    (price,) = stripe_api.v1.prices.list().data
+    stripe_api.v1.prices.update(price.id, {"lookup_key": ""})
     result = cli("check", env=good_env)
     assert result.exit_code == 1
     line = lines(result.stdout)["every price resolves in Stripe"]

@@ -60,6 +60,11 @@ class Pages:
         template = self.environment.get_template(f"stripekit/{name}")
         return template.render(shop_name=self.shop_name, mode=self.mode, urls=urls, **context)
 
+    def render_template(self, path: str, *, urls: Mapping[str, str], **context: Any) -> str:
+        """Render one of the app's own templates (``orders.html``) in the shop's frame."""
+        template = self.environment.get_template(path)
+        return template.render(shop_name=self.shop_name, mode=self.mode, urls=urls, **context)
+
     def error(self, status: int, message: str, *, urls: Mapping[str, str]) -> str:
         """The error page for an HTTP status."""
         title = ERROR_TITLES.get(status, "Something went wrong")

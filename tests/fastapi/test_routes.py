@@ -183,9 +183,12 @@ async def test_products_and_config_json(client: httpx.AsyncClient) -> None:
     products = (await client.get("/stripe/products")).json()
     assert [p["key"] for p in products] == ["pro", "book"]
     assert products[0]["prices"][0] == {
-        "key": "monthly", "amount": "$15.00", "interval": "month", "interval_count": 1,
+        "key": "monthly",
+        "amount": "$15.00",
+        "interval": "month",
+        "interval_count": 1,
         "trial_days": 14,
-    }  # fmt: skip
+    }
     config = (await client.get("/stripe/config")).json()
     assert config == {"publishable_key": "pk_test_fastapi_shop", "mode": "test"}
 

@@ -29,9 +29,10 @@ async def test_a_failing_handler_answers_500_then_succeeds_on_redelivery(
 ) -> None:
     orders.fail_next = 1
     body, headers = signed_event(
-        "checkout.session.completed", {"id": "cs_test_retry", "object": "checkout.session"},
+        "checkout.session.completed",
+        {"id": "cs_test_retry", "object": "checkout.session"},
         secret=WEBHOOK_SECRET,
-    )  # fmt: skip
+    )
     failed = await client.post("/stripe/webhook", content=body, headers=headers)
     assert failed.status_code == 500
     assert failed.json() == {"status": "failed", "event": failed.json()["event"]}

@@ -18,6 +18,7 @@ from stripekit import __version__
 
 from ._check import check
 from ._common import Group, Options
+from ._demo import demo
 from ._emulator import emulator
 from ._events import events_app
 from ._products import products_app
@@ -32,6 +33,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,
 )
+app.command("demo")(demo)
 app.command("check")(check)
 app.command("emulator")(emulator)
 app.add_typer(products_app, name="products")

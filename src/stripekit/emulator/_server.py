@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -73,13 +70,6 @@ class RunningEmulator:
             return [state.public(e) for e in reversed(state.all("event"))]
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def run_emulator(
     host: str = "127.0.0.1",
@@ -92,29 +82,17 @@ def run_emulator(
     ``port=0`` picks a free port. Webhook retries back off quickly by default
     (tests); ``stripekit emulator`` uses Stripe-like delays.
     """
-    import uvicorn
+    from stripekit._serving import free_port, serve_in_thread
 
     from ._app import create_app
 
-    port = port or _free_port(host)
+    port = port or free_port(host)
     url = f"http://{host}:{port}"
     emulator = Emulator(base_url=url, retry_delays=retry_delays)
-    config = uvicorn.Config(
-        create_app(emulator), host=host, port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="stripekit-emulator", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the emulator could not start on {host}:{port}")
-        time.sleep(0.01)
     try:
-        yield RunningEmulator(emulator, url)
+        with serve_in_thread(create_app(emulator), host, port, what="the emulator"):
+            yield RunningEmulator(emulator, url)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         emulator.delivery.stop()
 
 

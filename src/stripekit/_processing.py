@@ -15,6 +15,7 @@ they decide nothing themselves.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 from ._dispatch import Dispatcher, WebhookResult, unavailable
 from ._errors import ConfigurationError, WebhookError
 from ._event import Event, parse_event
-from ._registry import WebhookRegistry
+from ._registry import WebhookRegistry, is_async_handler
 from ._signature import verify_signature
 from ._store import EventStore
 
@@ -95,7 +96,9 @@ class WebhookProcessor:
         checked = self._verify(body, headers)
         if isinstance(checked, WebhookResult):
             return checked
-        event = checked
+        return self._record_and_dispatch(checked)
+
+    def _record_and_dispatch(self, event: Event) -> WebhookResult:
         store = self.store
         try:
             reason = self._livemode_mismatch(event)
@@ -114,6 +117,11 @@ class WebhookProcessor:
         if isinstance(checked, WebhookResult):
             return checked
         event = checked
+        handlers = self.registry.handlers_for(event.type)
+        if self.store.blocking and not any(is_async_handler(h) for h in handlers):
+            # Claim, handlers and completion all block: one trip to a worker thread
+            # instead of one per step.
+            return await asyncio.to_thread(self._record_and_dispatch, event)
         call = self.dispatcher.call_store
         try:
             reason = self._livemode_mismatch(event)

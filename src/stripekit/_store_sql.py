@@ -15,12 +15,13 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.base import Executable
 
 from ._errors import ConfigurationError
 from ._store import FINAL_STATUSES, Claim, ClaimOutcome, EventStatus, StoredEvent, clean_error
@@ -88,6 +89,13 @@ class SQLEventStore:
         self._now = clock or _utcnow
         self._ready = False
         self._migrate_lock = threading.Lock()
+        self._finish_statements: dict[tuple[str, ...], Executable] = {}
+        # SQLite has one writer at a time; threads of this process queue on a lock
+        # instead of spinning in SQLite's busy handler (whose sleeps grow to 100 ms).
+        # Other processes still wait through busy_timeout.
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.Lock() if self._engine.dialect.name == "sqlite" else nullcontext()
+        )
         columns = self._events.c
         self._columns = [c for c in columns if c.name not in ("token", "lease_until")]
 
@@ -243,20 +251,34 @@ class SQLEventStore:
     def _finish(self, event_id: str, token: str, values: dict[str, Any]) -> bool:
         if not token:
             return False
-        columns = self._events.c
-        statement = (
-            update(self._events)
-            .where(columns.id == event_id, columns.token == token, columns.status == _PROCESSING)
-            .values(token=None, lease_until=None, **values)
-        )
+        statement = self._finish_statement(tuple(sorted(values)))
+        params = {"b_id": event_id, "b_token": token, **{f"b_{k}": v for k, v in values.items()}}
         with self._transaction() as conn:
-            return conn.execute(statement).rowcount == 1
+            return conn.execute(statement, params).rowcount == 1
+
+    def _finish_statement(self, names: tuple[str, ...]) -> Executable:
+        # Built once per set of columns, run with parameters: a fresh `.values()` per
+        # event costs SQLAlchemy more than the UPDATE costs the database.
+        statement = self._finish_statements.get(names)
+        if statement is None:
+            columns = self._events.c
+            statement = (
+                update(self._events)
+                .where(
+                    columns.id == bindparam("b_id"),
+                    columns.token == bindparam("b_token"),
+                    columns.status == _PROCESSING,
+                )
+                .values(token=None, lease_until=None, **{k: bindparam(f"b_{k}") for k in names})
+            )
+            self._finish_statements[names] = statement
+        return statement
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
         if not self._ready:
             self.migrate()
-        with self._errors(), self._engine.begin() as conn:
+        with self._write_lock, self._errors(), self._engine.begin() as conn:
             yield conn
 
     @contextmanager

@@ -6,6 +6,7 @@ A database URL may hold a password: it is shown only as
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Mapping
@@ -103,8 +104,22 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
                 if "locked" not in str(exc) or attempt == 49:
                     raise
                 time.sleep(0.02 * (attempt + 1))
+        # In WAL mode, NORMAL syncs at checkpoints, not at every commit: a process crash
+        # loses nothing committed; only an OS crash or power cut can drop the last
+        # commits (SQLite's recommended setting for WAL; STRIPEKIT_SQLITE_SYNCHRONOUS=FULL
+        # syncs every commit, for a machine without a battery-backed disk cache).
+        cursor.execute(f"PRAGMA synchronous = {_synchronous()}")
     finally:
         cursor.close()
+
+
+def _synchronous() -> str:
+    value = os.environ.get("STRIPEKIT_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+    if value not in ("NORMAL", "FULL", "EXTRA"):
+        raise ConfigurationError(
+            f"STRIPEKIT_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA, not {value!r}"
+        )
+    return value
 
 
 def database_error(exc: SQLAlchemyError, engine: Engine, tables: str) -> EventStoreError:

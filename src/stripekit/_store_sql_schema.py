@@ -8,6 +8,7 @@ PostgreSQL advisory lock, SQLite's write lock (``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.base import Executable
 
 from ._errors import EventStoreError
 from ._store import EventStatus, StoredEvent
@@ -162,18 +164,25 @@ def insert_new(conn: Connection, events: Table, values: dict[str, Any]) -> bool:
     """
     dialect = conn.dialect.name
     if dialect in ("postgresql", "sqlite"):
-        module = postgresql if dialect == "postgresql" else sqlite
-        statement = module.insert(events).values(values)
-        statement = statement.on_conflict_do_nothing(index_elements=[events.c.id])
-        # SQLAlchemy memoizes an INSERT's rowcount only when asked (psycopg: -1 otherwise).
-        result = conn.execute(statement.execution_options(preserve_rowcount=True))
+        result = conn.execute(_insert_or_nothing(dialect, events), values)
         return result.rowcount == 1
     try:
         with conn.begin_nested():
-            conn.execute(insert(events).values(values))
+            conn.execute(insert(events), values)
     except IntegrityError:
         return False
     return True
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_or_nothing(dialect: str, events: Table) -> Executable:
+    # Built once and run with parameters: building `.values(...)` per event cost
+    # SQLAlchemy more than the database's own work (a cache key per call).
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(events).on_conflict_do_nothing(index_elements=[events.c.id])
+    # SQLAlchemy memoizes an INSERT's rowcount only when asked (psycopg: -1 otherwise).
+    prepared: Executable = statement.execution_options(preserve_rowcount=True)
+    return prepared
 
 
 def like_pattern(pattern: str) -> str:

@@ -1,0 +1,72 @@
+"""The two webhook endpoints webhook_endpoint.py puts under load (uvicorn ``--factory``).
+
+- ``kit_app``: stripekit's webhook route (``stripekit_router``), SQLite event store
+  recording every event, one handler per type.
+- ``baseline_app``: how most apps do it today: a minimal Starlette endpoint that
+  calls ``stripe.Webhook.construct_event`` and an if/elif chain.
+
+Both take their secret and database from the environment the benchmark sets.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+SECRET = os.environ.get("BENCH_WEBHOOK_SECRET", "whsec_benchmark_secret")
+
+
+def kit_app() -> Any:
+    from fastapi import FastAPI
+    from stripekit import Catalog, Price, Product, StripeKit, WebhookRegistry
+    from stripekit_fastapi import stripekit_router
+
+    fulfilled: list[str] = []
+    webhooks = WebhookRegistry()
+
+    @webhooks.on("checkout.session.completed")
+    def fulfil(event: Any) -> None:
+        fulfilled.append(event.object["id"])
+
+    @webhooks.on("invoice.paid")
+    def renew(event: Any) -> None:
+        fulfilled.append(event.object["id"])
+
+    catalog = Catalog.from_products(
+        [Product(key="p", name="P", mode="payment",
+                 prices=[Price(lookup_key="p", amount=100, currency="usd", id="price_bench")])]
+    )  # fmt: skip
+    kit = StripeKit(
+        secret_key="sk_test_benchmark",
+        webhook_secret=SECRET,
+        catalog=catalog,
+        webhooks=webhooks,
+        database_url=os.environ["BENCH_DATABASE_URL"],
+    )
+    app = FastAPI()
+    app.include_router(stripekit_router(kit), prefix="/stripe")
+    return app
+
+
+def baseline_app() -> Any:
+    import stripe
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    fulfilled: list[str] = []
+
+    async def webhook(request: Request) -> JSONResponse:
+        payload = await request.body()
+        try:
+            event = stripe.Webhook.construct_event(
+                payload, request.headers.get("stripe-signature", ""), SECRET
+            )
+        except (ValueError, stripe.SignatureVerificationError):
+            return JSONResponse({"error": "invalid"}, status_code=400)
+        if event.type == "checkout.session.completed" or event.type == "invoice.paid":
+            fulfilled.append(event.data.object["id"])
+        return JSONResponse({"received": True})
+
+    return Starlette(routes=[Route("/stripe/webhook", webhook, methods=["POST"])])

@@ -1,0 +1,152 @@
+"""Requests per second of the kit's webhook route against how most apps do it today.
+
+Run: ``python benchmarks/webhook_endpoint.py [--requests N] [--concurrency C]``
+
+Both endpoints run under uvicorn, one process each, one after the other, on the
+same machine, taking the same signed ``checkout.session.completed`` events
+(Stripe's own sample session from ../shared/stripe-openapi/fixtures3.json, a
+new event id per request):
+
+- kit:      stripekit's ``POST /stripe/webhook`` (verify, parse, record in a SQLite
+            event store, dispatch, complete), from ``stripekit_router``;
+- baseline: a minimal Starlette endpoint calling ``stripe.Webhook.construct_event``
+            and an if/elif chain (it records nothing).
+
+The load generator (this process) keeps C keep-alive connections busy with
+pre-built requests. It prints requests/s and p99 latency for both; the last line
+reads ``kit/baseline throughput=N.NNx`` (target: at least 3x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(
+    os.environ.get("STRIPEKIT_SHARED", ROOT.parent / "shared"), "stripe-openapi", "fixtures3.json"
+)
+SECRET = "whsec_benchmark_secret"
+
+
+def _requests(count: int, run: str) -> list[bytes]:
+    from stripekit.testing import event_body, make_event, sign_payload
+
+    session = json.loads(FIXTURES.read_text())["resources"]["checkout.session"]
+    out = []
+    for i in range(count):
+        body = event_body(
+            make_event("checkout.session.completed", session, id=f"evt_{run}_{i:07d}")
+        )
+        head = (
+            "POST /stripe/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/json\r\n"
+            f"Stripe-Signature: {sign_payload(body, SECRET)}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        out.append(head.encode() + body)
+    return out
+
+
+async def _worker(
+    port: int, queue: list[bytes], latencies: list[float], statuses: list[int]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while queue:
+            request = queue.pop()
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            statuses.append(int(head.split(b" ", 2)[1]))
+    finally:
+        writer.close()
+
+
+async def _load(
+    port: int, requests: list[bytes], concurrency: int
+) -> tuple[float, float, list[int]]:
+    queue = list(reversed(requests))
+    latencies: list[float] = []
+    statuses: list[int] = []
+    started = time.perf_counter()
+    await asyncio.gather(*(_worker(port, queue, latencies, statuses) for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    p99 = statistics.quantiles(latencies, n=100)[98]
+    return len(latencies) / elapsed, p99, statuses
+
+
+def _serve(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "uvicorn", f"_webhook_apps:{factory}", "--factory",
+        "--port", str(port), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=Path(__file__).parent, env=env)
+    for _ in range(200):
+        try:
+            import socket
+
+            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                return process
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit(f"{factory} did not start")
+
+
+def _measure(name: str, factory: str, args: argparse.Namespace, env: dict[str, str]) -> float:
+    from stripekit._serving import free_port
+
+    port = free_port()
+    process = _serve(factory, port, env)
+    try:
+        asyncio.run(_load(port, _requests(args.warmup, f"{name}w"), args.concurrency))
+        rps, p99, statuses = asyncio.run(
+            _load(port, _requests(args.requests, name), args.concurrency)
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    bad = [s for s in statuses if s != 200]
+    if bad:
+        raise SystemExit(f"{name}: {len(bad)} answers were not 200 (e.g. {bad[0]})")
+    print(f"{name:>9}: {rps:8.0f} requests/s   p99 {p99 * 1000:7.2f} ms")
+    return rps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    if not FIXTURES.exists():
+        sys.exit(f"fixtures3.json not found at {FIXTURES}: set STRIPEKIT_SHARED to shared/")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "BENCH_WEBHOOK_SECRET": SECRET,
+            "BENCH_DATABASE_URL": f"sqlite:///{Path(tmp) / 'events.sqlite3'}",
+        }
+        print(f"{args.requests} events, {args.concurrency} connections, uvicorn, one process each")
+        kit = _measure("kit", "kit_app", args, env)
+        baseline = _measure("baseline", "baseline_app", args, env)
+    print(f"kit/baseline throughput={kit / baseline:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

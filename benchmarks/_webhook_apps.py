@@ -18,6 +18,7 @@ SECRET = os.environ.get("BENCH_WEBHOOK_SECRET", "whsec_benchmark_secret")
 
 def kit_app() -> Any:
     from fastapi import FastAPI
+
     from stripekit import Catalog, Price, Product, StripeKit, WebhookRegistry
     from stripekit_fastapi import stripekit_router
 

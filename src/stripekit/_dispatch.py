@@ -12,6 +12,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -66,11 +67,16 @@ class Dispatcher:
         *,
         lease: float = 300.0,
         client_factory: Callable[[], stripe.StripeClient] | None = None,
+        unit_of_work: Callable[[], AbstractContextManager[object]] | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.lease = lease
         self.client_factory = client_factory
+        self.unit_of_work = unit_of_work or nullcontext
+        """Wraps a delivery's handlers and its completion (sync path), e.g. Django's
+        ``transaction.atomic``: the handlers' own writes and the event's status commit
+        together, or roll back together when a handler raises."""
 
     def __repr__(self) -> str:
         return f"<Dispatcher store={type(self.store).__name__}>"
@@ -84,23 +90,27 @@ class Dispatcher:
             return skipped
         store = self.store
         handlers = self.registry.handlers_for(event.type)
-        for handler in handlers:
-            try:
-                if is_async_handler(handler):
-                    _refuse_inside_running_loop(handler)
-                    asyncio.run(handler(event))  # type: ignore[arg-type]
-                else:
-                    handler(event)
-            except Exception as exc:
-                error, result = _failed(event, handler, exc)
-                try:
-                    store.fail(event.id, claim.token, error=error)
-                except Exception as store_exc:
-                    return unavailable(event.id, store_exc)
-                return result
         status, result = _done(event, bool(handlers))
         try:
-            store.complete(event.id, claim.token, status=status)
+            with self.unit_of_work():
+                for handler in handlers:
+                    try:
+                        if is_async_handler(handler):
+                            _refuse_inside_running_loop(handler)
+                            asyncio.run(handler(event))  # type: ignore[arg-type]
+                        else:
+                            handler(event)
+                    except Exception as exc:
+                        raise _HandlerFailed(*_failed(event, handler, exc)) from exc
+                store.complete(event.id, claim.token, status=status)
+        except _HandlerFailed as failure:
+            # The unit of work rolled the handlers' writes back; record the failure apart.
+            error, result = failure.error, failure.result
+            try:
+                store.fail(event.id, claim.token, error=error)
+            except Exception as store_exc:
+                return unavailable(event.id, store_exc)
+            return result
         except Exception as exc:
             return unavailable(event.id, exc)
         return result
@@ -172,6 +182,15 @@ class Dispatcher:
 
 
 # -- results -------------------------------------------------------------------------------
+
+
+class _HandlerFailed(Exception):
+    """Raised through the unit of work so that it rolls back."""
+
+    def __init__(self, error: str, result: WebhookResult) -> None:
+        super().__init__(error)
+        self.error = error
+        self.result = result
 
 
 def not_dispatched(event: Event, claim: Claim) -> WebhookResult | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ._registry import WebhookRegistry
@@ -82,6 +83,7 @@ class StripeKit:
         webhooks: WebhookRegistry | None = None,
         store: EventStore | str | None = None,
         client: stripe.StripeClient | None = None,
+        unit_of_work: Callable[[], AbstractContextManager[object]] | None = None,
         **settings_values: Any,
     ) -> None:
         if settings is not None and settings_values:
@@ -91,6 +93,7 @@ class StripeKit:
         self._catalog = catalog
         self._store_arg = store
         self._client = client
+        self._unit_of_work = unit_of_work
         self._async_http: stripe.HTTPXClient | None = None
         # Re-entrant: building the processor builds the store under the same lock.
         self._lock = threading.RLock()
@@ -186,6 +189,7 @@ class StripeKit:
             reject_livemode_mismatch=s.reject_livemode_mismatch,
             lease=s.claim_lease,
             client_factory=self._client_factory if s.secret_key is not None else None,
+            unit_of_work=self._unit_of_work,
         )
 
     @_built_once
@@ -195,7 +199,11 @@ class StripeKit:
 
         factory = self._client_factory if self.settings.secret_key is not None else None
         return Dispatcher(
-            self.store, self.webhooks, lease=self.settings.claim_lease, client_factory=factory
+            self.store,
+            self.webhooks,
+            lease=self.settings.claim_lease,
+            client_factory=factory,
+            unit_of_work=self._unit_of_work,
         )
 
     def replay(self, event_id: str, *, force: bool = False) -> WebhookResult:

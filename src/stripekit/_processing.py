@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from ._dispatch import Dispatcher, WebhookResult, unavailable
@@ -66,6 +67,7 @@ class WebhookProcessor:
         reject_livemode_mismatch: bool = False,
         lease: float = 300.0,
         client_factory: Callable[[], stripe.StripeClient] | None = None,
+        unit_of_work: Callable[[], AbstractContextManager[object]] | None = None,
     ) -> None:
         if not secrets:
             raise ConfigurationError(
@@ -86,7 +88,9 @@ class WebhookProcessor:
         self.reject_livemode_mismatch = reject_livemode_mismatch
         self.lease = lease
         self.client_factory = client_factory
-        self.dispatcher = Dispatcher(store, registry, lease=lease, client_factory=client_factory)
+        self.dispatcher = Dispatcher(
+            store, registry, lease=lease, client_factory=client_factory, unit_of_work=unit_of_work
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} secrets=*** store={type(self.store).__name__}>"

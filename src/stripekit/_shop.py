@@ -36,6 +36,8 @@ __all__ = [
     "CheckoutRequest",
     "PricingProduct",
     "SessionSummary",
+    "astart_checkout",
+    "asummarize_session",
     "error_status",
     "pricing",
     "start_checkout",
@@ -107,20 +109,30 @@ def _whole_number(raw: object) -> int | None:
     return None
 
 
-async def start_checkout(
+def _checkout_arguments(request: CheckoutRequest, buyer: Buyer | None) -> dict[str, Any]:
+    buyer = buyer or Buyer()
+    return {
+        "price": request.price,
+        "quantity": request.quantity,
+        "customer": buyer.customer,
+        "customer_email": None if buyer.customer else buyer.email,
+        "client_reference_id": buyer.reference,
+        "metadata": dict(buyer.metadata) or None,
+    }
+
+
+def start_checkout(
     kit: StripeKit, request: CheckoutRequest, buyer: Buyer | None
 ) -> stripe.checkout.Session:
     """Create the Checkout Session a buyer asked for (anonymous when ``buyer`` is None)."""
-    buyer = buyer or Buyer()
-    return await kit.checkout.acreate(
-        request.product,
-        price=request.price,
-        quantity=request.quantity,
-        customer=buyer.customer,
-        customer_email=None if buyer.customer else buyer.email,
-        client_reference_id=buyer.reference,
-        metadata=dict(buyer.metadata) or None,
-    )
+    return kit.checkout.create(request.product, **_checkout_arguments(request, buyer))
+
+
+async def astart_checkout(
+    kit: StripeKit, request: CheckoutRequest, buyer: Buyer | None
+) -> stripe.checkout.Session:
+    """Async twin of ``start_checkout``."""
+    return await kit.checkout.acreate(request.product, **_checkout_arguments(request, buyer))
 
 
 @dataclass(frozen=True)
@@ -147,29 +159,56 @@ class SessionSummary:
     lines: tuple[SessionLine, ...]
 
 
-async def summarize_session(kit: StripeKit, session_id: str | None) -> SessionSummary:
+def _session_id(session_id: str | None) -> str:
+    if not session_id or not _SESSION_ID.fullmatch(session_id):
+        raise UnknownSessionError("this page needs a checkout session id (?session_id=cs_...)")
+    return session_id
+
+
+def _not_found(exc: StripeAPIError, session_id: str) -> StripekitError:
+    if exc.status == 404:
+        return UnknownSessionError(f"no checkout session {session_id}")
+    return exc
+
+
+def summarize_session(kit: StripeKit, session_id: str | None) -> SessionSummary:
     """Retrieve the session from Stripe (never trusting the query string) and summarize it.
 
     Raises:
         UnknownSessionError: no id, not a session id, or Stripe has no such session (404).
         StripeAPIError: Stripe answered with another error (502).
     """
-    from ._currencies import format_amount
+    from ._stripe_api import call_stripe
+
+    wanted = _session_id(session_id)
+    client = kit.client
+    try:
+        session = call_stripe(
+            lambda: client.v1.checkout.sessions.retrieve(wanted, {"expand": ["line_items"]})
+        )
+    except StripeAPIError as exc:
+        raise _not_found(exc, wanted) from None
+    return _summary(session)
+
+
+async def asummarize_session(kit: StripeKit, session_id: str | None) -> SessionSummary:
+    """Async twin of ``summarize_session``."""
     from ._stripe_api import acall_stripe
 
-    if not session_id or not _SESSION_ID.fullmatch(session_id):
-        raise UnknownSessionError("this page needs a checkout session id (?session_id=cs_...)")
+    wanted = _session_id(session_id)
     client = kit.client
     try:
         session = await acall_stripe(
-            lambda: client.v1.checkout.sessions.retrieve_async(
-                session_id, {"expand": ["line_items"]}
-            )
+            lambda: client.v1.checkout.sessions.retrieve_async(wanted, {"expand": ["line_items"]})
         )
     except StripeAPIError as exc:
-        if exc.status == 404:
-            raise UnknownSessionError(f"no checkout session {session_id}") from None
-        raise
+        raise _not_found(exc, wanted) from None
+    return _summary(session)
+
+
+def _summary(session: stripe.checkout.Session) -> SessionSummary:
+    from ._currencies import format_amount
+
     currency = session.currency or "usd"
     lines = tuple(
         SessionLine(

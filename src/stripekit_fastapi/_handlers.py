@@ -22,10 +22,10 @@ from stripekit._pages import Pages
 from stripekit._shop import (
     Buyer,
     CheckoutRequest,
+    astart_checkout,
+    asummarize_session,
     error_status,
     pricing,
-    start_checkout,
-    summarize_session,
 )
 
 __all__ = ["ROUTE_NAMES", "Shop"]
@@ -93,7 +93,7 @@ class Shop:
             return self.error(request, _BadBody(str(exc)), as_json=as_json)
         try:
             order = CheckoutRequest.parse(data, self.kit.catalog)
-            session = await start_checkout(self.kit, order, buyer)
+            session = await astart_checkout(self.kit, order, buyer)
         except StripekitError as exc:
             return self.error(request, exc, as_json=as_json)
         if as_json:
@@ -103,7 +103,7 @@ class Shop:
     async def success(self, request: Request) -> Response:
         """GET /success?session_id=...: what was bought and whether it is paid, from Stripe."""
         try:
-            summary = await summarize_session(self.kit, request.query_params.get("session_id"))
+            summary = await asummarize_session(self.kit, request.query_params.get("session_id"))
         except StripekitError as exc:
             return self.error(request, exc, as_json=False)
         return self.page(request, "success.html", session=summary)

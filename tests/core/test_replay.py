@@ -128,3 +128,35 @@ def test_an_ignored_event_replays_only_when_forced(store: EventStore, force: boo
     result = processor.replay("evt_test_on_live", force=force)
     assert result.outcome == ("processed" if force else "duplicate")
     assert handler.calls == (["evt_test_on_live"] if force else [])
+
+
+def test_a_unit_of_work_wraps_handlers_and_completion(store: EventStore) -> None:
+    """Django's transaction.atomic, say: a handler's writes commit with the event's status."""
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
+    log: list[str] = []
+
+    @contextmanager
+    def unit_of_work() -> Iterator[None]:
+        log.append("begin")
+        try:
+            yield
+        except BaseException:
+            log.append("rollback")
+            raise
+        log.append("commit")
+
+    handler = Flaky()
+    webhooks = WebhookRegistry()
+    webhooks.register("invoice.paid", handler)
+    processor = WebhookProcessor(
+        secrets=[SECRET], store=store, registry=webhooks, unit_of_work=unit_of_work
+    )
+    body, headers = signed_event("invoice.paid", secret=SECRET, id="evt_uow")
+    assert processor.process(body, headers).status == 500
+    assert log == ["begin", "rollback"]
+    failed = store.get("evt_uow")
+    assert failed is not None and failed.status is EventStatus.FAILED
+    assert processor.process(body, headers).status == 200
+    assert log == ["begin", "rollback", "begin", "commit"]

@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 import stripe
+from fastapi import FastAPI, Request
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from fastapi import FastAPI, Request
 from stripekit import (
     Buyer,
     Catalog,

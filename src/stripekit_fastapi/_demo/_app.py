@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from fastapi import FastAPI, Request
 from stripekit import Catalog, Event, StripeKit, WebhookRegistry
 from stripekit._currencies import format_amount
 from stripekit._pages import Pages

@@ -83,6 +83,11 @@ class WebhookRegistry:
         self._frozen = True
 
     @property
+    def frozen(self) -> bool:
+        """Whether registration is closed (an event was processed)."""
+        return self._frozen
+
+    @property
     def patterns(self) -> list[str]:
         """Every registered pattern, in order (for checks and listings)."""
         return [p for p, _ in self._entries]

@@ -1,0 +1,201 @@
+"""The event store through the Django ORM: the same claim semantics as the core's stores.
+
+Uniqueness is the database's (the event id is the primary key); a claim that
+takes over a failed event or an expired lease is one conditional UPDATE, so two
+workers can never both win it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+
+from stripekit import Claim, ClaimOutcome, EventStatus, StoredEvent
+from stripekit._store import FINAL_STATUSES, clean_error
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from stripekit import Event
+
+    from .models import WebhookEvent
+
+__all__ = ["DjangoEventStore"]
+
+_PROCESSING = EventStatus.PROCESSING.value
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DjangoEventStore:
+    """Webhook events in the project's database (the ``WebhookEvent`` model).
+
+    Example:
+        >>> kit = StripeKit(store=DjangoEventStore())  # doctest: +SKIP
+    """
+
+    blocking = True
+
+    def __init__(self, using: str = "default") -> None:
+        self.using = using
+
+    def __repr__(self) -> str:
+        return f"<DjangoEventStore using={self.using!r}>"
+
+    @property
+    def _events(self) -> QuerySet[WebhookEvent]:
+        from .models import WebhookEvent
+
+        return WebhookEvent.objects.using(self.using)
+
+    def claim(self, event: Event, *, lease: float) -> Claim:
+        _check_lease(lease)
+        now = _now()
+        token = secrets.token_hex(16)
+        try:
+            # A savepoint: inside the caller's transaction a refused INSERT must not
+            # poison it (PostgreSQL aborts the whole transaction otherwise).
+            with transaction.atomic(using=self.using):
+                self._events.create(
+                    **_new_row(event, now), status=_PROCESSING, token=token,
+                    lease_until=now + timedelta(seconds=lease), attempts=1,
+                )  # fmt: skip
+            return Claim(ClaimOutcome.NEW, token, 1)
+        except IntegrityError:
+            pass
+        retryable = Q(status=EventStatus.FAILED.value) | Q(status=_PROCESSING, lease_until__lte=now)
+        taken = self._events.filter(retryable, id=event.id).update(
+            status=_PROCESSING, token=token, lease_until=now + timedelta(seconds=lease),
+            attempts=F("attempts") + 1, processed_at=None,
+        )  # fmt: skip
+        row = self._events.only("status", "attempts").get(id=event.id)
+        if taken:
+            return Claim(ClaimOutcome.RETRY, token, row.attempts)
+        if EventStatus(row.status) in FINAL_STATUSES:
+            return Claim(ClaimOutcome.DUPLICATE)
+        return Claim(ClaimOutcome.IN_FLIGHT)
+
+    def complete(self, event_id: str, token: str, *, status: EventStatus) -> bool:
+        if status not in (EventStatus.PROCESSED, EventStatus.UNHANDLED):
+            raise ValueError(f"complete() takes PROCESSED or UNHANDLED, not {status!r}")
+        return self._finish(event_id, token, status=EventStatus(status).value, processed_at=_now())
+
+    def fail(self, event_id: str, token: str, *, error: str) -> bool:
+        return self._finish(
+            event_id, token, status=EventStatus.FAILED.value, last_error=clean_error(error)
+        )
+
+    def _finish(self, event_id: str, token: str, **values: object) -> bool:
+        if not token:
+            return False
+        updated = self._events.filter(id=event_id, token=token, status=_PROCESSING).update(
+            token=None, lease_until=None, **values
+        )
+        return bool(updated == 1)
+
+    def claim_for_replay(
+        self, event_id: str, *, lease: float, force: bool = False
+    ) -> tuple[Claim, StoredEvent | None]:
+        _check_lease(lease)
+        now = _now()
+        token = secrets.token_hex(16)
+        allowed = Q(status=EventStatus.FAILED.value) | Q(status=_PROCESSING, lease_until__lte=now)
+        if force:
+            allowed |= Q(status__in=[s.value for s in FINAL_STATUSES])
+        taken = self._events.filter(allowed, id=event_id).update(
+            status=_PROCESSING, token=token, lease_until=now + timedelta(seconds=lease),
+            attempts=F("attempts") + 1, processed_at=None,
+        )  # fmt: skip
+        row = self.get(event_id)
+        if row is None:
+            return Claim(ClaimOutcome.DUPLICATE), None
+        if taken:
+            return Claim(ClaimOutcome.RETRY, token, row.attempts), row
+        if row.status is EventStatus.PROCESSING:
+            return Claim(ClaimOutcome.IN_FLIGHT), row
+        return Claim(ClaimOutcome.DUPLICATE), row
+
+    def record_ignored(self, event: Event, *, reason: str) -> bool:
+        now = _now()
+        try:
+            with transaction.atomic(using=self.using):
+                self._events.create(
+                    **_new_row(event, now), status=EventStatus.IGNORED.value, attempts=0,
+                    last_error=clean_error(reason), processed_at=now,
+                )  # fmt: skip
+        except IntegrityError:
+            return False
+        return True
+
+    def get(self, event_id: str) -> StoredEvent | None:
+        row = self._events.filter(id=event_id).first()
+        return None if row is None else stored_event(row)
+
+    def list(
+        self,
+        *,
+        type: str | None = None,
+        status: EventStatus | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> Sequence[StoredEvent]:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit!r}")
+        rows = self._events.all()
+        if type is not None:
+            rows = rows.filter(type__regex=_regex(type)) if "*" in type else rows.filter(type=type)
+        if status is not None:
+            rows = rows.filter(status=EventStatus(status).value)
+        if since is not None:
+            rows = rows.filter(received_at__gte=since)
+        return [stored_event(row) for row in rows.order_by("-received_at", "-id")[:limit]]
+
+    def close(self) -> None:
+        """Django manages the connections."""
+
+
+def stored_event(row: WebhookEvent) -> StoredEvent:
+    """A model row as the core's StoredEvent."""
+    return StoredEvent(
+        id=row.id,
+        type=row.type,
+        livemode=row.livemode,
+        account=row.account,
+        created=row.created,
+        received_at=row.received_at,
+        payload=bytes(row.payload),
+        status=EventStatus(row.status),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        processed_at=row.processed_at,
+    )
+
+
+def _new_row(event: Event, now: datetime) -> dict[str, object]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "livemode": event.livemode,
+        "account": event.account,
+        "created": event.created,
+        "received_at": now,
+        "payload": bytes(event.raw),
+    }
+
+
+def _check_lease(lease: float) -> None:
+    if not 0 < lease < 10**9:
+        raise ValueError(f"lease must be a positive number of seconds, not {lease!r}")
+
+
+def _regex(pattern: str) -> str:
+    import re
+
+    return "^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$"

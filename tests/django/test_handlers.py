@@ -1,0 +1,67 @@
+"""Handlers, their database writes and the event's status: one transaction; signals too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from shop.models import Order
+
+from stripekit import EventStatus
+from stripekit.testing import signed_event
+from stripekit_django import get_kit
+from stripekit_django.signals import stripe_event
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SECRET = "whsec_django_shop"
+
+
+def deliver(client: Client, session: dict[str, Any], event_id: str) -> Any:
+    body, headers = signed_event("checkout.session.completed", session, secret=SECRET, id=event_id)
+    return client.post(
+        "/stripe/webhook", body, content_type="application/json",
+        headers={"Stripe-Signature": headers["Stripe-Signature"]},
+    )  # fmt: skip
+
+
+def test_a_handler_write_commits_with_the_event(stripekit_settings: Any, client: Client) -> None:
+    session = {"id": "cs_test_ok", "object": "checkout.session", "customer_email": "a@b.c"}
+    assert deliver(client, session, "evt_ok").status_code == 200
+    assert deliver(client, session, "evt_ok").json()["status"] == "duplicate"
+    assert list(Order.objects.values_list("session_id", flat=True)) == ["cs_test_ok"]
+    assert get_kit().store.get("evt_ok").status is EventStatus.PROCESSED  # type: ignore[union-attr]
+
+
+def test_a_handler_that_raises_rolls_its_write_back(
+    stripekit_settings: Any, client: Client
+) -> None:
+    session = {"id": "cs_test_bad", "object": "checkout.session", "customer_email": "fail@b.c"}
+    answer = deliver(client, session, "evt_bad")
+    assert answer.status_code == 500
+    assert not Order.objects.filter(session_id="cs_test_bad").exists()  # rolled back
+    stored = get_kit().store.get("evt_bad")
+    assert stored is not None and stored.status is EventStatus.FAILED
+    assert "the warehouse is down" in (stored.last_error or "")
+
+
+def test_signals_reach_receivers(stripekit_settings: Any, client: Client) -> None:
+    from stripekit_django.conf import reset_kit
+
+    seen: list[str] = []
+
+    def receiver(sender: Any, event: Any, event_type: str, **kwargs: Any) -> None:
+        seen.append(event_type)
+
+    stripe_event.connect(receiver)
+    try:
+        reset_kit()
+        body, headers = signed_event("invoice.paid", secret=SECRET, id="evt_signal")
+        client.post(
+            "/stripe/webhook", body, content_type="application/json",
+            headers={"Stripe-Signature": headers["Stripe-Signature"]},
+        )  # fmt: skip
+    finally:
+        stripe_event.disconnect(receiver)
+    assert seen == ["invoice.paid"]

@@ -1,0 +1,123 @@
+"""The ORM event store: the same claim semantics as the core's stores, enforced by the database."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.conf import settings
+
+from stripekit import ClaimOutcome, EventStatus, parse_event
+from stripekit.testing import event_body, make_event
+from stripekit_django.models import WebhookEvent
+from stripekit_django.store import DjangoEventStore
+
+
+def event(event_id: str = "evt_1", event_type: str = "invoice.paid"):
+    return parse_event(
+        event_body(make_event(event_type, {"id": "in_1", "object": "invoice"}, id=event_id))
+    )
+
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_then_duplicate_after_completion() -> None:
+    store = DjangoEventStore()
+    first = store.claim(event(), lease=60)
+    assert first.outcome is ClaimOutcome.NEW and first.token
+    assert store.claim(event(), lease=60).outcome is ClaimOutcome.IN_FLIGHT
+    assert store.complete("evt_1", first.token, status=EventStatus.PROCESSED)
+    assert store.claim(event(), lease=60).outcome is ClaimOutcome.DUPLICATE
+    row = store.get("evt_1")
+    assert row is not None
+    assert (row.status, row.attempts, row.type) == (EventStatus.PROCESSED, 1, "invoice.paid")
+    assert row.payload == bytes(event().raw)
+    assert row.processed_at is not None
+
+
+def test_a_failure_is_retried_and_a_stale_token_loses() -> None:
+    store = DjangoEventStore()
+    first = store.claim(event(), lease=60)
+    assert store.fail("evt_1", first.token, error="boom")
+    retry = store.claim(event(), lease=60)
+    assert (retry.outcome, retry.attempts) == (ClaimOutcome.RETRY, 2)
+    assert not store.complete("evt_1", first.token, status=EventStatus.PROCESSED)
+    assert store.complete("evt_1", retry.token, status=EventStatus.PROCESSED)
+    assert store.get("evt_1").last_error == "boom"  # type: ignore[union-attr]
+
+
+def test_an_expired_lease_is_taken_over() -> None:
+    store = DjangoEventStore()
+    store.claim(event(), lease=60)
+    WebhookEvent.objects.filter(id="evt_1").update(
+        lease_until=datetime.now(UTC) - timedelta(seconds=1)
+    )
+    assert store.claim(event(), lease=60).outcome is ClaimOutcome.RETRY
+
+
+def test_replay_ignored_get_and_list() -> None:
+    store = DjangoEventStore()
+    assert store.record_ignored(event("evt_live"), reason="livemode mismatch")
+    assert not store.record_ignored(event("evt_live"), reason="again")
+    claim, row = store.claim_for_replay("evt_live", lease=60)
+    assert claim.outcome is ClaimOutcome.DUPLICATE and row is not None
+    forced, _ = store.claim_for_replay("evt_live", lease=60, force=True)
+    assert forced.outcome is ClaimOutcome.RETRY
+    assert store.claim_for_replay("evt_nope", lease=60) == (
+        store.claim_for_replay("evt_nope", lease=60)[0],
+        None,
+    )
+    store.claim(event("evt_sub", "customer.subscription.updated"), lease=60)
+    assert [r.id for r in store.list(type="customer.subscription.*")] == ["evt_sub"]
+    assert [r.id for r in store.list(status=EventStatus.PROCESSING)] == ["evt_sub", "evt_live"]
+    assert store.get("evt_missing") is None
+    with pytest.raises(ValueError, match="limit"):
+        store.list(limit=0)
+
+
+def _race(using: str) -> Counter[ClaimOutcome]:
+    store = DjangoEventStore(using=using)
+    barrier = threading.Barrier(50)
+    outcomes: Counter[ClaimOutcome] = Counter()
+    lock = threading.Lock()
+
+    def claim() -> None:
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            outcome = store.claim(event("evt_race"), lease=60).outcome
+            with lock:
+                outcomes[outcome] += 1
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=claim) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_threads_one_new_on_sqlite() -> None:
+    outcomes = _race("default")
+    assert outcomes[ClaimOutcome.NEW] == 1
+    assert sum(outcomes.values()) == 50
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(
+    transaction=True, databases=["default", "pg"] if "pg" in settings.DATABASES else ["default"]
+)
+def test_fifty_threads_one_new_on_postgresql() -> None:
+    from services import service_missing
+
+    if "pg" not in settings.DATABASES:
+        service_missing("PostgreSQL not reachable at 127.0.0.1:5432")
+    outcomes = _race("pg")
+    assert outcomes == Counter({ClaimOutcome.NEW: 1, ClaimOutcome.IN_FLIGHT: 49})

@@ -1,0 +1,136 @@
+"""Every route, JSON and form; CSRF on checkout and not on the webhook; errors."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+from django.test import Client
+
+from stripekit.emulator import RunningEmulator
+from stripekit.testing import signed_event
+
+pytestmark = pytest.mark.django_db
+
+WEBHOOK_SECRET = "whsec_django_shop"
+
+
+def emulator_client(emulator: RunningEmulator) -> stripe.StripeClient:
+    return stripe.StripeClient("sk_test_x", base_addresses={"api": emulator.api_base})
+
+
+def test_pricing_page_has_csrf_protected_buy_forms(stripekit_settings: Any, client: Client) -> None:
+    page = client.get("/stripe/pricing")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "The Book" in html and "€19.00" in html and "$15.00" in html
+    assert html.count('action="/stripe/checkout"') == 2
+    assert html.count('name="csrfmiddlewaretoken"') == 2
+    assert "Django shop" in html
+
+
+def test_checkout_form_needs_the_csrf_token(
+    stripekit_settings: Any, stripe_emulator: RunningEmulator
+) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    refused = browser.post("/stripe/checkout", {"product": "book"})
+    assert refused.status_code == 403
+    page = browser.get("/stripe/pricing").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]  # type: ignore[index]
+    answer = browser.post(
+        "/stripe/checkout", {"product": "book", "quantity": "2", "csrfmiddlewaretoken": token}
+    )
+    assert answer.status_code == 303
+    assert answer["Location"].startswith(f"{stripe_emulator.url}/c/pay/cs_test_")
+
+
+def test_checkout_json_answers_id_and_url(
+    stripekit_settings: Any,
+    client: Client,
+    stripe_emulator: RunningEmulator,
+    django_user_model: Any,
+) -> None:
+    user = django_user_model.objects.create_user("ada", email="ada@example.com", password="x")
+    client.force_login(user)
+    answer = client.post("/stripe/checkout", {"product": "book"}, content_type="application/json")
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    session = emulator_client(stripe_emulator).v1.checkout.sessions.retrieve(body["id"])
+    assert session.url == body["url"]
+    assert session.amount_total == 1900
+    assert session.client_reference_id == str(user.pk)  # the default buyer: request.user
+    assert session.customer_email == "ada@example.com"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "says"),
+    [
+        ({"product": "platinum"}, 404, "unknown product"),
+        ({"product": "book", "quantity": 9}, 422, "from 1 to 3"),
+        ({"product": "book", "quantity": "x"}, 422, "'x'"),
+        ({}, 400, "give 'product'"),
+    ],
+)
+def test_bad_checkouts(
+    stripekit_settings: Any, client: Client, body: dict[str, Any], status: int, says: str
+) -> None:
+    as_json = client.post("/stripe/checkout", body, content_type="application/json")
+    assert as_json.status_code == status
+    assert says in as_json.json()["error"]
+    as_page = client.post("/stripe/checkout", {k: str(v) for k, v in body.items()})
+    assert as_page.status_code == status
+    assert "Back to pricing" in as_page.content.decode()
+
+
+def test_success_reads_the_session(
+    stripekit_settings: Any, client: Client, stripe_emulator: RunningEmulator
+) -> None:
+    body = client.post(
+        "/stripe/checkout", {"product": "book"}, content_type="application/json"
+    ).json()
+    assert (
+        "Payment pending" in client.get(f"/stripe/success?session_id={body['id']}").content.decode()
+    )
+    httpx.post(body["url"], data={"card_number": "4242424242424242", "email": "a@b.c"})
+    page = client.get(f"/stripe/success?session_id={body['id']}").content.decode()
+    assert 'id="status">paid' in page and "€19.00" in page
+    assert client.get("/stripe/success?session_id=cs_test_nope").status_code == 404
+    assert client.get("/stripe/success").status_code == 404
+
+
+def test_cancel_products_config_and_portal(
+    stripekit_settings: Any, client: Client, settings: Any, stripe_emulator: RunningEmulator
+) -> None:
+    assert "Back to pricing" in client.get("/stripe/cancel").content.decode()
+    assert [p["key"] for p in client.get("/stripe/products").json()] == ["book", "pro"]
+    assert client.get("/stripe/config").json() == {
+        "publishable_key": "pk_test_django_shop",
+        "mode": "test",
+    }
+    assert client.post("/stripe/portal").status_code == 401
+    customer = emulator_client(stripe_emulator).v1.customers.create({"email": "a@b.c"})
+    settings.STRIPEKIT = {
+        **stripekit_settings,
+        "BUYER": lambda request: __import__("stripekit").Buyer(customer=customer.id),
+    }
+    answer = client.post("/stripe/portal")
+    assert answer.status_code == 303
+    assert answer["Location"].startswith(f"{stripe_emulator.url}/p/session/bps_")
+
+
+def test_the_webhook_needs_no_csrf_token_but_a_signature(stripekit_settings: Any) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    body, headers = signed_event("customer.created", secret=WEBHOOK_SECRET)
+    answer = browser.post(
+        "/stripe/webhook", body, content_type="application/json",
+        headers={"Stripe-Signature": headers["Stripe-Signature"]},
+    )  # fmt: skip
+    assert (answer.status_code, answer.json()["status"]) == (200, "unhandled")
+    forged = browser.post(
+        "/stripe/webhook", body, content_type="application/json",
+        headers={"Stripe-Signature": "t=1,v1=00"},
+    )  # fmt: skip
+    assert forged.status_code == 400

@@ -78,3 +78,14 @@ def test_each_problem_has_its_check(change: dict[str, Any], expected: str) -> No
 def test_an_unmounted_webhook_url_is_a_warning() -> None:
     with override_settings(ROOT_URLCONF="django_project.urls_without_stripe"):
         assert _ids() == {"stripekit.W001"}
+
+
+@pytest.mark.django_db
+def test_the_shipped_migrations_match_the_models() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("makemigrations", "stripekit", "shop", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()

@@ -93,9 +93,13 @@ class SQLEventStore:
         # SQLite has one writer at a time; threads of this process queue on a lock
         # instead of spinning in SQLite's busy handler (whose sleeps grow to 100 ms).
         # Other processes still wait through busy_timeout.
+        self._sqlite = self._engine.dialect.name == "sqlite"
         self._write_lock: AbstractContextManager[Any] = (
-            threading.Lock() if self._engine.dialect.name == "sqlite" else nullcontext()
+            threading.Lock() if self._sqlite else nullcontext()
         )
+        # SQLite's writes go through one connection the lock guards: checking a
+        # connection out of the pool per transaction cost more than the write.
+        self._writer: Connection | None = None
         columns = self._events.c
         self._columns = [c for c in columns if c.name not in ("token", "lease_until")]
 
@@ -203,6 +207,10 @@ class SQLEventStore:
 
     def close(self) -> None:
         """Close the connections, if the store made its engine (yours stays open)."""
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         if self._owns_engine:
             self._engine.dispose()
 
@@ -278,8 +286,23 @@ class SQLEventStore:
     def _transaction(self) -> Iterator[Connection]:
         if not self._ready:
             self.migrate()
-        with self._write_lock, self._errors(), self._engine.begin() as conn:
-            yield conn
+        if not self._sqlite:
+            with self._errors(), self._engine.begin() as conn:
+                yield conn
+            return
+        with self._write_lock, self._errors():
+            if self._writer is None or self._writer.closed:
+                self._writer = self._engine.connect()
+            writer = self._writer
+            try:
+                with writer.begin():
+                    yield writer
+            except BaseException:
+                # A broken connection is not kept for the next write.
+                if writer.invalidated:
+                    writer.close()
+                    self._writer = None
+                raise
 
     @contextmanager
     def _errors(self) -> Iterator[None]:

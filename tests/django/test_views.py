@@ -134,3 +134,16 @@ def test_the_webhook_needs_no_csrf_token_but_a_signature(stripekit_settings: Any
         headers={"Stripe-Signature": "t=1,v1=00"},
     )  # fmt: skip
     assert forged.status_code == 400
+
+
+def test_a_project_template_replaces_the_shipped_one(
+    stripekit_settings: Any, client: Client, settings: Any, tmp_path: Any
+) -> None:
+    (tmp_path / "stripekit").mkdir()
+    (tmp_path / "stripekit" / "cancel.html").write_text(
+        '{% extends "stripekit/base.html" %}{% block content %}Come back soon{% endblock %}'
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
+    page = client.get("/stripe/cancel").content.decode()
+    assert "Come back soon" in page
+    assert "Django shop" in page  # still framed by the shipped layout

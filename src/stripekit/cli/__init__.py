@@ -21,6 +21,7 @@ from ._common import Group, Options
 from ._demo import demo
 from ._emulator import emulator
 from ._events import events_app
+from ._new import new
 from ._products import products_app
 from ._webhooks import webhooks_app
 
@@ -35,6 +36,7 @@ app = typer.Typer(
 )
 app.command("demo")(demo)
 app.command("check")(check)
+app.command("new")(new)
 app.command("emulator")(emulator)
 app.add_typer(products_app, name="products")
 app.add_typer(events_app, name="events")

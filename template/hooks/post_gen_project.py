@@ -1,0 +1,67 @@
+"""Keep the chosen framework's files, write the git-ignored .env, print the next steps."""
+
+import json
+import secrets
+import shutil
+import sys
+from pathlib import Path
+
+ANSWERS = json.loads({{ cookiecutter | jsonify | tojson }})
+
+ROOT = Path.cwd()
+SLUG = ANSWERS["project_slug"]
+FRAMEWORK = ANSWERS["framework"]
+
+ONLY = {
+    "fastapi": [f"{SLUG}/app.py", f"{SLUG}/db.py", f"{SLUG}/handlers.py"],
+    "django": [
+        "manage.py", f"{SLUG}/settings.py", f"{SLUG}/urls.py", f"{SLUG}/views.py", "shop",
+    ],
+}
+
+
+def main() -> None:
+    other = "django" if FRAMEWORK == "fastapi" else "fastapi"
+    for relative in ONLY[other]:
+        path = ROOT / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    package = ROOT / SLUG
+    shutil.rmtree(package / f"templates_{other}")
+    templates = package / "templates"
+    (package / f"templates_{FRAMEWORK}").rename(templates)
+    if not ANSWERS["account_page"]:
+        (templates / "account.html").unlink()
+        base = templates / "base.html"
+        link = '<a href="/account" id="account-link">Account</a>'
+        base.write_text(base.read_text(encoding="utf-8").replace(link, ""), encoding="utf-8")
+    # The emulator's defaults, with a webhook secret of this project's own. .env is
+    # git-ignored: it is the one place a real key will go later.
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    env = example.replace(
+        "# Copy to .env (git-ignored) and fill in. Nothing secret belongs in this file.",
+        "# This project's settings: git-ignored, so real keys go here (see .env.example).\n"
+        "# Until then: the local emulator's defaults.",
+        1,
+    )
+    env = env.replace("STRIPE_SECRET_KEY=", "STRIPE_SECRET_KEY=sk_test_emulator", 1)
+    env = env.replace("STRIPE_PUBLISHABLE_KEY=", "STRIPE_PUBLISHABLE_KEY=pk_test_emulator", 1)
+    env = env.replace("STRIPE_WEBHOOK_SECRET=", f"STRIPE_WEBHOOK_SECRET=whsec_{secrets.token_hex(16)}", 1)
+    env = env.replace("# STRIPE_API_BASE=", "STRIPE_API_BASE=", 1)
+    (ROOT / ".env").write_text(env, encoding="utf-8")
+    print(
+        f"\n{ANSWERS['project_name']} is ready in {ROOT}\n\n"
+        f"  cd {ROOT.name}\n"
+        "  python3 -m venv .venv && .venv/bin/pip install -e '.[test]'\n"
+        f"  .venv/bin/python -m {SLUG}          # the shop and the Stripe emulator: http://127.0.0.1:8000/\n"
+        "  .venv/bin/pytest                    # its tests\n\n"
+        "Going live: put your keys in .env (never in .env.example), run `stripekit products sync`,\n"
+        "and register https://<your domain>/stripe/webhook in Stripe's Dashboard.\n",
+        file=sys.stdout,
+    )
+
+
+if __name__ == "__main__":
+    main()

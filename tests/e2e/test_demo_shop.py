@@ -56,3 +56,58 @@ def test_subscribing_with_a_trial(page: Any, shop: DemoShop) -> None:
     buy(page, shop, "buy-pro-monthly", "4242424242424242")
     page.wait_for_url(f"{shop.url}/stripe/success?session_id=cs_test_*")
     assert page.inner_text("#status") == "trial started"
+
+
+def test_a_generated_project_in_the_browser(
+    page: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project from the template, its pages in its own layout, bought from in Chromium."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    import stripe
+    from cookiecutter.main import cookiecutter
+
+    from stripekit import Catalog, apply_sync, plan_sync, read_account
+    from stripekit._serving import serve_in_thread
+    from stripekit.emulator import run_emulator
+
+    root = Path(__file__).resolve().parents[2]
+    project = Path(cookiecutter(
+        str(root / "template"), no_input=True, output_dir=str(tmp_path),
+        extra_context={"project_name": "Browser Books"},
+    ))  # fmt: skip
+    port = free_port()
+    with run_emulator() as emulator:
+        for name, value in {
+            "STRIPE_SECRET_KEY": "sk_test_browser", "STRIPE_WEBHOOK_SECRET": "whsec_browser",
+            "STRIPE_API_BASE": emulator.api_base, "STRIPEKIT_BASE_URL": f"http://127.0.0.1:{port}",
+            "SHOP_DATABASE": str(tmp_path / "shop.sqlite3"),
+            "STRIPEKIT_DATABASE_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}",
+        }.items():  # fmt: skip
+            monkeypatch.setenv(name, value)
+        monkeypatch.syspath_prepend(str(project))
+        app_module = importlib.import_module("browser_books.app")
+        client = stripe.StripeClient("sk_test_browser", base_addresses={"api": emulator.api_base})
+        catalog = Catalog.load(project / "products.toml")
+        apply_sync(client, plan_sync(catalog, read_account(client, catalog)))
+        emulator.add_webhook_endpoint(
+            f"http://127.0.0.1:{port}/stripe/webhook", secret="whsec_browser"
+        )
+        try:
+            with serve_in_thread(app_module.create_app(), "127.0.0.1", port) as shop:
+                page.goto(f"{shop}/")
+                assert "Browser Books" in page.inner_text("header")  # the project's own layout
+                page.click("#buy-starter_kit-browser_books_starter_kit")
+                page.fill("#email", "ada@example.com")
+                page.fill("#card_number", "4242 4242 4242 4242")
+                page.click("#pay")
+                page.wait_for_url(f"{shop}/stripe/success?session_id=cs_test_*")
+                assert page.inner_text("#status") == "paid"
+                emulator.wait_for_deliveries()
+                page.click("#account-link")
+                assert "starter_kit" in page.inner_text("#account")
+        finally:
+            for module in [m for m in sys.modules if m.startswith("browser_books")]:
+                del sys.modules[module]

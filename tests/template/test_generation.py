@@ -27,8 +27,7 @@ def all_text(project: Path) -> dict[Path, str]:
     return {
         path: path.read_text(encoding="utf-8")
         for path in project.rglob("*")
-        if (path.is_file()
-        and path.suffix in {".py", ".toml", ".md", ".html", ".txt", ""})
+        if (path.is_file() and path.suffix in {".py", ".toml", ".md", ".html", ".txt", ""})
         or path.name in {".env", ".env.example", ".gitignore"}
     }
 

@@ -15,8 +15,11 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
+    exported = "STRIPEKIT_BASE_URL" in os.environ
     load_env()
-    os.environ.setdefault("STRIPEKIT_BASE_URL", f"http://{args.host}:{args.port}")
+    if not exported:
+        # Served here, the shop's pages are here (.env's value is for a deployment).
+        os.environ["STRIPEKIT_BASE_URL"] = f"http://{args.host}:{args.port}"
     api_base = os.environ.get("STRIPE_API_BASE", "")
     with ExitStack() as stack:
         where = urlsplit(api_base)

@@ -16,6 +16,7 @@ __all__ = ["ERROR_TITLES", "Pages"]
 ERROR_TITLES = {
     400: "Check your order",
     401: "Please sign in",
+    403: "Not allowed",
     404: "Not found",
     422: "Check your order",
     502: "Payment provider error",

@@ -79,6 +79,26 @@ class Shop:
         html = self.pages.error(status, message, urls=self.urls(request))
         return HTMLResponse(html, status_code=status)
 
+    def _cross_site(self, request: Request, as_json: bool) -> Response | None:
+        """A 403 for a POST a browser sent from another site (the Origin header says so).
+
+        Browsers send Origin with every POST; a page elsewhere could otherwise make a
+        visitor's browser start a checkout or open their portal. Clients that are
+        not browsers send no Origin and are let through.
+        """
+        origin = request.headers.get("origin")
+        if origin is None:
+            return None
+        own = f"{request.url.scheme}://{request.url.netloc}"
+        if origin in (own, self.kit.settings.base_url):
+            return None
+        message = "this form may only be posted from this site"
+        logger.warning("refused a cross-site POST to %s from %s", request.url.path, origin)
+        if as_json:
+            return JSONResponse({"error": message}, status_code=403)
+        html = self.pages.error(403, message, urls=self.urls(request))
+        return HTMLResponse(html, status_code=403)
+
     # -- endpoints -------------------------------------------------------------------------
 
     async def checkout(self, request: Request, buyer: Buyer | None) -> Response:
@@ -87,6 +107,9 @@ class Shop:
         is_json = content_type.startswith("application/json")
         accept = request.headers.get("accept", "")
         as_json = is_json or ("application/json" in accept and "text/html" not in accept)
+        refused = self._cross_site(request, as_json)
+        if refused is not None:
+            return refused
         try:
             data = await _read(request, is_json, content_type)
         except ValueError as exc:
@@ -124,6 +147,9 @@ class Shop:
         """POST /portal: a 303 to the billing portal of the current customer."""
         accept = request.headers.get("accept", "")
         as_json = "application/json" in accept and "text/html" not in accept
+        refused = self._cross_site(request, as_json)
+        if refused is not None:
+            return refused
         if buyer is None or buyer.customer is None:
             status = 401
             message = "sign in first: the billing portal needs a Stripe customer"

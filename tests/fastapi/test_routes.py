@@ -210,3 +210,16 @@ async def test_templates_are_overridden_by_the_apps_own(
         assert "Ada&#39;s Books" in page.text  # the shipped base still frames it, escaped
         assert "Pricing" in (await test_client.get("/stripe/pricing")).text  # others unchanged
     await kit.aclose()
+
+
+async def test_a_form_posted_from_another_site_is_refused(client: httpx.AsyncClient) -> None:
+    evil = {"origin": "https://evil.example"}
+    refused = await client.post("/stripe/checkout", data={"product": "book"}, headers=evil)
+    assert refused.status_code == 403
+    assert "only be posted from this site" in refused.text
+    portal = await client.post("/stripe/portal", headers={**evil, **ADA, "x-customer": "cus_1"})
+    assert portal.status_code == 403
+    same_site = await client.post(
+        "/stripe/checkout", data={"product": "book"}, headers={"origin": "http://shop.test"}
+    )
+    assert same_site.status_code == 303

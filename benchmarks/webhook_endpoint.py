@@ -113,19 +113,24 @@ def _measure(name: str, factory: str, args: argparse.Namespace, env: dict[str, s
 
     port = free_port()
     process = _serve(factory, port, env)
+    best = (0.0, 0.0)
     try:
         asyncio.run(_load(port, _requests(args.warmup, f"{name}w"), args.concurrency))
-        rps, p99, statuses = asyncio.run(
-            _load(port, _requests(args.requests, name), args.concurrency)
-        )
+        # The best of several rounds: the least disturbed by the rest of the machine.
+        for round_ in range(args.rounds):
+            rps, p99, statuses = asyncio.run(
+                _load(port, _requests(args.requests, f"{name}{round_}"), args.concurrency)
+            )
+            bad = [s for s in statuses if s != 200]
+            if bad:
+                raise SystemExit(f"{name}: {len(bad)} answers were not 200 (e.g. {bad[0]})")
+            best = max(best, (rps, p99))
     finally:
         process.terminate()
         process.wait(timeout=10)
-    bad = [s for s in statuses if s != 200]
-    if bad:
-        raise SystemExit(f"{name}: {len(bad)} answers were not 200 (e.g. {bad[0]})")
-    print(f"{name:>9}: {rps:8.0f} requests/s   p99 {p99 * 1000:7.2f} ms")
-    return rps
+    rps, p99 = best
+    print(f"{name:>9}: {rps:8.0f} requests/s   p99 {p99 * 1000:7.2f} ms (best of {args.rounds})")
+    return best[0]
 
 
 def main() -> None:
@@ -133,6 +138,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if not FIXTURES.exists():
         sys.exit(f"fixtures3.json not found at {FIXTURES}: set STRIPEKIT_SHARED to shared/")

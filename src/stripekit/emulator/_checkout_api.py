@@ -14,6 +14,7 @@ from stripe.params.checkout import (
 
 from ._catalog_api import create_customer
 from ._core import Emulator, as_bool, as_int, metadata_update
+from ._parts import part
 from ._payments import charge_card, new_payment_intent, succeed
 from ._routes import route
 from ._subscriptions import start_subscription
@@ -66,25 +67,19 @@ def create_session(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
         else None,
         locale=params.get("locale"),
         metadata=metadata_update({}, params.get("metadata", {})),
-        automatic_tax={
-            "enabled": as_bool(params.get("automatic_tax", {}), "enabled"),
-            "liability": None,
-            "provider": None,
-            "status": None,
-        },
+        automatic_tax=part(
+            "checkout.session",
+            "automatic_tax",
+            enabled=as_bool(params.get("automatic_tax", {}), "enabled"),
+        ),
         expires_at=now + _DAY,
         payment_method_types=["card"],
         payment_method_collection="always",
         billing_address_collection=params.get("billing_address_collection"),
         ui_mode="hosted",
         custom_fields=[],
-        custom_text={
-            "after_submit": None,
-            "shipping_address": None,
-            "submit": None,
-            "terms_of_service_acceptance": None,
-        },
-        total_details={"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        custom_text=part("checkout.session", "custom_text"),
+        total_details=part("checkout.session", "total_details", amount_shipping=0),
         _subscription_data=params.get("subscription_data") or {},
         _payment_intent_data=params.get("payment_intent_data") or {},
     )
@@ -226,21 +221,15 @@ def pay_session(
             customer = create_customer(emu, {"email": email, **({"name": name} if name else {})})
             customer_id = customer["id"]
         customer = emu.state.objects[customer_id]
-        details: dict[str, Any] = {
-            "address": {
-                "city": None,
-                "country": None,
-                "line1": None,
-                "line2": None,
-                "postal_code": None,
-                "state": None,
-            },
-            "email": customer.get("email") or email,
-            "name": name or customer.get("name"),
-            "phone": None,
-            "tax_exempt": "none",
-            "tax_ids": [],
-        }
+        details = part(
+            "checkout.session",
+            "customer_details",
+            address=part("checkout.session", "customer_details", "address"),
+            email=customer.get("email") or email,
+            name=name or customer.get("name"),
+            tax_exempt="none",
+            tax_ids=[],
+        )
         session.update(customer=customer_id, customer_details=details, status="complete")
         items = [
             (emu.state.objects[li["price"]["id"]], li["quantity"])

@@ -14,6 +14,7 @@ from stripe.params import (
 from stripekit._shapes import random_id
 
 from ._core import Emulator, as_bool, as_int, metadata_update
+from ._parts import part
 from ._routes import route
 from ._wire import StripeError
 
@@ -203,12 +204,16 @@ def _confirm(emu: Emulator, intent: dict[str, Any]) -> dict[str, Any]:
         charge_card(intent["payment_method"])
     except CardDeclined as exc:
         intent["status"] = "requires_payment_method"
-        intent["last_payment_error"] = {
-            "type": exc.type,
-            "code": exc.code,
-            "decline_code": exc.decline_code,
-            "message": exc.message,
-        }
+        intent["last_payment_error"] = part(
+            "payment_intent",
+            "last_payment_error",
+            type=exc.type,
+            code=exc.code,
+            decline_code=exc.decline_code,
+            message=exc.message,
+            doc_url=f"https://docs.stripe.com/error-codes/{str(exc.code).replace('_', '-')}",
+            payment_method_type="card",
+        )
         emu.emit("payment_intent.payment_failed", intent)
         raise
     succeed(emu, intent)

@@ -13,7 +13,10 @@ from stripe.params import (
     SubscriptionUpdateParams,
 )
 
+from stripekit._shapes import shape
+
 from ._core import Emulator, as_bool, metadata_update
+from ._parts import part
 from ._routes import route
 from ._wire import StripeError
 
@@ -63,14 +66,16 @@ def start_subscription(
         trial_start=now if trial_end else None,
         trial_end=trial_end,
         items={"object": "list", "data": [], "has_more": False, "url": ""},
-        automatic_tax={"enabled": False, "disabled_reason": None, "liability": None},
-        billing_mode={"flexible": None, "type": "classic", "updated_at": None},
-        invoice_settings={"account_tax_ids": None, "issuer": {"account": None, "type": "self"}},
-        payment_settings={
-            "payment_method_options": None,
-            "payment_method_types": None,
-            "save_default_payment_method": "off",
-        },
+        automatic_tax=part("subscription", "automatic_tax"),
+        billing_mode=part("subscription", "billing_mode", type="classic"),
+        invoice_settings=part(
+            "subscription",
+            "invoice_settings",
+            issuer=part("subscription", "invoice_settings", "issuer", type="self"),
+        ),
+        payment_settings=part(
+            "subscription", "payment_settings", save_default_payment_method="off"
+        ),
     )
     sub["items"]["url"] = f"/v1/subscription_items?subscription={sub['id']}"
     for price, quantity in items:
@@ -94,8 +99,6 @@ def start_subscription(
 
 def _plan(price: dict[str, Any]) -> dict[str, Any]:
     """The legacy ``plan`` Stripe still puts beside a subscription item's price."""
-    from stripekit._shapes import shape
-
     recurring = price["recurring"]
     plan = shape("plan")
     plan.update(
@@ -138,43 +141,43 @@ def _invoice(
         amount = 0 if free else price["unit_amount"] * item["quantity"]
         total += amount
         product = emu.state.objects.get(price["product"], {})
-        lines.append(
-            {
-                "id": f"il_{item['id'][3:]}_{len(lines)}",
-                "object": "line_item",
-                "amount": amount,
-                "currency": price["currency"],
-                "description": f"{item['quantity']} x {product.get('name', price['product'])}"
-                + (" (trial)" if free else ""),
-                "discount_amounts": [],
-                "discountable": True,
-                "discounts": [],
-                "invoice": None,
-                "livemode": False,
-                "metadata": {},
-                "parent": {
-                    "type": "subscription_item_details",
-                    "subscription_item_details": {
-                        "subscription": sub["id"],
-                        "subscription_item": item["id"],
-                        "proration": False,
-                        "invoice_item": None,
-                        "proration_details": {"credited_items": None},
-                    },
-                    "invoice_item_details": None,
-                },
-                "period": {"start": start, "end": end},
-                "pretax_credit_amounts": [],
-                "pricing": {
-                    "type": "price_details",
-                    "price_details": {"price": price["id"], "product": price["product"]},
-                    "unit_amount_decimal": str(0 if free else price["unit_amount"]),
-                },
-                "quantity": item["quantity"],
-                "subtotal": amount,
-                "taxes": [],
-            }
+        line = shape("line_item")
+        line.update(
+            id=f"il_{item['id'][3:]}_{len(lines)}",
+            amount=amount,
+            currency=price["currency"],
+            description=f"{item['quantity']} x {product.get('name', price['product'])}"
+            + (" (trial)" if free else ""),
+            discountable=True,
+            livemode=False,
+            parent=part(
+                "line_item",
+                "parent",
+                type="subscription_item_details",
+                subscription_item_details=part(
+                    "line_item",
+                    "parent",
+                    "subscription_item_details",
+                    subscription=sub["id"],
+                    subscription_item=item["id"],
+                    proration=False,
+                    proration_details={"credited_items": None},
+                ),
+            ),
+            period={"start": start, "end": end},
+            pricing=part(
+                "line_item",
+                "pricing",
+                type="price_details",
+                price_details={"price": price["id"], "product": price["product"]},
+                unit_amount_decimal=str(0 if free else price["unit_amount"]),
+            ),
+            quantity=item["quantity"],
+            quantity_decimal=str(item["quantity"]),
+            subscription=sub["id"],
+            subtotal=amount,
         )
+        lines.append(line)
     count = sum(1 for i in emu.state.all("invoice") if i.get("customer") == sub["customer"])
     now = emu.state.clock.now()
     invoice = emu.state.new(
@@ -183,11 +186,18 @@ def _invoice(
         customer_email=customer.get("email"),
         customer_name=customer.get("name"),
         subscription=sub["id"],
-        parent={
-            "type": "subscription_details",
-            "quote_details": None,
-            "subscription_details": {"subscription": sub["id"], "metadata": sub["metadata"]},
-        },
+        parent=part(
+            "invoice",
+            "parent",
+            type="subscription_details",
+            subscription_details=part(
+                "invoice",
+                "parent",
+                "subscription_details",
+                subscription=sub["id"],
+                metadata=dict(sub["metadata"]),
+            ),
+        ),
         billing_reason=reason,
         collection_method="charge_automatically",
         currency=sub["currency"],
@@ -208,12 +218,7 @@ def _invoice(
         auto_advance=True,
         attempt_count=0,
         attempted=False,
-        status_transitions={
-            "finalized_at": None,
-            "marked_uncollectible_at": None,
-            "paid_at": None,
-            "voided_at": None,
-        },
+        status_transitions=part("invoice", "status_transitions"),
     )
     invoice["lines"]["url"] = f"/v1/invoices/{invoice['id']}/lines"
     for line in invoice["lines"]["data"]:
@@ -270,7 +275,7 @@ def _end(
         status="canceled",
         ended_at=at,
         canceled_at=sub.get("canceled_at") or at,
-        cancellation_details={"comment": None, "feedback": None, "reason": reason},
+        cancellation_details=part("subscription", "cancellation_details", reason=reason),
     )
     emu.emit("customer.subscription.deleted", sub)
 

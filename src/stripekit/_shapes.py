@@ -20,7 +20,9 @@ import types
 import typing
 from typing import Any, ForwardRef, Literal, Union
 
-__all__ = ["ID_PREFIXES", "object_name_for_event", "random_id", "sample_object", "shape"]
+__all__ = [
+    "ID_PREFIXES", "object_name_for_event", "random_id", "sample_object", "shape", "shape_of_class",
+]  # fmt: skip
 
 # Id prefixes Stripe uses per object type (test mode where it differs).
 ID_PREFIXES = {
@@ -138,6 +140,17 @@ def shape(object_name: str) -> dict[str, Any]:
     obj = _fill(getattr(importlib.import_module(module), name), depth=0)
     obj["object"] = object_name
     return obj
+
+
+def shape_of_class(cls: type, depth: int = 0) -> dict[str, Any]:
+    """Every key a stripe-python class declares (a nested one too, e.g. an invoice's line).
+
+    Example:
+        >>> import stripe
+        >>> "amount_due" in shape_of_class(stripe.Invoice)
+        True
+    """
+    return _fill(cls, depth)
 
 
 def _fill(cls: type, depth: int) -> dict[str, Any]:

@@ -230,3 +230,16 @@ def test_expire_and_cancel(
 
 def test_an_unknown_session_page_is_a_404(emulator: RunningEmulator) -> None:
     assert httpx.get(f"{emulator.url}/c/pay/cs_test_nope").status_code == 404
+
+
+def test_an_open_session_expires_after_a_day(
+    client: stripe.StripeClient, emulator: RunningEmulator, sink: WebhookSink
+) -> None:
+    created = session(client, price(client).id)
+    emulator.advance_clock(seconds=23 * 3600)
+    assert client.v1.checkout.sessions.retrieve(created.id).status == "open"
+    emulator.advance_clock(seconds=3600)
+    assert client.v1.checkout.sessions.retrieve(created.id).status == "expired"
+    assert httpx.get(str(created.url)).status_code == 410
+    emulator.wait_for_deliveries()
+    assert sink.types()[-1] == "checkout.session.expired"

@@ -184,11 +184,12 @@ def test_unknown_ids_urls_and_params(
         client.v1.customers.create({"email": "a@b.c", "favourite_colour": "red"})  # type: ignore[typeddict-unknown-key]
     assert unknown.value.http_status == 400
     assert unknown.value.user_message == "Received unknown parameter: favourite_colour"
-    answer = httpx.get(
-        f"{emulator.api_base}/v1/charges", headers={"Authorization": "Bearer sk_test_x"}
-    )
-    assert answer.status_code == 404
-    assert "Unrecognized request URL" in answer.json()["error"]["message"]
+    for path in ("/v1/charges", "/v1/customers/search"):
+        answer = httpx.get(
+            f"{emulator.api_base}{path}", headers={"Authorization": "Bearer sk_test_x"}
+        )
+        assert answer.status_code == 404
+        assert "Unrecognized request URL" in answer.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(
@@ -268,3 +269,111 @@ def test_reset_forgets_everything(client: stripe.StripeClient, emulator: Running
     httpx.post(f"{emulator.url}/_emulator/reset")
     assert client.v1.products.list().data == []
     assert client.v1.events.list().data == []
+
+
+def test_a_declined_payment_is_replayed_for_its_idempotency_key(
+    client: stripe.StripeClient,
+) -> None:
+    options: Any = {"idempotency_key": "pay-once"}
+    params: Any = {
+        "amount": 500,
+        "currency": "usd",
+        "confirm": True,
+        "payment_method": "pm_card_chargeDeclined",
+    }
+    for _ in range(2):  # Stripe keeps the answer of a request that ran, errors included
+        with pytest.raises(stripe.CardError) as declined:
+            client.v1.payment_intents.create(params, options)
+        assert declined.value.http_status == 402
+    assert declined.value.headers is not None
+    assert declined.value.headers.get("idempotent-replayed") == "true"
+    assert len(client.v1.payment_intents.list().data) == 1
+
+
+def test_a_request_refused_by_validation_keeps_no_answer(client: stripe.StripeClient) -> None:
+    options: Any = {"idempotency_key": "fix-and-retry"}
+    with pytest.raises(stripe.InvalidRequestError, match="unknown parameter"):
+        client.v1.customers.create({"email": "a@b.c", "colour": "red"}, options)  # type: ignore[typeddict-unknown-key]
+    fixed = client.v1.customers.create({"email": "a@b.c"}, options)
+    assert fixed.id.startswith("cus_")
+
+
+def test_the_same_idempotency_key_at_once_creates_one_object(
+    emulator: RunningEmulator, client: stripe.StripeClient
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(_: int) -> str:
+        headers = {"Authorization": "Bearer sk_test_x", "Idempotency-Key": "burst"}
+        answer = httpx.post(
+            f"{emulator.api_base}/v1/customers", data={"email": "a@b.c"}, headers=headers
+        )
+        return str(answer.json()["id"])
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = set(pool.map(create, range(16)))
+    assert len(ids) == 1
+    assert len(client.v1.customers.list().data) == 1
+
+
+def test_ids_have_stripes_prefixes(client: stripe.StripeClient) -> None:
+    price = make_price(client, recurring={"interval": "month"})
+    session = client.v1.checkout.sessions.create(
+        {
+            "mode": "subscription",
+            "line_items": [{"price": price.id}],
+            "success_url": "https://x.test",
+            "customer_email": "a@b.c",
+        }
+    )
+    httpx.post(str(session.url), data={"card_number": "4242424242424242"})
+    paid = client.v1.checkout.sessions.retrieve(session.id)
+    intent = client.v1.payment_intents.create({"amount": 100, "currency": "usd"})
+    endpoint = client.v1.webhook_endpoints.create(
+        {"url": "https://x.test/h", "enabled_events": ["*"]}
+    )
+    portal = client.v1.billing_portal.sessions.create({"customer": str(paid.customer)})
+    ids = {
+        "prod_": str(price.product),
+        "price_": price.id,
+        "cs_test_": paid.id,
+        "cus_": str(paid.customer),
+        "sub_": str(paid.subscription),
+        "in_": str(paid.invoice),
+        "pi_": intent.id,
+        "we_": endpoint.id,
+        "bps_": portal.id,
+        "evt_": client.v1.events.list().data[0].id,
+    }
+    for prefix, object_id in ids.items():
+        assert object_id.startswith(prefix), (prefix, object_id)
+
+
+def test_a_stripe_version_is_accepted(emulator: RunningEmulator) -> None:
+    pinned = stripe.StripeClient(
+        "sk_test_x", base_addresses={"api": emulator.api_base}, stripe_version="2024-06-20"
+    )
+    assert pinned.v1.customers.create({"email": "a@b.c"}).object == "customer"
+    answer = httpx.get(
+        f"{emulator.api_base}/v1/customers",
+        headers={"Authorization": "Bearer sk_test_x", "Stripe-Version": "2024-06-20"},
+    )
+    assert answer.status_code == 200
+    assert answer.headers["stripe-version"] == "2024-06-20"
+
+
+def test_a_product_with_a_default_price(client: stripe.StripeClient) -> None:
+    product = client.v1.products.create(
+        {"name": "Pro", "default_price_data": {"currency": "usd", "unit_amount": 900}}
+    )
+    assert product.default_price is not None
+    price = client.v1.prices.retrieve(str(product.default_price))
+    assert (price.product, price.unit_amount) == (product.id, 900)
+    other = client.v1.prices.create({"product": product.id, "currency": "usd", "unit_amount": 1})
+    moved = client.v1.products.update(product.id, {"default_price": other.id})
+    assert moved.default_price == other.id
+    expanded = client.v1.products.retrieve(product.id, {"expand": ["default_price"]})
+    assert isinstance(expanded.default_price, stripe.Price)
+    stranger = make_price(client)
+    with pytest.raises(stripe.InvalidRequestError, match="does not belong"):
+        client.v1.products.update(product.id, {"default_price": stranger.id})

@@ -174,3 +174,89 @@ def test_the_portal_refuses_another_customers_subscription(
     assert client.v1.subscriptions.retrieve(theirs.id).status == "active"
     with pytest.raises(stripe.InvalidRequestError, match="No such customer"):
         client.v1.billing_portal.sessions.create({"customer": "cus_nope"})
+
+
+def test_a_trial_warns_three_days_before_it_ends(
+    client: stripe.StripeClient, emulator: RunningEmulator, sink: WebhookSink
+) -> None:
+    sub = subscribe(client, emulator, trial=14)
+    emulator.advance_clock(days=10)
+    emulator.wait_for_deliveries()
+    assert "customer.subscription.trial_will_end" not in sink.types()
+    emulator.advance_clock(days=1)  # three days left
+    emulator.advance_clock(days=1)  # said once only
+    emulator.wait_for_deliveries()
+    assert sink.types().count("customer.subscription.trial_will_end") == 1
+    assert client.v1.subscriptions.retrieve(sub.id).status == "trialing"
+    emulator.advance_clock(days=3)
+    emulator.wait_for_deliveries()
+    types = sink.types()
+    assert types[types.index("customer.subscription.trial_will_end") + 1 :] == [
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "customer.subscription.updated",
+    ]
+    assert client.v1.subscriptions.retrieve(sub.id).status == "active"
+
+
+def test_ending_a_trial_now_warns_and_bills(
+    client: stripe.StripeClient, emulator: RunningEmulator, sink: WebhookSink
+) -> None:
+    sub = subscribe(client, emulator, trial=30)
+    ended = client.v1.subscriptions.update(sub.id, {"trial_end": "now"})
+    assert ended.status == "active"
+    assert client.v1.invoices.retrieve(str(ended.latest_invoice)).amount_paid == 1500
+    emulator.wait_for_deliveries()
+    types = sink.types()
+    warned = types.index("customer.subscription.trial_will_end")
+    assert types[warned:] == [
+        "customer.subscription.trial_will_end",
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "customer.subscription.updated",
+    ]
+
+
+def test_the_portal_page_takes_a_cancellation_back(
+    client: stripe.StripeClient, emulator: RunningEmulator, sink: WebhookSink
+) -> None:
+    sub = subscribe(client, emulator)
+    portal = client.v1.billing_portal.sessions.create({"customer": str(sub.customer)})
+    assert "Renews on" in httpx.get(portal.url).text
+    httpx.post(f"{portal.url}/cancel", data={"subscription": sub.id, "when": "period_end"})
+    page = httpx.get(portal.url).text
+    assert "Don&#39;t cancel" in page or "Don't cancel" in page
+    kept = httpx.post(f"{portal.url}/resume", data={"subscription": sub.id})
+    assert kept.status_code == 303
+    resumed = client.v1.subscriptions.retrieve(sub.id)
+    assert (resumed.cancel_at_period_end, resumed.cancel_at) == (False, None)
+    emulator.wait_for_deliveries()
+    last = sink.received[-1].event
+    assert last["type"] == "customer.subscription.updated"
+    assert last["data"]["previous_attributes"]["cancel_at_period_end"] is True
+    emulator.advance_clock(days=32)
+    assert client.v1.subscriptions.retrieve(sub.id).status == "active"  # renewed, not ended
+
+
+def test_the_checkout_page_shows_a_trial(client: stripe.StripeClient) -> None:
+    monthly = client.v1.prices.create(
+        {
+            "product_data": {"name": "Pro"},
+            "currency": "usd",
+            "unit_amount": 1500,
+            "recurring": {"interval": "month", "trial_period_days": 7},
+        }
+    )
+    session = client.v1.checkout.sessions.create(
+        {
+            "mode": "subscription",
+            "line_items": [{"price": monthly.id}],
+            "success_url": "https://x.test",
+        }
+    )
+    page = httpx.get(str(session.url)).text
+    assert "7 days free" in page and "Then $15.00 / month" in page and "Start trial" in page

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from stripekit._shapes import random_id
 
+from ._clock import advance_clock
 from ._core import Emulator
 from ._pages import page_routes
 from ._routes import handle
@@ -31,16 +32,13 @@ def create_app(emulator: Emulator) -> Starlette:
     async def api(request: Request) -> Response:
         request_id = random_id("req_", 14)
         try:
-            status, body, replayed = await _api_call(emulator, request)
+            status, body, replayed = await _api_call(emulator, request, request_id)
         except StripeError as exc:
             status, body, replayed = exc.status, exc.body(request_id), False
         except Exception:
             # A bug in the emulator: answer like Stripe's own 500, and say where to look.
             logger.exception("emulator error on %s %s", request.method, request.url.path)
-            error = StripeError(
-                500, "The emulator failed on this request (see its log).", type="api_error"
-            )
-            status, body, replayed = 500, error.body(request_id), False
+            status, body, replayed = 500, _internal_error().body(request_id), False
         headers = {
             "Request-Id": request_id,
             "Stripe-Version": request.headers.get("stripe-version", ""),
@@ -55,8 +53,6 @@ def create_app(emulator: Emulator) -> Starlette:
         return JSONResponse({"reset": True})
 
     async def clock(request: Request) -> Response:
-        from ._subscriptions import advance_clock
-
         values = await _control_values(request)
         try:
             seconds = int(values.get("seconds", 0)) + int(values.get("days", 0)) * 86400
@@ -65,8 +61,7 @@ def create_app(emulator: Emulator) -> Starlette:
                 {"error": {"message": "give seconds= or days= as whole numbers"}}, 400
             )
         try:
-            with emulator.state.lock:
-                now = advance_clock(emulator, seconds)
+            now = advance_clock(emulator, seconds)
         except StripeError as exc:
             return JSONResponse(exc.body(random_id("req_", 14)), exc.status)
         return JSONResponse({"now": now})
@@ -97,7 +92,14 @@ def create_app(emulator: Emulator) -> Starlette:
     return Starlette(routes=routes)
 
 
-async def _api_call(emulator: Emulator, request: Request) -> tuple[int, dict[str, Any], bool]:
+# Stripe keeps an idempotent answer once the endpoint has started executing, errors
+# included (a decline, its own 500); a request refused by validation keeps nothing.
+_KEPT_ERRORS = ("card_error", "api_error")
+
+
+async def _api_call(
+    emulator: Emulator, request: Request, request_id: str
+) -> tuple[int, dict[str, Any], bool]:
     api_key = _api_key(request.headers.get("authorization", ""))
     method = request.method
     if method == "POST":
@@ -107,17 +109,30 @@ async def _api_call(emulator: Emulator, request: Request) -> tuple[int, dict[str
     params = decode_form(raw)
     path = request.url.path
     key = request.headers.get("idempotency-key") if method == "POST" else None
-    if key is not None:
-        with emulator.state.lock:
-            earlier = emulator.state.replay(api_key, key, method, path, params)
+    if key is None:
+        return 200, handle(emulator, method, path, params), False
+    # One lock from the replay check to the answer kept: the same key sent twice at
+    # once runs the operation once.
+    with emulator.state.lock:
+        earlier = emulator.state.replay(api_key, key, method, path, params)
         if earlier is not None:
             return earlier[0], earlier[1], True
-    snapshot = json.loads(json.dumps(params))  # handlers may consume params
-    body = handle(emulator, method, path, params)
-    if key is not None:
-        with emulator.state.lock:
-            emulator.state.remember(api_key, key, method, path, snapshot, 200, body)
-    return 200, body, False
+        snapshot = json.loads(json.dumps(params))  # handlers may consume params
+        try:
+            status, body = 200, handle(emulator, method, path, params)
+        except StripeError as exc:
+            if exc.type not in _KEPT_ERRORS:
+                raise
+            status, body = exc.status, exc.body(request_id)
+        except Exception:
+            logger.exception("emulator error on %s %s", method, path)
+            status, body = 500, _internal_error().body(request_id)
+        emulator.state.remember(api_key, key, method, path, snapshot, status, body)
+    return status, body, False
+
+
+def _internal_error() -> StripeError:
+    return StripeError(500, "The emulator failed on this request (see its log).", type="api_error")
 
 
 def _api_key(authorization: str) -> str:

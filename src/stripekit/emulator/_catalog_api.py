@@ -22,6 +22,7 @@ from stripe.params import (
 from stripekit._currencies import currency_problem
 
 from ._core import Emulator, as_bool, as_int, metadata_update
+from ._parts import part
 from ._routes import route
 from ._wire import StripeError
 
@@ -55,6 +56,9 @@ def create_product(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
         product["id"] = params["id"]
         emu.state.objects[product["id"]] = product
     emu.emit("product.created", product)
+    if params.get("default_price_data"):
+        price = create_price(emu, {**params["default_price_data"], "product": product["id"]})
+        product["default_price"] = price["id"]
     return product
 
 
@@ -72,6 +76,16 @@ def update_product(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, 
             product[key] = params[key] or ([] if key == "images" else None)
     if "active" in params:
         product["active"] = as_bool(params, "active")
+    if "default_price" in params:
+        if params["default_price"]:
+            price = emu.state.get("price", params["default_price"])
+            if price["product"] != id:
+                raise StripeError(
+                    400,
+                    f"The price `{price['id']}` does not belong to product `{id}`.",
+                    param="default_price",
+                )
+        product["default_price"] = params["default_price"] or None
     if "metadata" in params:
         product["metadata"] = metadata_update(product["metadata"], params["metadata"])
     if "marketing_features" in params:
@@ -240,12 +254,7 @@ def create_customer(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
         balance=0,
         delinquent=False,
         invoice_prefix=customer_prefix(emu),
-        invoice_settings={
-            "custom_fields": None,
-            "default_payment_method": None,
-            "footer": None,
-            "rendering_options": None,
-        },
+        invoice_settings=part("customer", "invoice_settings"),
         preferred_locales=params.get("preferred_locales", []),
         tax_exempt="none",
     )

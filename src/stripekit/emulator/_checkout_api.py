@@ -20,7 +20,7 @@ from ._routes import route
 from ._subscriptions import start_subscription
 from ._wire import StripeError
 
-__all__ = ["VIRTUAL", "pay_session"]
+__all__ = ["VIRTUAL", "expire_due", "pay_session", "trial_days"]
 
 _DAY = 86400
 
@@ -195,6 +195,15 @@ def expire_session(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, 
     return session
 
 
+def expire_due(emu: Emulator) -> None:
+    """Open sessions past their ``expires_at`` expire (``checkout.session.expired``)."""
+    now = emu.state.clock.now()
+    for session in reversed(emu.state.all("checkout.session")):
+        if session["status"] == "open" and session["expires_at"] <= now:
+            session["status"] = "expired"
+            emu.emit("checkout.session.expired", session)
+
+
 def pay_session(
     emu: Emulator, session_id: str, *, card: str, email: str | None, name: str | None
 ) -> dict[str, Any]:
@@ -252,19 +261,11 @@ def pay_session(
             emu.emit("payment_intent.succeeded", intent)
             return session
         extra = session["_subscription_data"]
-        trial = extra.get("trial_period_days") or next(
-            (
-                p["recurring"]["trial_period_days"]
-                for p, _ in items
-                if p["recurring"] and p["recurring"].get("trial_period_days")
-            ),
-            None,
-        )
         sub, invoice = start_subscription(
             emu,
             customer=customer_id,
             items=items,
-            trial_days=int(trial) if trial else None,
+            trial_days=trial_days(emu, session),
             metadata=metadata_update({}, extra.get("metadata", {})),
             payment_method=charged.token,
         )
@@ -275,6 +276,20 @@ def pay_session(
         )
         emu.emit("checkout.session.completed", session)
         return session
+
+
+def trial_days(emu: Emulator, session: dict[str, Any]) -> int | None:
+    """The free days a subscription session starts with: its own, else its price's."""
+    if session["mode"] != "subscription":
+        return None
+    days = session["_subscription_data"].get("trial_period_days")
+    if days:
+        return int(days)
+    for line in emu.state.line_items.get(session["id"], []):
+        recurring = line["price"]["recurring"]
+        if recurring and recurring.get("trial_period_days"):
+            return int(recurring["trial_period_days"])
+    return None
 
 
 @route("POST", "/v1/billing_portal/sessions", PortalSessionCreateParams)

@@ -17,9 +17,15 @@ NOT_EMULATED: dict[str, str] = {
     "Tiered, metered and custom-amount prices": "Prices have a fixed unit_amount.",
     "Proration and plan changes": "Subscriptions renew, end trials and cancel; changing "
     "items or quantities is not emulated.",
+    "Failed renewals and dunning": "A renewal is always paid (the card paid once already); "
+    "no invoice.payment_failed, past_due or unpaid subscriptions, no smart retries.",
     "Asynchronous payment methods and 3-D Secure": "Cards pay at once; no "
     "async_payment_succeeded, no requires_action.",
     "Connect, test clocks, search, files, v2 API": "Not emulated.",
+    "Params with no behaviour here": "A param stripe-python declares is accepted even where "
+    "the emulator has nothing to do with it (e.g. subscription_data[trial_end], "
+    "payment_method_options, tax_id_collection): it is checked, then ignored; only unknown "
+    "params are refused.",
     "Event ordering and timing": "Events are recorded in the order listed in these docs "
     "and delivered in that order; Stripe itself does not guarantee any order.",
 }
@@ -28,7 +34,8 @@ NOT_EMULATED: dict[str, str] = {
 MISSING_KEYS: dict[str, dict[str, str]] = {}
 """Keys of Stripe's sample objects (fixtures3.json) an emulated object lacks, with why.
 
-Empty: every object starts from the full shape stripe-python declares, so every
-key Stripe sends is there (with neutral values where the emulator has nothing
-to say, e.g. ``shipping_cost: null``).
+Keys are dotted paths at any depth (``customer_details.business_name``). Empty:
+every object, and every nested part the emulator fills in, starts from the full
+shape stripe-python declares, so every key Stripe sends is there (with neutral
+values where the emulator has nothing to say, e.g. ``shipping_cost: null``).
 """

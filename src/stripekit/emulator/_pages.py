@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -13,10 +14,10 @@ from starlette.routing import Route
 
 from stripekit._currencies import format_amount
 
-from ._checkout_api import pay_session
+from ._checkout_api import pay_session, trial_days
 from ._core import Emulator
 from ._payments import TEST_CARDS
-from ._subscriptions import cancel_subscription
+from ._subscriptions import cancel_subscription, period_end, resume_subscription
 from ._wire import StripeError
 
 __all__ = ["page_routes"]
@@ -29,7 +30,14 @@ def _templates() -> Environment:
         autoescape=select_autoescape(),
     )
     env.filters["money"] = lambda amount, currency: format_amount(int(amount or 0), currency)
+    env.filters["date"] = _date
     return env
+
+
+def _date(timestamp: int) -> str:
+    """``1 March 2026`` (the emulator's pages speak UTC)."""
+    moment = datetime.fromtimestamp(int(timestamp), UTC)
+    return f"{moment.day} {moment:%B %Y}"
 
 
 def _render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -60,6 +68,7 @@ def page_routes(emu: Emulator) -> list[Route]:
             status,
             session=session,
             items=items,
+            trial_days=trial_days(emu, session),
             error=error,
             form=form or {},
             cards=TEST_CARDS,
@@ -112,7 +121,7 @@ def page_routes(emu: Emulator) -> list[Route]:
             )
         return _portal_page(emu, portal, request.query_params.get("done"))
 
-    async def portal_cancel(request: Request) -> Response:
+    async def portal_change(request: Request) -> Response:
         portal = portal_or_none(request.path_params["portal_id"])
         if portal is None:
             return _problem(
@@ -126,9 +135,12 @@ def page_routes(emu: Emulator) -> list[Route]:
             )
         try:
             with emu.state.lock:
-                cancel_subscription(emu, sub, at_period_end=form.get("when") != "now")
+                if request.url.path.endswith("/resume"):
+                    resume_subscription(emu, sub)
+                else:
+                    cancel_subscription(emu, sub, at_period_end=form.get("when") != "now")
         except StripeError as exc:
-            return _problem("Cannot cancel", exc.message, exc.status)
+            return _problem("Cannot change this subscription", exc.message, exc.status)
         return RedirectResponse(f"/p/session/{portal['id']}?done={sub['id']}", status_code=303)
 
     async def index(request: Request) -> Response:
@@ -140,7 +152,8 @@ def page_routes(emu: Emulator) -> list[Route]:
         Route("/c/pay/{session_id}", pay, methods=["POST"]),
         Route("/c/cancel/{session_id}", cancel, methods=["GET"]),
         Route("/p/session/{portal_id}", show_portal, methods=["GET"]),
-        Route("/p/session/{portal_id}/cancel", portal_cancel, methods=["POST"]),
+        Route("/p/session/{portal_id}/cancel", portal_change, methods=["POST"]),
+        Route("/p/session/{portal_id}/resume", portal_change, methods=["POST"]),
     ]
 
 
@@ -152,7 +165,9 @@ def _portal_page(emu: Emulator, portal: dict[str, Any], done: str | None) -> HTM
             continue
         item = sub["items"]["data"][0]
         product = emu.state.objects.get(item["price"]["product"], {})
-        subscriptions.append({"sub": sub, "item": item, "product": product})
+        subscriptions.append(
+            {"sub": sub, "item": item, "product": product, "period_end": period_end(sub)}
+        )
     return _render(
         "portal.html", portal=portal, customer=customer, subscriptions=subscriptions, done=done
     )

@@ -14,7 +14,7 @@ import types
 import typing
 from typing import Any, Union
 
-from stripekit._shapes import _fill
+from stripekit._shapes import shape_of_class
 
 __all__ = ["part"]
 
@@ -26,7 +26,7 @@ def part(object_name: str, *path: str, **values: Any) -> dict[str, Any]:
         >>> sorted(part("subscription", "invoice_settings", footer="x"))[:3]
         ['account_tax_ids', 'custom_fields', 'description']
     """
-    shaped = _fill(_nested_class(object_name, path), depth=1)
+    shaped = shape_of_class(_nested_class(object_name, path), depth=1)
     shaped.update(values)
     return shaped
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ._clock import advance_clock
 from ._core import Emulator
 from ._delivery import Delivery
 
@@ -39,10 +42,7 @@ class RunningEmulator:
 
     def advance_clock(self, *, seconds: int = 0, days: int = 0) -> int:
         """Move the emulator's time on: subscriptions renew, trials end. Returns the new now."""
-        from ._subscriptions import advance_clock
-
-        with self.emulator.state.lock:
-            return advance_clock(self.emulator, seconds + days * 86400)
+        return advance_clock(self.emulator, seconds + days * 86400)
 
     def add_webhook_endpoint(
         self, url: str, *, secret: str | None = None, events: list[str] | None = None
@@ -103,13 +103,50 @@ def serve(
     forward_to: list[str] | None = None,
     webhook_secret: str | None = None,
     public_url: str | None = None,
+    on_ready: Callable[[RunningEmulator], None] | None = None,
 ) -> None:
-    """Serve the emulator in the foreground until interrupted (``stripekit emulator``)."""
+    """Serve the emulator in the foreground until interrupted (``stripekit emulator``).
+
+    ``on_ready`` runs (in a thread) once the emulator answers, e.g. to create the
+    products of a products file; if it raises, the emulator stops and the error
+    is raised here.
+    """
     import uvicorn
 
     from ._app import create_app
 
-    emulator = Emulator(base_url=public_url or f"http://{host}:{port}")
-    for url in forward_to or []:
-        emulator.add_webhook_endpoint(url, secret=webhook_secret)
-    uvicorn.run(create_app(emulator), host=host, port=port, log_level="info", lifespan="off")
+    url = public_url or f"http://{host}:{port}"
+    emulator = Emulator(base_url=url)
+    for target in forward_to or []:
+        emulator.add_webhook_endpoint(target, secret=webhook_secret)
+    config = uvicorn.Config(
+        create_app(emulator), host=host, port=port, log_level="info", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    failures: list[BaseException] = []
+    if on_ready is not None:
+        running = RunningEmulator(emulator, f"http://{host}:{port}")
+        threading.Thread(
+            target=_when_started,
+            args=(server, lambda: on_ready(running), failures),
+            name="stripekit-emulator-ready",
+            daemon=True,
+        ).start()
+    try:
+        server.run()
+    finally:
+        emulator.delivery.stop()
+    if failures:
+        raise failures[0]
+
+
+def _when_started(server: Any, callback: Callable[[], None], failures: list[BaseException]) -> None:
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.01)
+    try:
+        callback()
+    except BaseException as exc:  # handed to the main thread, which raises it
+        failures.append(exc)
+        server.should_exit = True

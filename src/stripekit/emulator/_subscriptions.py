@@ -20,9 +20,17 @@ from ._parts import part
 from ._routes import route
 from ._wire import StripeError
 
-__all__ = ["advance_clock", "cancel_subscription", "start_subscription"]
+__all__ = [
+    "cancel_subscription",
+    "period_end",
+    "renew_due",
+    "resume_subscription",
+    "start_subscription",
+]
 
 _LIVE = ("active", "trialing", "past_due")
+_TRIAL_WARNING = 3 * 86400
+"""Stripe sends ``customer.subscription.trial_will_end`` three days before a trial ends."""
 
 
 def add_interval(timestamp: int, interval: str, count: int) -> int:
@@ -94,7 +102,17 @@ def start_subscription(
     emu.emit("customer.subscription.created", sub)
     invoice = _invoice(emu, sub, "subscription_create", now, period_end, free=trial_end is not None)
     sub["latest_invoice"] = invoice["id"]
+    _warn_of_trial_end(emu, sub)  # a trial of three days or less: at once
     return sub, invoice
+
+
+def _warn_of_trial_end(emu: Emulator, sub: dict[str, Any]) -> None:
+    """``customer.subscription.trial_will_end``, once, when the trial has 3 days or less left."""
+    if sub["status"] != "trialing" or sub.get("_trial_warned"):
+        return
+    if sub["trial_end"] - emu.state.clock.now() <= _TRIAL_WARNING:
+        sub["_trial_warned"] = True
+        emu.emit("customer.subscription.trial_will_end", sub)
 
 
 def _plan(price: dict[str, Any]) -> dict[str, Any]:
@@ -241,13 +259,17 @@ def _invoice(
     return invoice
 
 
-def advance_clock(emu: Emulator, seconds: int) -> int:
-    """Move time on; every subscription whose period ended renews, ends its trial or ends."""
-    now = emu.state.clock.advance(seconds)
+def renew_due(emu: Emulator) -> None:
+    """Every subscription whose period ended by now renews, ends its trial or ends.
+
+    A trial that now has three days or less left says so first
+    (``customer.subscription.trial_will_end``), as Stripe does.
+    """
+    now = emu.state.clock.now()
     for sub in sorted(emu.state.all("subscription"), key=lambda s: s["_seq"]):
+        _warn_of_trial_end(emu, sub)
         while sub["status"] in _LIVE and _period(sub)[1] <= now:
             _roll_over(emu, sub)
-    return now
 
 
 def _roll_over(emu: Emulator, sub: dict[str, Any]) -> None:
@@ -307,6 +329,20 @@ def cancel_subscription(
     return sub
 
 
+def resume_subscription(emu: Emulator, sub: dict[str, Any]) -> dict[str, Any]:
+    """Undo a cancellation at the period's end (``customer.subscription.updated``)."""
+    if sub["cancel_at_period_end"] and sub["status"] in _LIVE:
+        previous = {k: sub[k] for k in ("cancel_at_period_end", "cancel_at", "canceled_at")}
+        sub.update(cancel_at_period_end=False, cancel_at=None, canceled_at=None)
+        emu.emit("customer.subscription.updated", sub, previous)
+    return sub
+
+
+def period_end(sub: dict[str, Any]) -> int:
+    """When the subscription's current period (or trial) ends."""
+    return _period(sub)[1]
+
+
 @route("GET", "/v1/subscriptions/{id}")
 def retrieve_subscription(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
     return emu.state.get("subscription", id)
@@ -337,9 +373,7 @@ def update_subscription(emu: Emulator, params: dict[str, Any], id: str) -> dict[
     if "cancel_at_period_end" in params:
         if as_bool(params, "cancel_at_period_end"):
             return cancel_subscription(emu, sub, at_period_end=True)
-        if sub["cancel_at_period_end"]:
-            sub.update(cancel_at_period_end=False, cancel_at=None, canceled_at=None)
-            emu.emit("customer.subscription.updated", sub, {"cancel_at_period_end": True})
+        resume_subscription(emu, sub)
     if "metadata" in params:
         before = dict(sub["metadata"])
         sub["metadata"] = metadata_update(sub["metadata"], params["metadata"])
@@ -348,6 +382,7 @@ def update_subscription(emu: Emulator, params: dict[str, Any], id: str) -> dict[
     if params.get("trial_end") == "now" and sub["status"] == "trialing":
         _set_period(sub, _period(sub)[0], emu.state.clock.now())
         sub["trial_end"] = emu.state.clock.now()
+        _warn_of_trial_end(emu, sub)
         _roll_over(emu, sub)
     return sub
 

@@ -1,7 +1,10 @@
 """The two webhook endpoints webhook_endpoint.py puts under load (uvicorn ``--factory``).
 
 - ``kit_app``: stripekit's webhook route (``stripekit_router``), SQLite event store
-  recording every event, one handler per type.
+  recording every event, one ``async def`` handler per type: like the baseline's
+  if/elif chain, the handlers' work runs on the event loop.
+- ``kit_sync_app``: the same with plain ``def`` handlers, which the kit runs in a
+  worker thread (so that one that blocks cannot stall the server).
 - ``baseline_app``: how most apps do it today: a minimal Starlette endpoint that
   calls ``stripe.Webhook.construct_event`` and an if/elif chain.
 
@@ -16,23 +19,23 @@ from typing import Any
 SECRET = os.environ.get("BENCH_WEBHOOK_SECRET", "whsec_benchmark_secret")
 
 
-def kit_app() -> Any:
+def _kit_app(*, async_handlers: bool) -> Any:
     from fastapi import FastAPI
 
-    from stripekit import Catalog, Price, Product, StripeKit, WebhookRegistry
+    from stripekit import Catalog, Event, Price, Product, StripeKit, WebhookRegistry
     from stripekit_fastapi import stripekit_router
 
     fulfilled: list[str] = []
     webhooks = WebhookRegistry()
 
-    @webhooks.on("checkout.session.completed")
-    def fulfil(event: Any) -> None:
+    def fulfil(event: Event) -> None:
         fulfilled.append(event.object["id"])
 
-    @webhooks.on("invoice.paid")
-    def renew(event: Any) -> None:
+    async def afulfil(event: Event) -> None:
         fulfilled.append(event.object["id"])
 
+    for event_type in ("checkout.session.completed", "invoice.paid"):
+        webhooks.register(event_type, afulfil if async_handlers else fulfil)
     catalog = Catalog.from_products(
         [Product(key="p", name="P", mode="payment",
                  prices=[Price(lookup_key="p", amount=100, currency="usd", id="price_bench")])]
@@ -47,6 +50,14 @@ def kit_app() -> Any:
     app = FastAPI()
     app.include_router(stripekit_router(kit), prefix="/stripe")
     return app
+
+
+def kit_app() -> Any:
+    return _kit_app(async_handlers=True)
+
+
+def kit_sync_app() -> Any:
+    return _kit_app(async_handlers=False)
 
 
 def baseline_app() -> Any:

@@ -175,7 +175,11 @@ class Dispatcher:
         return await self.adispatch(parse_event(stored.payload, self.client_factory), claim)
 
     async def call_store(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Call a store method; a blocking store (SQL) runs in a worker thread."""
+        """Call a store method from async code: the store's own ``call_async`` if it has
+        one (SQL), else a worker thread for a blocking store."""
+        call_async = getattr(self.store, "call_async", None)
+        if call_async is not None:
+            return await call_async(fn, *args, **kwargs)
         if self.store.blocking:
             return await asyncio.to_thread(fn, *args, **kwargs)
         return fn(*args, **kwargs)

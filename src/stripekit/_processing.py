@@ -116,15 +116,22 @@ class WebhookProcessor:
 
     async def aprocess(self, body: bytes, headers: Headers) -> WebhookResult:
         """Handle one delivery on the running loop; sync handlers and blocking stores
-        run in a worker thread so they do not stall it."""
+        run in a worker thread so they do not stall it (a store's own ``call_async``,
+        such as SQLite's batched writes, runs its methods instead)."""
         checked = self._verify(body, headers)
         if isinstance(checked, WebhookResult):
             return checked
         event = checked
         handlers = self.registry.handlers_for(event.type)
-        if self.store.blocking and not any(is_async_handler(h) for h in handlers):
+        store = self.store
+        if (
+            store.blocking
+            and not hasattr(store, "call_async")
+            and not any(is_async_handler(h) for h in handlers)
+        ):
             # Claim, handlers and completion all block: one trip to a worker thread
-            # instead of one per step.
+            # instead of one per step. (A store with call_async batches its writes
+            # from the loop instead, which costs less than any trip to a thread.)
             return await asyncio.to_thread(self._record_and_dispatch, event)
         call = self.dispatcher.call_store
         try:

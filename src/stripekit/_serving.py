@@ -28,7 +28,12 @@ def serve_in_thread(app: Any, host: str, port: int, *, what: str = "the app") ->
     """
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    # asyncio's own loop even where uvloop is installed: uvloop refuses to close a loop
+    # that still holds open sockets (an async HTTP client's pooled connections), and
+    # this server stops with the block, not with the app's own shutdown.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off", loop="asyncio"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"stripekit {what}", daemon=True)
     thread.start()

@@ -116,7 +116,10 @@ class StoredEvent:
 class EventStore(Protocol):
     """Where events are recorded; implementations must make ``claim`` atomic.
 
-    ``blocking`` tells async callers to run the methods in a worker thread.
+    ``blocking`` tells async callers to run the methods in a worker thread. A
+    store may also have ``async def call_async(method, *args, **kwargs)``: async
+    callers then run every method through it instead (the SQL store batches
+    SQLite's writes that way, many per commit).
     """
 
     blocking: bool

@@ -11,29 +11,43 @@ database, never a Python check, decides which delivery runs the handlers::
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
+import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.sql.base import Executable
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Update,
+    and_,
+    bindparam,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ._errors import ConfigurationError
 from ._store import FINAL_STATUSES, Claim, ClaimOutcome, EventStatus, StoredEvent, clean_error
+from ._store_sql_direct import DirectStatement
 from ._store_sql_engine import database_error, make_engine
 from ._store_sql_schema import (
     build_tables,
     insert_new,
+    insert_or_nothing,
     like_pattern,
     migrate,
     new_row,
     stored_event,
 )
+from ._store_sqlite_writer import SQLiteWriter
 
 if TYPE_CHECKING:
     from ._event import Event
@@ -69,6 +83,12 @@ class SQLEventStore:
 
     blocking = True
 
+    call_async: Callable[..., Awaitable[Any]]
+    """SQLite only: ``await store.call_async(store.claim, event, lease=300)`` runs the
+    method in the next batch of writes, one commit for all that wait at that moment
+    (see ``EventStore``). Other databases have none: async callers use a worker thread,
+    one connection of the pool each."""
+
     def __init__(
         self,
         url_or_engine: str | Engine = DEFAULT_URL,
@@ -89,17 +109,13 @@ class SQLEventStore:
         self._now = clock or _utcnow
         self._ready = False
         self._migrate_lock = threading.Lock()
-        self._finish_statements: dict[tuple[str, ...], Executable] = {}
-        # SQLite has one writer at a time; threads of this process queue on a lock
-        # instead of spinning in SQLite's busy handler (whose sleeps grow to 100 ms).
-        # Other processes still wait through busy_timeout.
+        self._finish_statements: dict[tuple[str, ...], Update] = {}
+        # SQLite's two hot writes skip SQLAlchemy's per-call bookkeeping (see DirectStatement).
+        self._direct: dict[object, DirectStatement] = {}
         self._sqlite = self._engine.dialect.name == "sqlite"
-        self._write_lock: AbstractContextManager[Any] = (
-            threading.Lock() if self._sqlite else nullcontext()
-        )
-        # SQLite's writes go through one connection the lock guards: checking a
-        # connection out of the pool per transaction cost more than the write.
-        self._writer: Connection | None = None
+        self._writer = SQLiteWriter(self._engine, self._errors) if self._sqlite else None
+        if self._writer is not None:
+            self.call_async = self._call_batched
         columns = self._events.c
         self._columns = [c for c in columns if c.name not in ("token", "lease_until")]
 
@@ -125,7 +141,7 @@ class SQLEventStore:
             token = secrets.token_hex(16)
             values = new_row(event, now)
             values.update(token=token, lease_until=now + expires, attempts=1)
-            if insert_new(conn, self._events, values):
+            if self._insert_new(conn, values):
                 return Claim(ClaimOutcome.NEW, token, 1)
             taken = self._take_over(conn, event.id, token, now + expires, self._retryable(now))
             query = select(columns.status, columns.attempts).where(columns.id == event.id)
@@ -205,12 +221,17 @@ class SQLEventStore:
         with self._transaction() as conn:
             return [stored_event(row) for row in conn.execute(query)]
 
+    async def _call_batched(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        if self._writer is None:
+            return await asyncio.to_thread(method, *args, **kwargs)
+        if not self._ready:
+            await asyncio.to_thread(self.migrate)
+        return await self._writer.batch.call(method, *args, **kwargs)
+
     def close(self) -> None:
         """Close the connections, if the store made its engine (yours stays open)."""
-        with self._write_lock:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
+        if self._writer is not None:
+            self._writer.close()
         if self._owns_engine:
             self._engine.dispose()
 
@@ -259,12 +280,30 @@ class SQLEventStore:
     def _finish(self, event_id: str, token: str, values: dict[str, Any]) -> bool:
         if not token:
             return False
-        statement = self._finish_statement(tuple(sorted(values)))
+        names = tuple(sorted(values))
         params = {"b_id": event_id, "b_token": token, **{f"b_{k}": v for k, v in values.items()}}
         with self._transaction() as conn:
-            return conn.execute(statement, params).rowcount == 1
+            if self._sqlite:
+                direct = self._direct.get(names)
+                if direct is None:
+                    statement = self._finish_statement(names)
+                    direct = self._direct[names] = DirectStatement(
+                        statement, self._engine.dialect, params.keys()
+                    )
+                return direct.run(conn, params) == 1
+            return conn.execute(self._finish_statement(names), params).rowcount == 1
 
-    def _finish_statement(self, names: tuple[str, ...]) -> Executable:
+    def _insert_new(self, conn: Connection, values: dict[str, Any]) -> bool:
+        if not self._sqlite:
+            return insert_new(conn, self._events, values)
+        direct = self._direct.get("insert")
+        if direct is None:
+            statement = insert_or_nothing("sqlite", self._events)
+            direct = DirectStatement(statement, self._engine.dialect, values.keys())
+            self._direct["insert"] = direct
+        return direct.run(conn, values) == 1
+
+    def _finish_statement(self, names: tuple[str, ...]) -> Update:
         # Built once per set of columns, run with parameters: a fresh `.values()` per
         # event costs SQLAlchemy more than the UPDATE costs the database.
         statement = self._finish_statements.get(names)
@@ -286,23 +325,12 @@ class SQLEventStore:
     def _transaction(self) -> Iterator[Connection]:
         if not self._ready:
             self.migrate()
-        if not self._sqlite:
-            with self._errors(), self._engine.begin() as conn:
+        if self._writer is not None:
+            with self._writer.transaction() as conn:
                 yield conn
             return
-        with self._write_lock, self._errors():
-            if self._writer is None or self._writer.closed:
-                self._writer = self._engine.connect()
-            writer = self._writer
-            try:
-                with writer.begin():
-                    yield writer
-            except BaseException:
-                # A broken connection is not kept for the next write.
-                if writer.invalidated:
-                    writer.close()
-                    self._writer = None
-                raise
+        with self._errors(), self._engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -310,6 +338,9 @@ class SQLEventStore:
             yield
         except SQLAlchemyError as exc:
             raise database_error(exc, self._engine, f"{self._tables.prefix}*") from exc
+        except sqlite3.Error as exc:  # from a DirectStatement, which SQLAlchemy does not wrap
+            wrapped = DBAPIError.instance("", None, exc, sqlite3.Error)
+            raise database_error(wrapped, self._engine, f"{self._tables.prefix}*") from exc
 
 
 def _utcnow() -> datetime:

@@ -26,7 +26,7 @@ from sqlalchemy.pool import StaticPool
 
 from ._errors import ConfigurationError, EventStoreError
 
-__all__ = ["database_error", "make_engine"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "database_error", "make_engine", "sqlite_synchronous"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for another one before giving up."""
@@ -108,12 +108,13 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         # loses nothing committed; only an OS crash or power cut can drop the last
         # commits (SQLite's recommended setting for WAL; STRIPEKIT_SQLITE_SYNCHRONOUS=FULL
         # syncs every commit, for a machine without a battery-backed disk cache).
-        cursor.execute(f"PRAGMA synchronous = {_synchronous()}")
+        cursor.execute(f"PRAGMA synchronous = {sqlite_synchronous()}")
     finally:
         cursor.close()
 
 
-def _synchronous() -> str:
+def sqlite_synchronous() -> str:
+    """SQLite's ``synchronous`` setting for the event store (STRIPEKIT_SQLITE_SYNCHRONOUS)."""
     value = os.environ.get("STRIPEKIT_SQLITE_SYNCHRONOUS", "NORMAL").upper()
     if value not in ("NORMAL", "FULL", "EXTRA"):
         raise ConfigurationError(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Index,
+    Insert,
     Integer,
     LargeBinary,
     MetaData,
@@ -35,7 +36,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.base import Executable
 
 from ._errors import EventStoreError
 from ._store import EventStatus, StoredEvent
@@ -51,6 +51,7 @@ __all__ = [
     "UTCDateTime",
     "build_tables",
     "insert_new",
+    "insert_or_nothing",
     "like_pattern",
     "migrate",
     "new_row",
@@ -164,7 +165,7 @@ def insert_new(conn: Connection, events: Table, values: dict[str, Any]) -> bool:
     """
     dialect = conn.dialect.name
     if dialect in ("postgresql", "sqlite"):
-        result = conn.execute(_insert_or_nothing(dialect, events), values)
+        result = conn.execute(insert_or_nothing(dialect, events), values)
         return result.rowcount == 1
     try:
         with conn.begin_nested():
@@ -175,13 +176,14 @@ def insert_new(conn: Connection, events: Table, values: dict[str, Any]) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_or_nothing(dialect: str, events: Table) -> Executable:
+def insert_or_nothing(dialect: str, events: Table) -> Insert:
+    """``INSERT ... ON CONFLICT (id) DO NOTHING`` for PostgreSQL or SQLite, built once."""
     # Built once and run with parameters: building `.values(...)` per event cost
     # SQLAlchemy more than the database's own work (a cache key per call).
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(events).on_conflict_do_nothing(index_elements=[events.c.id])
     # SQLAlchemy memoizes an INSERT's rowcount only when asked (psycopg: -1 otherwise).
-    prepared: Executable = statement.execution_options(preserve_rowcount=True)
+    prepared: Insert = statement.execution_options(preserve_rowcount=True)
     return prepared
 
 

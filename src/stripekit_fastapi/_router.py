@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse as _Html
+from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -39,6 +40,20 @@ BuyerLoader = Callable[[Request], Buyer | Awaitable[Buyer | None] | None]
 
 def _anonymous() -> Buyer | None:
     return None
+
+
+class _RequestRoute(APIRoute):
+    """An APIRoute whose endpoint takes the Request and returns the Response itself.
+
+    It is documented in the OpenAPI schema like any route, but FastAPI solves no
+    parameters and validates nothing on each call (FastAPI's documented hook for
+    this: ``get_route_handler``). For the webhook route, which reads its raw body
+    itself and is the one route under load, that is a fifth of its time.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
+        return handler
 
 
 def _pages(kit: StripeKit, templates: Sequence[str | os.PathLike[str]], shop_name: str) -> Pages:
@@ -93,6 +108,23 @@ def stripekit_router(
             },
         }
     }
+    # The webhook first: routers try routes in order, and it is the route under load.
+    router.add_api_route(
+        "/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"],
+        summary="Stripe's webhook endpoint (raw body + Stripe-Signature)",
+        route_class_override=_RequestRoute,
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {}}},
+                       "parameters": [{"name": "Stripe-Signature", "in": "header",
+                                       "required": True, "schema": {"type": "string"}}]},
+        responses={
+            200: {"model": WebhookOut, "description": "Processed, duplicate, unhandled or ignored"},
+            400: {"model": WebhookOut, "description": "Bad signature or not a Stripe event"},
+            409: {"model": WebhookOut, "description": "Another worker is processing it"},
+            413: {"model": WebhookOut, "description": "Body over the size limit"},
+            500: {"model": WebhookOut, "description": "A handler failed; Stripe retries"},
+            503: {"model": WebhookOut, "description": "The event store is unavailable"},
+        },
+    )  # fmt: skip
     router.add_api_route(
         "/checkout", checkout, methods=["POST"], name=ROUTE_NAMES["checkout"],
         summary="Start a checkout", openapi_extra=checkout_body,
@@ -126,21 +158,6 @@ def stripekit_router(
         "/config", shop.config, methods=["GET"], name=ROUTE_NAMES["config"],
         summary="Public configuration (the publishable key)",
         responses={200: {"model": ConfigOut}},
-    )  # fmt: skip
-    router.add_api_route(
-        "/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"],
-        summary="Stripe's webhook endpoint (raw body + Stripe-Signature)",
-        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {}}},
-                       "parameters": [{"name": "Stripe-Signature", "in": "header",
-                                       "required": True, "schema": {"type": "string"}}]},
-        responses={
-            200: {"model": WebhookOut, "description": "Processed, duplicate, unhandled or ignored"},
-            400: {"model": WebhookOut, "description": "Bad signature or not a Stripe event"},
-            409: {"model": WebhookOut, "description": "Another worker is processing it"},
-            413: {"model": WebhookOut, "description": "Body over the size limit"},
-            500: {"model": WebhookOut, "description": "A handler failed; Stripe retries"},
-            503: {"model": WebhookOut, "description": "The event store is unavailable"},
-        },
     )  # fmt: skip
     return router
 
@@ -176,6 +193,7 @@ def stripekit_routes(
         return await shop.portal(request, await who(request))
 
     return [
+        Route("/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"]),
         Route("/checkout", checkout, methods=["POST"], name=ROUTE_NAMES["checkout"]),
         Route("/success", shop.success, methods=["GET"], name=ROUTE_NAMES["success"]),
         Route("/cancel", shop.cancel, methods=["GET"], name=ROUTE_NAMES["cancel"]),
@@ -183,7 +201,6 @@ def stripekit_routes(
         Route("/portal", portal, methods=["POST"], name=ROUTE_NAMES["portal"]),
         Route("/products", shop.products, methods=["GET"], name=ROUTE_NAMES["products"]),
         Route("/config", shop.config, methods=["GET"], name=ROUTE_NAMES["config"]),
-        Route("/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"]),
     ]
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import httpx
 import stripe
-from asgi_server import serve
 from fastapi_shop import WEBHOOK_SECRET, Orders, fastapi_app, make_kit
 
 from stripekit import StripeKit
+from stripekit._serving import free_port, serve_in_thread
 from stripekit.emulator import RunningEmulator
 from stripekit.testing import signed_event
 
@@ -95,7 +95,7 @@ def test_the_whole_loop_over_http_with_the_emulator(
     """Checkout → pay on the emulator's page → signed webhook → handler → success page."""
     orders = Orders()
     kit = make_kit(stripe_emulator, tmp_path, orders)
-    with serve(fastapi_app(kit)) as url:
+    with serve_in_thread(fastapi_app(kit), "127.0.0.1", free_port()) as url:
         stripe_emulator.add_webhook_endpoint(f"{url}/stripe/webhook", secret=WEBHOOK_SECRET)
         with httpx.Client(base_url=url) as browser:
             to_checkout = browser.post(

@@ -1,0 +1,192 @@
+"""Group commit for the SQLite event store's async callers.
+
+SQLite has one writer at a time, and most of a small write's cost is its commit.
+Under load an async web app has many deliveries waiting to be claimed or
+completed at once, so the writes queued during one turn of the event loop run
+together, in one transaction with one commit::
+
+    call() ─▶ this loop's queue ─▶ its next turn: BEGIN IMMEDIATE; write; write; ...; COMMIT
+                                  └ would wait? ─▶ the writer thread runs the batch instead
+
+A batch runs on the loop itself only when it cannot wait: the store's write lock
+is free and SQLite grants its own at once (``BEGIN IMMEDIATE`` with no busy
+timeout). A WAL commit with ``synchronous=NORMAL`` is a write to the WAL file
+without an fsync, cheaper than handing the batch to a thread and back (every
+hand-over is a trip through the GIL). When another thread or process holds the
+lock, or a slow setting is on, the batch goes to the writer thread, which waits
+as long as the store's busy timeout allows; slow work the store asks for
+(checkpoints) goes there too.
+
+Nothing is answered before its batch has committed. When any write of a batch
+(or the commit) fails, the batch is rolled back and each write runs again in a
+transaction of its own, so every caller gets its own result or error, exactly
+as if it had run alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import queue
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+__all__ = ["BatchWriter", "WouldBlock"]
+
+MAX_BATCH = 256
+"""Writes per transaction at most: a bound on how long one batch keeps the rest waiting."""
+
+_STOP = object()
+
+_Write = Callable[[], Any]
+_Waiting = tuple[_Write, "asyncio.Future[Any]"]
+
+
+class WouldBlock(Exception):
+    """Raised by ``at_once`` when the transaction cannot start without waiting."""
+
+
+class BatchWriter:
+    """Runs writes from async code, as many per transaction as are waiting.
+
+    Args:
+        together: opens one transaction, waiting for locks as long as it must;
+            every write called inside it must use that transaction (the store
+            arranges it). A batch's fallback opens one per write.
+        at_once: opens one transaction the same way, or raises WouldBlock at
+            once; None runs every batch on the writer thread.
+        name: the writer thread's name.
+    """
+
+    def __init__(
+        self,
+        together: Callable[[], AbstractContextManager[object]],
+        at_once: Callable[[], AbstractContextManager[object]] | None = None,
+        *,
+        name: str = "stripekit-store-writer",
+    ) -> None:
+        self._together = together
+        self._at_once = at_once
+        self._name = name
+        self._waiting: dict[asyncio.AbstractEventLoop, list[_Waiting]] = {}
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._start_lock = threading.Lock()
+
+    async def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` in the next batch, once that batch has committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        waiting = self._waiting.get(loop)
+        if waiting is None:
+            waiting = self._waiting[loop] = []
+            # After the writes queued by the tasks that run in this turn of the loop.
+            loop.call_soon(self._flush, loop)
+        waiting.append((functools.partial(fn, *args, **kwargs), future))
+        return await future
+
+    def in_thread(self, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` on the writer thread, after what is queued there; errors are dropped."""
+        self._ensure_thread()
+        self._queue.put((None, fn))
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Finish what is queued on the writer thread, then stop it (it restarts on use)."""
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+            if thread is not None and thread.is_alive():
+                self._queue.put(_STOP)
+                thread.join(timeout)
+
+    # -- on the event loop -----------------------------------------------------------------
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        waiting = self._waiting.pop(loop, [])
+        for start in range(0, len(waiting), MAX_BATCH):
+            batch = waiting[start : start + MAX_BATCH]
+            if self._at_once is not None:
+                # If it cannot start at once, or a write fails and all are rolled
+                # back, the thread runs the batch again (each alone if it fails again).
+                with contextlib.suppress(Exception):
+                    with self._at_once():
+                        results = [(True, write()) for write, _ in batch]
+                    _resolve(_pair(batch, results))
+                    continue
+            self._ensure_thread()
+            self._queue.put((loop, batch))
+
+    # -- on the writer thread --------------------------------------------------------------
+
+    def _ensure_thread(self) -> None:
+        thread = self._thread
+        if thread is not None and thread.is_alive() and self._pid == os.getpid():
+            return
+        with self._start_lock:
+            if self._pid != os.getpid():
+                # A forked child has the parent's queue but not its thread.
+                self._queue = queue.SimpleQueue()
+                self._thread = None
+                self._pid = os.getpid()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            loop, batch = item
+            if loop is None:
+                with contextlib.suppress(Exception):
+                    batch()
+                continue
+            results = _execute(self._together, [write for write, _ in batch])
+            settled = _pair(batch, results)
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits
+                loop.call_soon_threadsafe(_resolve, settled)
+
+
+def _execute(
+    together: Callable[[], AbstractContextManager[object]], writes: list[_Write]
+) -> list[tuple[bool, Any]]:
+    """Every write in one transaction; if any fails, each again alone."""
+    try:
+        with together():
+            return [(True, write()) for write in writes]
+    except Exception as exc:
+        if len(writes) == 1:
+            return [(False, exc)]
+    # Rolled back as a whole: each write again alone, so that only the guilty one fails.
+    return [_alone(together, write) for write in writes]
+
+
+def _alone(
+    together: Callable[[], AbstractContextManager[object]], write: _Write
+) -> tuple[bool, Any]:
+    try:
+        with together():
+            return True, write()
+    except Exception as exc:
+        return False, exc
+
+
+def _pair(
+    batch: list[_Waiting], results: list[tuple[bool, Any]]
+) -> list[tuple[asyncio.Future[Any], tuple[bool, Any]]]:
+    return [(future, result) for (_, future), result in zip(batch, results, strict=True)]
+
+
+def _resolve(settled: list[tuple[asyncio.Future[Any], tuple[bool, Any]]]) -> None:
+    for future, (ok, value) in settled:
+        if future.done():  # its caller was cancelled; the write stands
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)

@@ -1,0 +1,79 @@
+"""A SQLAlchemy statement run straight on the driver's connection, for the hot writes.
+
+Every delivery makes two writes: the claim's INSERT and the UPDATE that completes
+or fails it. Through ``Connection.execute``, SQLAlchemy's per-call bookkeeping
+(execution context, parameter dicts, result object) cost more than SQLite's own
+work. The statement is still SQLAlchemy's, compiled once for the dialect, and its
+values still pass through the column types' own bind processors, so the rows are
+exactly those the store's other statements write and read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+
+__all__ = ["DirectStatement", "driver_connection"]
+
+_Step = tuple[str | None, Callable[[Any], Any] | None, Any]
+
+
+class DirectStatement:
+    """``statement`` compiled once; ``run`` sends it with a tuple of processed values.
+
+    Only for drivers with a positional paramstyle (sqlite3's ``?``).
+
+    Args:
+        statement: the INSERT or UPDATE.
+        dialect: the engine's dialect.
+        keys: the names of the values each ``run`` passes; every other bound
+            parameter of the statement is a constant compiled into it.
+    """
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Collection[str]) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        if not isinstance(compiled, SQLCompiler):
+            raise TypeError(f"not a SQL statement: {statement!r}")
+        if compiled.positiontup is None:
+            raise ValueError(f"{dialect.name} does not use positional parameters")
+        self.sql = compiled.string
+        steps: list[_Step] = []
+        for name in compiled.positiontup:
+            bind = compiled.binds[name]
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if name in keys:
+                steps.append((name, processor, None))
+            else:
+                value = bind.effective_value
+                if processor is not None and value is not None:
+                    value = processor(value)
+                steps.append((None, None, value))
+        self._steps = tuple(steps)
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The positional parameters for ``values``, processed as SQLAlchemy would."""
+        out = []
+        for name, processor, constant in self._steps:
+            if name is None:
+                out.append(constant)
+                continue
+            value = values[name]
+            out.append(value if processor is None or value is None else processor(value))
+        return tuple(out)
+
+    def run(self, conn: Connection, values: Mapping[str, Any]) -> int:
+        """Execute in ``conn``'s transaction; the number of rows it changed."""
+        cursor = driver_connection(conn).execute(self.sql, self.parameters(values))
+        return int(cursor.rowcount)
+
+
+def driver_connection(conn: Connection) -> Any:
+    """The driver's own connection under ``conn`` (sqlite3.Connection for SQLite)."""
+    driver = conn.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the connection was closed")
+    return driver

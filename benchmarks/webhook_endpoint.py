@@ -169,7 +169,7 @@ def main() -> None:
     for name, (rps, p99) in best.items():
         print(
             f"{name:>9}: {rps:8.0f} requests/s   p99 {p99 * 1000:7.2f} ms (best of {args.rounds})"
-        )  # noqa: E501
+        )
     if "kit_sync" in best and "baseline" in best:
         print(f"kit_sync/baseline throughput={best['kit_sync'][0] / best['baseline'][0]:.2f}x")
     if "kit" in best and "baseline" in best:

@@ -115,3 +115,23 @@ def test_the_whole_loop_over_http_with_the_emulator(
     assert all(d.ok for d in stripe_emulator.deliveries)
     client = stripe.StripeClient("sk_test_x", base_addresses={"api": stripe_emulator.api_base})
     assert client.v1.checkout.sessions.retrieve(session_id).payment_status == "paid"
+
+
+async def test_router_dependencies_guard_the_pages_but_not_the_webhook(kit: StripeKit) -> None:
+    from fastapi import Depends, FastAPI, HTTPException
+
+    from stripekit_fastapi import stripekit_router
+
+    def staff_only() -> None:
+        raise HTTPException(401, "staff only")
+
+    app = FastAPI()
+    app.include_router(stripekit_router(kit), prefix="/stripe", dependencies=[Depends(staff_only)])
+    body, headers = signed_event("customer.created", secret=WEBHOOK_SECRET)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://shop.test"
+    ) as client:
+        assert (await client.get("/stripe/products")).status_code == 401
+        # Stripe cannot pass the app's own checks: its signature is the webhook's.
+        answer = await client.post("/stripe/webhook", content=body, headers=headers)
+    assert (answer.status_code, answer.json()["status"]) == (200, "unhandled")

@@ -1,7 +1,7 @@
 """Requests per second of the kit's webhook route against how most apps do it today.
 
 Run: ``python benchmarks/webhook_endpoint.py [--requests N] [--concurrency C] [--rounds R]``
-(with uvicorn's recommended extras, as in production: ``pip install "uvicorn[standard]"``).
+(after ``pip install -e ".[bench]"``: uvicorn with its recommended extras, as in production).
 
 Every server runs under uvicorn, one process each, on the same machine, in the
 same run, taking the same signed ``checkout.session.completed`` events (Stripe's

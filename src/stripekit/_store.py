@@ -18,7 +18,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from ._event import Event
@@ -76,6 +76,42 @@ def clean_error(error: str) -> str:
     head = MAX_ERROR_LENGTH // 4
     tail = MAX_ERROR_LENGTH - head - len(marker)
     return error[:head] + marker + error[len(error) - tail :]
+
+
+def check_lease(lease: float) -> None:
+    """Refuse a lease that is not a positive number of seconds a database can add to a date."""
+    if not 0 < lease < 10**9:
+        raise ValueError(f"lease must be a positive number of seconds, not {lease!r}")
+
+
+def event_row(event: Event, now: datetime) -> dict[str, Any]:
+    """The columns a database store records for a newly received event."""
+    return {
+        "id": event.id,
+        "type": event.type,
+        "livemode": event.livemode,
+        "account": event.account,
+        "created": event.created,
+        "received_at": now,
+        "payload": bytes(event.raw),
+    }
+
+
+def stored_event(row: Any) -> StoredEvent:
+    """A database row (SQLAlchemy's or a Django model's) as a StoredEvent."""
+    return StoredEvent(
+        id=row.id,
+        type=row.type,
+        livemode=bool(row.livemode),
+        account=row.account,
+        created=row.created,
+        received_at=row.received_at,
+        payload=bytes(row.payload),
+        status=EventStatus(row.status),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        processed_at=row.processed_at,
+    )
 
 
 @dataclass(frozen=True, slots=True)

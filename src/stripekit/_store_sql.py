@@ -12,6 +12,7 @@ database, never a Python check, decides which delivery runs the handlers::
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import secrets
 import sqlite3
@@ -35,7 +36,17 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ._errors import ConfigurationError
-from ._store import FINAL_STATUSES, Claim, ClaimOutcome, EventStatus, StoredEvent, clean_error
+from ._store import (
+    FINAL_STATUSES,
+    Claim,
+    ClaimOutcome,
+    EventStatus,
+    StoredEvent,
+    check_lease,
+    clean_error,
+    stored_event,
+)
+from ._store_sql_batch import BatchWriter
 from ._store_sql_direct import DirectStatement
 from ._store_sql_engine import database_error, make_engine
 from ._store_sql_schema import (
@@ -45,7 +56,6 @@ from ._store_sql_schema import (
     like_pattern,
     migrate,
     new_row,
-    stored_event,
 )
 from ._store_sqlite_writer import SQLiteWriter
 
@@ -111,11 +121,12 @@ class SQLEventStore:
         self._migrate_lock = threading.Lock()
         self._finish_statements: dict[tuple[str, ...], Update] = {}
         # SQLite's two hot writes skip SQLAlchemy's per-call bookkeeping (see DirectStatement).
-        self._direct: dict[object, DirectStatement] = {}
+        self._direct_insert: DirectStatement | None = None
+        self._direct_finish: dict[tuple[str, ...], DirectStatement] = {}
         self._sqlite = self._engine.dialect.name == "sqlite"
         self._writer = SQLiteWriter(self._engine, self._errors) if self._sqlite else None
         if self._writer is not None:
-            self.call_async = self._call_batched
+            self.call_async = functools.partial(self._call_batched, self._writer.batch)
         columns = self._events.c
         self._columns = [c for c in columns if c.name not in ("token", "lease_until")]
 
@@ -221,12 +232,12 @@ class SQLEventStore:
         with self._transaction() as conn:
             return [stored_event(row) for row in conn.execute(query)]
 
-    async def _call_batched(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        if self._writer is None:
-            return await asyncio.to_thread(method, *args, **kwargs)
+    async def _call_batched(
+        self, batch: BatchWriter, method: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> Any:
         if not self._ready:
-            await asyncio.to_thread(self.migrate)
-        return await self._writer.batch.call(method, *args, **kwargs)
+            await asyncio.to_thread(self.migrate)  # DDL and a wait for other migrators
+        return await batch.call(method, *args, **kwargs)
 
     def close(self) -> None:
         """Close the connections, if the store made its engine (yours stays open)."""
@@ -284,10 +295,10 @@ class SQLEventStore:
         params = {"b_id": event_id, "b_token": token, **{f"b_{k}": v for k, v in values.items()}}
         with self._transaction() as conn:
             if self._sqlite:
-                direct = self._direct.get(names)
+                direct = self._direct_finish.get(names)
                 if direct is None:
                     statement = self._finish_statement(names)
-                    direct = self._direct[names] = DirectStatement(
+                    direct = self._direct_finish[names] = DirectStatement(
                         statement, self._engine.dialect, params.keys()
                     )
                 return direct.run(conn, params) == 1
@@ -296,11 +307,11 @@ class SQLEventStore:
     def _insert_new(self, conn: Connection, values: dict[str, Any]) -> bool:
         if not self._sqlite:
             return insert_new(conn, self._events, values)
-        direct = self._direct.get("insert")
+        direct = self._direct_insert
         if direct is None:
             statement = insert_or_nothing("sqlite", self._events)
             direct = DirectStatement(statement, self._engine.dialect, values.keys())
-            self._direct["insert"] = direct
+            self._direct_insert = direct
         return direct.run(conn, values) == 1
 
     def _finish_statement(self, names: tuple[str, ...]) -> Update:
@@ -348,6 +359,5 @@ def _utcnow() -> datetime:
 
 
 def _lease(lease: float) -> timedelta:
-    if not 0 < lease < 10**9:
-        raise ValueError(f"lease must be a positive number of seconds, not {lease!r}")
+    check_lease(lease)
     return timedelta(seconds=lease)

@@ -38,11 +38,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ._errors import EventStoreError
-from ._store import EventStatus, StoredEvent
+from ._store import EventStatus, event_row
 
 if TYPE_CHECKING:
-    from sqlalchemy import Row
-
     from ._event import Event
 
 __all__ = [
@@ -55,7 +53,6 @@ __all__ = [
     "like_pattern",
     "migrate",
     "new_row",
-    "stored_event",
 ]
 
 
@@ -145,16 +142,8 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def new_row(event: Event, now: datetime) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "type": event.type,
-        "livemode": event.livemode,
-        "account": event.account,
-        "created": event.created,
-        "received_at": now,
-        "payload": bytes(event.raw),
-        "status": EventStatus.PROCESSING.value,
-    }
+    """The row of a newly claimed event (status processing)."""
+    return {**event_row(event, now), "status": EventStatus.PROCESSING.value}
 
 
 def insert_new(conn: Connection, events: Table, values: dict[str, Any]) -> bool:
@@ -191,22 +180,6 @@ def like_pattern(pattern: str) -> str:
     """A ``*`` pattern as LIKE, with LIKE's own wildcards (``_`` is common) escaped."""
     escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped.replace("*", "%")
-
-
-def stored_event(row: Row[Any]) -> StoredEvent:
-    return StoredEvent(
-        id=row.id,
-        type=row.type,
-        livemode=bool(row.livemode),
-        account=row.account,
-        created=row.created,
-        received_at=row.received_at,
-        payload=bytes(row.payload),
-        status=EventStatus(row.status),
-        attempts=row.attempts,
-        last_error=row.last_error,
-        processed_at=row.processed_at,
-    )
 
 
 def migrate(conn: Connection, tables: Tables, now: datetime) -> int:

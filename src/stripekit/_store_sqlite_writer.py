@@ -14,6 +14,7 @@ on an event loop.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import threading
@@ -56,7 +57,10 @@ class SQLiteWriter:
         self._file = engine.url.database not in (None, "", ":memory:")
         # With synchronous=FULL every commit syncs to disk: never on the event loop.
         inline = sqlite_synchronous() == "NORMAL"
-        self.batch = BatchWriter(self._together, self._at_once if inline else None)
+        self.batch = BatchWriter(
+            functools.partial(self._batch_transaction, at_once=False),
+            functools.partial(self._batch_transaction, at_once=True) if inline else None,
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -92,24 +96,12 @@ class SQLiteWriter:
                 self._conn = None
 
     @contextmanager
-    def _together(self) -> Iterator[None]:
-        with self._lock:
-            with self._begin(at_once=False) as conn:
-                self._local.conn = conn
-                try:
-                    yield
-                finally:
-                    self._local.conn = None
-            due = self._checkpoint_due()
-        if due:
-            self.checkpoint()
-
-    @contextmanager
-    def _at_once(self) -> Iterator[None]:
-        if not self._lock.acquire(blocking=False):
+    def _batch_transaction(self, *, at_once: bool) -> Iterator[None]:
+        """One transaction for a batch; ``at_once``: on the loop, so WouldBlock, never wait."""
+        if not self._lock.acquire(blocking=not at_once):
             raise WouldBlock("another thread is writing")
         try:
-            with self._begin(at_once=True) as conn:
+            with self._begin(at_once=at_once) as conn:
                 self._local.conn = conn
                 try:
                     yield
@@ -118,8 +110,10 @@ class SQLiteWriter:
             due = self._checkpoint_due()
         finally:
             self._lock.release()
-        if due:
-            self.batch.in_thread(self.checkpoint)
+        if due and at_once:
+            self.batch.in_thread(self.checkpoint)  # a checkpoint syncs: not on the loop
+        elif due:
+            self.checkpoint()
 
     @contextmanager
     def _begin(self, *, at_once: bool) -> Iterator[Connection]:

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from stripekit import Claim, ClaimOutcome, EventStatus, StoredEvent
-from stripekit._store import FINAL_STATUSES, clean_error
+from stripekit._store import FINAL_STATUSES, check_lease, clean_error, event_row, stored_event
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -56,7 +56,7 @@ class DjangoEventStore:
         return WebhookEvent.objects.using(self.using)
 
     def claim(self, event: Event, *, lease: float) -> Claim:
-        _check_lease(lease)
+        check_lease(lease)
         now = _now()
         token = secrets.token_hex(16)
         try:
@@ -64,7 +64,7 @@ class DjangoEventStore:
             # poison it (PostgreSQL aborts the whole transaction otherwise).
             with transaction.atomic(using=self.using):
                 self._events.create(
-                    **_new_row(event, now), status=_PROCESSING, token=token,
+                    **event_row(event, now), status=_PROCESSING, token=token,
                     lease_until=now + timedelta(seconds=lease), attempts=1,
                 )  # fmt: skip
             return Claim(ClaimOutcome.NEW, token, 1)
@@ -103,7 +103,7 @@ class DjangoEventStore:
     def claim_for_replay(
         self, event_id: str, *, lease: float, force: bool = False
     ) -> tuple[Claim, StoredEvent | None]:
-        _check_lease(lease)
+        check_lease(lease)
         now = _now()
         token = secrets.token_hex(16)
         allowed = Q(status=EventStatus.FAILED.value) | Q(status=_PROCESSING, lease_until__lte=now)
@@ -127,7 +127,7 @@ class DjangoEventStore:
         try:
             with transaction.atomic(using=self.using):
                 self._events.create(
-                    **_new_row(event, now), status=EventStatus.IGNORED.value, attempts=0,
+                    **event_row(event, now), status=EventStatus.IGNORED.value, attempts=0,
                     last_error=clean_error(reason), processed_at=now,
                 )  # fmt: skip
         except IntegrityError:
@@ -159,40 +159,6 @@ class DjangoEventStore:
 
     def close(self) -> None:
         """Django manages the connections."""
-
-
-def stored_event(row: WebhookEvent) -> StoredEvent:
-    """A model row as the core's StoredEvent."""
-    return StoredEvent(
-        id=row.id,
-        type=row.type,
-        livemode=row.livemode,
-        account=row.account,
-        created=row.created,
-        received_at=row.received_at,
-        payload=bytes(row.payload),
-        status=EventStatus(row.status),
-        attempts=row.attempts,
-        last_error=row.last_error,
-        processed_at=row.processed_at,
-    )
-
-
-def _new_row(event: Event, now: datetime) -> dict[str, object]:
-    return {
-        "id": event.id,
-        "type": event.type,
-        "livemode": event.livemode,
-        "account": event.account,
-        "created": event.created,
-        "received_at": now,
-        "payload": bytes(event.raw),
-    }
-
-
-def _check_lease(lease: float) -> None:
-    if not 0 < lease < 10**9:
-        raise ValueError(f"lease must be a positive number of seconds, not {lease!r}")
 
 
 def _regex(pattern: str) -> str:

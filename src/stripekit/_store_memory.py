@@ -10,7 +10,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ._store import FINAL_STATUSES, Claim, ClaimOutcome, EventStatus, StoredEvent, clean_error
+from ._store import (
+    FINAL_STATUSES,
+    Claim,
+    ClaimOutcome,
+    EventStatus,
+    StoredEvent,
+    check_lease,
+    clean_error,
+)
 
 if TYPE_CHECKING:
     from ._event import Event
@@ -25,7 +33,6 @@ _IN_FLIGHT = Claim(ClaimOutcome.IN_FLIGHT)
 _DUPLICATE = Claim(ClaimOutcome.DUPLICATE)
 # A dict, not a set: looking a plain "processed" up gives back the enum member.
 _COMPLETE_STATUSES = {status: status for status in (EventStatus.PROCESSED, EventStatus.UNHANDLED)}
-_INF = float("inf")
 _TOKEN_BATCH = 256
 
 
@@ -127,8 +134,7 @@ class MemoryEventStore:
         return self._entropy[used : used + 32]
 
     def claim(self, event: Event, *, lease: float) -> Claim:
-        if not 0 < lease < _INF:
-            raise ValueError(f"lease must be a positive number of seconds, not {lease!r}")
+        check_lease(lease)
         event_id = event.id
         now = self._now()
         with self._lock:
@@ -184,8 +190,7 @@ class MemoryEventStore:
     def claim_for_replay(
         self, event_id: str, *, lease: float, force: bool = False
     ) -> tuple[Claim, StoredEvent | None]:
-        if not 0 < lease < _INF:
-            raise ValueError(f"lease must be a positive number of seconds, not {lease!r}")
+        check_lease(lease)
         now = self._now()
         with self._lock:
             row = self._rows.get(event_id)

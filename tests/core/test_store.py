@@ -175,7 +175,7 @@ def test_complete_takes_only_processed_or_unhandled(store, make_event, status):
     assert store.get("evt_1").status is EventStatus.PROCESSING
 
 
-@pytest.mark.parametrize("lease", [0, -1, math.nan, math.inf])
+@pytest.mark.parametrize("lease", [0, -1, math.nan, math.inf, 1e12])
 def test_lease_must_be_a_positive_number_of_seconds(store, make_event, lease):
     with pytest.raises(ValueError, match="lease"):
         store.claim(make_event("evt_1"), lease=lease)

@@ -17,10 +17,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._catalog import Catalog, Price, Product, load_catalog
-    from ._checkout import CheckoutBuilder
-    from ._currencies import format_amount
-    from ._dispatch import Dispatcher, WebhookResult
     from ._errors import (
         CatalogError,
         CheckoutError,
@@ -40,77 +36,81 @@ if TYPE_CHECKING:
         UnknownSessionError,
         WebhookError,
     )
-    from ._event import Event, parse_event
-    from ._event_types import known_event_types
     from ._kit import StripeKit
-    from ._portal import BillingPortal
-    from ._prices import PriceResolver
-    from ._processing import WebhookProcessor
-    from ._registry import WebhookRegistry
     from ._settings import Settings
-    from ._shop import Buyer
-    from ._signature import verify_signature
-    from ._store import Claim, ClaimOutcome, EventStatus, EventStore, StoredEvent
-    from ._store_factory import open_store
-    from ._store_memory import MemoryEventStore
-    from ._store_sql import SQLEventStore
-    from ._sync import SyncAction, SyncKind, SyncPlan, apply_sync, plan_sync
-    from ._sync_state import read_account
+    from .catalog._catalog import Catalog, Price, Product, load_catalog
+    from .catalog._currencies import format_amount
+    from .catalog._prices import PriceResolver
+    from .catalog._sync import SyncAction, SyncKind, SyncPlan, apply_sync, plan_sync
+    from .catalog._sync_state import read_account
+    from .shop._checkout import CheckoutBuilder
+    from .shop._portal import BillingPortal
+    from .shop._views import Buyer
+    from .store._factory import open_store
+    from .store._memory import MemoryEventStore
+    from .store._sql import SQLEventStore
+    from .webhooks._dispatch import Dispatcher, WebhookResult
+    from .webhooks._event import Event, parse_event
+    from .webhooks._event_types import known_event_types
+    from .webhooks._processing import WebhookProcessor
+    from .webhooks._registry import WebhookRegistry
+    from .webhooks._signature import verify_signature
+    from .webhooks._store import Claim, ClaimOutcome, EventStatus, EventStore, StoredEvent
 
 __version__ = "0.1.0"
 
-# public name -> private module that defines it
+# public name -> the module (under stripekit) that defines it
 _EXPORTS: dict[str, str] = {
-    "BillingPortal": "_portal",
-    "Catalog": "_catalog",
+    "BillingPortal": "shop._portal",
+    "Buyer": "shop._views",
+    "Catalog": "catalog._catalog",
     "CatalogError": "_errors",
-    "CheckoutBuilder": "_checkout",
+    "CheckoutBuilder": "shop._checkout",
     "CheckoutError": "_errors",
-    "Claim": "_store",
-    "ClaimOutcome": "_store",
+    "Claim": "webhooks._store",
+    "ClaimOutcome": "webhooks._store",
     "ConfigurationError": "_errors",
-    "Event": "_event",
-    "EventStatus": "_store",
-    "EventStore": "_store",
+    "Dispatcher": "webhooks._dispatch",
+    "Event": "webhooks._event",
+    "EventStatus": "webhooks._store",
+    "EventStore": "webhooks._store",
     "EventStoreError": "_errors",
-    "SyncError": "_errors",
-    "UnknownSessionError": "_errors",
-    "Buyer": "_shop",
-    "SyncAction": "_sync",
-    "SyncKind": "_sync",
-    "SyncPlan": "_sync",
-    "apply_sync": "_sync",
-    "plan_sync": "_sync",
-    "read_account": "_sync_state",
     "InvalidQuantityError": "_errors",
-    "MemoryEventStore": "_store_memory",
+    "MemoryEventStore": "store._memory",
     "PayloadError": "_errors",
     "PayloadTooLargeError": "_errors",
-    "Price": "_catalog",
+    "Price": "catalog._catalog",
     "PriceResolutionError": "_errors",
-    "PriceResolver": "_prices",
-    "Product": "_catalog",
-    "SQLEventStore": "_store_sql",
+    "PriceResolver": "catalog._prices",
+    "Product": "catalog._catalog",
+    "SQLEventStore": "store._sql",
     "Settings": "_settings",
     "SignatureError": "_errors",
-    "StoredEvent": "_store",
+    "StoredEvent": "webhooks._store",
     "StripeAPIError": "_errors",
     "StripeKit": "_kit",
     "StripekitError": "_errors",
+    "SyncAction": "catalog._sync",
+    "SyncError": "_errors",
+    "SyncKind": "catalog._sync",
+    "SyncPlan": "catalog._sync",
     "UnknownEventTypeError": "_errors",
     "UnknownPriceError": "_errors",
     "UnknownProductError": "_errors",
+    "UnknownSessionError": "_errors",
     "WebhookError": "_errors",
-    "WebhookProcessor": "_processing",
-    "Dispatcher": "_dispatch",
-    "WebhookRegistry": "_registry",
-    "WebhookResult": "_dispatch",
-    "format_amount": "_currencies",
-    "known_event_types": "_event_types",
-    "load_catalog": "_catalog",
-    "open_store": "_store_factory",
-    "parse_event": "_event",
-    "verify_signature": "_signature",
+    "WebhookProcessor": "webhooks._processing",
+    "WebhookRegistry": "webhooks._registry",
+    "WebhookResult": "webhooks._dispatch",
+    "apply_sync": "catalog._sync",
+    "format_amount": "catalog._currencies",
+    "known_event_types": "webhooks._event_types",
+    "load_catalog": "catalog._catalog",
+    "open_store": "store._factory",
+    "parse_event": "webhooks._event",
+    "plan_sync": "catalog._sync",
+    "read_account": "catalog._sync_state",
+    "verify_signature": "webhooks._signature",
 }
 
 __all__ = [

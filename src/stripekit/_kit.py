@@ -7,20 +7,20 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from ._registry import WebhookRegistry
 from ._settings import Settings
+from .webhooks._registry import WebhookRegistry
 
 if TYPE_CHECKING:
     import stripe
 
-    from ._catalog import Catalog
-    from ._checkout import CheckoutBuilder
-    from ._dispatch import Dispatcher
-    from ._portal import BillingPortal
-    from ._prices import PriceResolver
-    from ._processing import WebhookProcessor, WebhookResult
-    from ._store import EventStore
     from ._types import Headers
+    from .catalog._catalog import Catalog
+    from .catalog._prices import PriceResolver
+    from .shop._checkout import CheckoutBuilder
+    from .shop._portal import BillingPortal
+    from .webhooks._dispatch import Dispatcher
+    from .webhooks._processing import WebhookProcessor, WebhookResult
+    from .webhooks._store import EventStore
 
 __all__ = ["StripeKit"]
 
@@ -130,8 +130,8 @@ class StripeKit:
         return self._catalog
 
     def _load_catalog(self) -> Catalog:
-        from ._catalog import Catalog
         from ._errors import ConfigurationError
+        from .catalog._catalog import Catalog
 
         if self.settings.products is None:
             raise ConfigurationError(
@@ -143,7 +143,7 @@ class StripeKit:
     @_built_once
     def store(self) -> EventStore:
         """The event store: the one passed in, or opened from ``STRIPEKIT_DATABASE_URL``."""
-        from ._store_factory import open_store
+        from .store._factory import open_store
 
         arg = self._store_arg
         if arg is None:
@@ -155,28 +155,28 @@ class StripeKit:
     @_built_once
     def prices(self) -> PriceResolver:
         """Resolves catalog prices to Stripe price ids (cached)."""
-        from ._prices import PriceResolver
+        from .catalog._prices import PriceResolver
 
         return PriceResolver(self.settings, self._client_factory)
 
     @_built_once
     def checkout(self) -> CheckoutBuilder:
         """Builds and creates Checkout Sessions from the catalog."""
-        from ._checkout import CheckoutBuilder
+        from .shop._checkout import CheckoutBuilder
 
         return CheckoutBuilder(self.settings, self.catalog, self.prices, self._client_factory)
 
     @_built_once
     def portal(self) -> BillingPortal:
         """Creates billing portal sessions."""
-        from ._portal import BillingPortal
+        from .shop._portal import BillingPortal
 
         return BillingPortal(self.settings, self._client_factory)
 
     @_built_once
     def processor(self) -> WebhookProcessor:
         """Verifies, records and dispatches webhook deliveries."""
-        from ._processing import WebhookProcessor
+        from .webhooks._processing import WebhookProcessor
 
         s = self.settings
         return WebhookProcessor(
@@ -195,7 +195,7 @@ class StripeKit:
     @_built_once
     def dispatcher(self) -> Dispatcher:
         """Runs handlers for recorded events (replays); needs no webhook secret."""
-        from ._dispatch import Dispatcher
+        from .webhooks._dispatch import Dispatcher
 
         factory = self._client_factory if self.settings.secret_key is not None else None
         return Dispatcher(

@@ -22,7 +22,7 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from stripekit import Buyer, StripeKit, WebhookRegistry
-from stripekit._types import Handler
+from stripekit.webhooks._types import Handler
 
 __all__ = [
     "APP_KEYS", "DjangoWebhookRegistry", "buyer_for", "get_kit", "kit_options", "reset_kit",

@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from stripekit import Claim, ClaimOutcome, EventStatus, StoredEvent
-from stripekit._store import FINAL_STATUSES, check_lease, clean_error, event_row, stored_event
+from stripekit.store._rows import check_lease, clean_error, event_row, stored_event
+from stripekit.webhooks._store import FINAL_STATUSES
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet

@@ -19,8 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from stripekit._errors import CheckoutError, StripeAPIError, StripekitError
-from stripekit._pages import ERROR_TITLES
-from stripekit._shop import (
+from stripekit.shop._pages import ERROR_TITLES
+from stripekit.shop._views import (
     CheckoutRequest,
     error_status,
     pricing,

@@ -1,6 +1,6 @@
 """The shop's endpoints as plain Starlette handlers: request in, response out, no decisions.
 
-Every decision is the core's (``stripekit._shop``); these only read the
+Every decision is the core's (``stripekit.shop._views``); these only read the
 request (JSON or form, ``Accept``) and write the answer (JSON, a page, a 303).
 The FastAPI router and the Starlette routes both call them.
 """
@@ -18,8 +18,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from stripekit import StripeKit
 from stripekit._errors import CheckoutError, StripeAPIError, StripekitError
-from stripekit._pages import Pages
-from stripekit._shop import (
+from stripekit.shop._pages import Pages
+from stripekit.shop._views import (
     Buyer,
     CheckoutRequest,
     astart_checkout,

@@ -15,8 +15,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stripekit import StripeKit
-from stripekit._pages import Pages
-from stripekit._shop import Buyer
+from stripekit.shop._pages import Pages
+from stripekit.shop._views import Buyer
 
 from ._handlers import ROUTE_NAMES, Shop
 from ._models import (

@@ -26,7 +26,7 @@ def main() -> int:
         problems.append(f"project_slug {slug!r} would hide a package the project needs; pick another")
     currency = str(ANSWERS["currency"]).strip().lower()
     try:
-        from stripekit._currencies import currency_problem
+        from stripekit.catalog._currencies import currency_problem
     except ImportError:  # plain cookiecutter, without stripekit installed
         problem = None if currency in KNOWN.split() else "not a currency this template knows"
     else:

@@ -10,7 +10,7 @@ import pytest
 import stripe
 from cli_harness import Runner
 
-import stripekit._sync
+import stripekit.catalog._sync
 from stripekit import Catalog, StripeAPIError, apply_sync, plan_sync, read_account
 
 SECRET_KEY = "sk_test_cli_products"
@@ -183,7 +183,7 @@ def test_a_failure_halfway_reports_and_a_rerun_finishes(
     products_file: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = stripekit._sync._apply_one
+    real = stripekit.catalog._sync._apply_one
     calls: list[str] = []
 
     def flaky(client: Any, action: Any, product_ids: Any) -> None:
@@ -192,7 +192,7 @@ def test_a_failure_halfway_reports_and_a_rerun_finishes(
             raise StripeAPIError("Stripe is having a moment", status=500, request_id="req_x")
         real(client, action, product_ids)
 
-    monkeypatch.setattr(stripekit._sync, "_apply_one", flaky)
+    monkeypatch.setattr(stripekit.catalog._sync, "_apply_one", flaky)
     broken = sync(cli, env, products_file)
     assert broken.exit_code == 1
     report = [
@@ -204,7 +204,7 @@ def test_a_failure_halfway_reports_and_a_rerun_finishes(
     assert "Stripe is having a moment" in broken.stderr
     assert "Traceback" not in broken.output
 
-    monkeypatch.setattr(stripekit._sync, "_apply_one", real)
+    monkeypatch.setattr(stripekit.catalog._sync, "_apply_one", real)
     rerun = sync(cli, env, products_file)
     assert rerun.exit_code == 0, rerun.output
     # Only what was not done: pro's yearly price, then the credits product and its price.

@@ -120,7 +120,7 @@ def _key_works(settings: Settings) -> str:
 
 
 def _products(settings: Settings) -> str:
-    from stripekit._catalog import Catalog
+    from stripekit.catalog._catalog import Catalog
 
     if settings.products is None:
         raise CLIError("STRIPEKIT_PRODUCTS is not set: point it at your products file")
@@ -130,9 +130,9 @@ def _products(settings: Settings) -> str:
 
 
 def _prices(settings: Settings) -> str:
-    from stripekit._catalog import Catalog
-    from stripekit._prices import PriceResolver
     from stripekit._stripe_api import make_client
+    from stripekit.catalog._catalog import Catalog
+    from stripekit.catalog._prices import PriceResolver
 
     catalog = Catalog.load(settings.products or "")
     client = make_client(settings)

@@ -14,9 +14,9 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from stripekit._dispatch import Dispatcher, WebhookResult
-from stripekit._registry import WebhookRegistry
-from stripekit._store import EventStatus, EventStore, StoredEvent
+from stripekit.webhooks._dispatch import Dispatcher, WebhookResult
+from stripekit.webhooks._registry import WebhookRegistry
+from stripekit.webhooks._store import EventStatus, EventStore, StoredEvent
 
 from ._common import CLIError, console, import_object, load_env_file, load_settings, options
 
@@ -65,7 +65,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 
 def _open(ctx: typer.Context, database_url: str | None) -> tuple[EventStore, str]:
-    from stripekit._store_factory import open_store
+    from stripekit.store._factory import open_store
 
     settings = load_settings(ctx, database_url=database_url)
     url = settings.database_url.get_secret_value()

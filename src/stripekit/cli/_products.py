@@ -10,11 +10,11 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from stripekit._catalog import Catalog
 from stripekit._errors import SyncError
 from stripekit._settings import Settings
-from stripekit._sync import SyncAction, SyncKind, SyncPlan, apply_sync, plan_sync
-from stripekit._sync_state import read_account
+from stripekit.catalog._catalog import Catalog
+from stripekit.catalog._sync import SyncAction, SyncKind, SyncPlan, apply_sync, plan_sync
+from stripekit.catalog._sync_state import read_account
 
 from ._common import CLIError, console, load_settings
 
@@ -138,8 +138,8 @@ def pull(
 
     Then `stripekit products sync` with that file changes nothing.
     """
-    from stripekit._pull import catalog_from_account, catalog_to_toml
     from stripekit._stripe_api import make_client
+    from stripekit.catalog._pull import catalog_from_account, catalog_to_toml
 
     settings = _client_settings(ctx)
     to_stdout = str(out) == "-"

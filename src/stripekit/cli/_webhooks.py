@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.json import JSON
 
-from stripekit._event_types import check_pattern, known_event_types
+from stripekit.webhooks._event_types import check_pattern, known_event_types
 
 from ._common import CLIError, console, load_settings
 

@@ -19,7 +19,7 @@ from stripe.params import (
     WebhookEndpointListParams,
 )
 
-from stripekit._currencies import currency_problem
+from stripekit.catalog._currencies import currency_problem
 
 from ._core import Emulator, as_bool, as_int, metadata_update
 from ._parts import part

@@ -13,14 +13,16 @@ from stripe.params.checkout import (
 )
 
 from ._catalog_api import create_customer
+from ._computed import computed
 from ._core import Emulator, as_bool, as_int, metadata_update
 from ._parts import part
 from ._payments import charge_card, new_payment_intent, succeed
 from ._routes import route
+from ._state import State
 from ._subscriptions import start_subscription
 from ._wire import StripeError
 
-__all__ = ["VIRTUAL", "expire_due", "pay_session", "trial_days"]
+__all__ = ["expire_due", "pay_session", "trial_days"]
 
 _DAY = 86400
 
@@ -152,8 +154,9 @@ def _line_item(emu: Emulator, price: dict[str, Any], quantity: int) -> dict[str,
     return emu.state.public(item)
 
 
-def _line_items_list(emu: Emulator, session: dict[str, Any]) -> dict[str, Any]:
-    data = emu.state.line_items.get(session["id"], [])
+@computed("checkout.session", "line_items")
+def _line_items_list(state: State, session: dict[str, Any]) -> dict[str, Any]:
+    data = state.line_items.get(session["id"], [])
     url = f"/v1/checkout/sessions/{session['id']}/line_items"
     return {"object": "list", "data": data, "has_more": False, "url": url}
 
@@ -310,7 +313,3 @@ def create_portal_session(emu: Emulator, params: dict[str, Any]) -> dict[str, An
     )
     portal["url"] = f"{emu.base_url}/p/session/{portal['id']}"
     return portal
-
-
-VIRTUAL = {("checkout.session", "line_items"): _line_items_list}
-"""Fields Stripe computes when expanded: ``expand[]=line_items`` on a session."""

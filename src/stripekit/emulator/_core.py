@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
 from typing import Any
 
+from ._computed import COMPUTED
 from ._delivery import Delivery, WebhookDelivery
 from ._state import State
 from ._wire import StripeError, missing
@@ -19,9 +19,6 @@ try:
     API_VERSION = _ApiVersion.CURRENT
 except ImportError:  # pragma: no cover
     API_VERSION = "2025-01-01"
-
-# Fields Stripe computes on request (``expand[]=line_items``) instead of storing inline.
-Virtual = Callable[["Emulator", dict[str, Any]], Any]
 
 
 class Emulator:
@@ -44,9 +41,6 @@ class Emulator:
         self.base_url = base_url.rstrip("/")
         self.state = State()
         self.delivery = WebhookDelivery(retry_delays=retry_delays)
-        from ._checkout_api import VIRTUAL
-
-        self.virtual: dict[tuple[str, str], Virtual] = dict(VIRTUAL)
 
     # -- control -----------------------------------------------------------------------------
 
@@ -119,9 +113,9 @@ class Emulator:
 
     def _expand(self, node: dict[str, Any], parts: list[str], path: str) -> None:
         key, rest = parts[0], parts[1:]
-        virtual = self.virtual.get((str(node.get("object")), key))
-        if virtual is not None:
-            node[key] = virtual(self, node)
+        build = COMPUTED.get((str(node.get("object")), key))
+        if build is not None:
+            node[key] = build(self.state, node)
         elif key not in node:
             raise StripeError(400, f"This property cannot be expanded ({path}).", param="expand")
         value = node[key]

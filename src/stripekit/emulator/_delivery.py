@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from stripekit._signature import compute_signature
+from stripekit.webhooks._signature import compute_signature
 
 __all__ = ["Delivery", "WebhookDelivery"]
 

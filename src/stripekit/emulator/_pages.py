@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from stripekit._currencies import format_amount
+from stripekit.catalog._currencies import format_amount
 
 from ._checkout_api import pay_session, trial_days
 from ._core import Emulator

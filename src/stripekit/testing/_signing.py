@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from stripekit._signature import compute_signature
+from stripekit.webhooks._signature import compute_signature
 
 __all__ = ["sign_payload", "signed_headers"]
 

@@ -8,8 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from stripekit import Catalog, Event, StripeKit, WebhookRegistry
-from stripekit._currencies import format_amount
-from stripekit._pages import Pages
+from stripekit.catalog._currencies import format_amount
+from stripekit.shop._pages import Pages
 from stripekit_fastapi import stripekit_router
 
 from ._orders import Order, OrderBook

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from stripekit import StripeKit
-from stripekit._pages import Pages
+from stripekit.shop._pages import Pages
 from stripekit_fastapi import stripekit_router
 
 from . import ROOT, SHOP_NAME, db, load_env

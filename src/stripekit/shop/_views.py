@@ -1,0 +1,316 @@
+"""What the ready-made shop routes decide, for every web framework.
+
+An integration (``stripekit_fastapi``, ``stripekit_django``) turns its
+request into these calls and their results into its response: which checkout
+a form or JSON body asks for, what the success page may say about a session
+(read from Stripe, never from the query string), what the pricing page shows,
+and which HTTP status and message an error becomes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from stripekit._errors import (
+    CheckoutError,
+    ConfigurationError,
+    InvalidQuantityError,
+    StripeAPIError,
+    StripekitError,
+    UnknownPriceError,
+    UnknownProductError,
+    UnknownSessionError,
+)
+
+if TYPE_CHECKING:
+    import stripe
+
+    from stripekit.catalog._catalog import Catalog
+
+    from ._checkout import CheckoutBuilder
+
+__all__ = [
+    "Buyer",
+    "CheckoutRequest",
+    "PricingProduct",
+    "SessionSummary",
+    "ShopKit",
+    "astart_checkout",
+    "asummarize_session",
+    "error_status",
+    "pricing",
+    "start_checkout",
+    "summarize_session",
+]
+
+_SESSION_ID = re.compile(r"cs_(test|live)_[A-Za-z0-9]{1,200}")
+# Stripe masks keys in its messages; mask anything key-shaped again, to be sure.
+_KEYISH = re.compile(r"\b(sk|rk|whsec)_[A-Za-z0-9_*]+")
+
+
+class ShopKit(Protocol):
+    """What the shop's decisions need of the kit (``StripeKit`` is one).
+
+    Declared here so that the shop does not import the kit that is built from it.
+    """
+
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def checkout(self) -> CheckoutBuilder: ...
+    @property
+    def client(self) -> stripe.StripeClient: ...
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """The app's current user, as Checkout sees them; supplied by the app per request.
+
+    Attributes:
+        customer: an existing Stripe customer (``cus_...``): Checkout reuses it.
+        email: prefills Checkout's email (when there is no ``customer``).
+        reference: the app's own id for the user, sent as ``client_reference_id``.
+        metadata: extra metadata for the session.
+    """
+
+    customer: str | None = None
+    email: str | None = None
+    reference: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """What a buyer may choose: a product, one of its prices, a quantity. Never an amount."""
+
+    product: str
+    price: str | None = None
+    quantity: int = 1
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any], catalog: Catalog) -> CheckoutRequest:
+        """From a JSON body or a form post.
+
+        Raises:
+            CheckoutError: no product named (400).
+            UnknownProductError: no such product (404).
+            InvalidQuantityError: the quantity is not a whole number in bounds (422).
+        """
+        key = data.get("product")
+        if not isinstance(key, str) or not key.strip():
+            raise CheckoutError("say which product to buy: give 'product' (a product key)")
+        product = catalog.get(key.strip())
+        price = data.get("price") or None
+        if price is not None and not isinstance(price, str):
+            raise CheckoutError("'price' must be a price key (a string)")
+        raw = data.get("quantity", 1)
+        if raw in (None, ""):
+            raw = 1
+        quantity = _whole_number(raw)
+        if quantity is None:
+            raise InvalidQuantityError(product.key, raw, product.min_quantity, product.max_quantity)
+        return cls(product.key, price, quantity)
+
+
+def _whole_number(raw: object) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+        return int(raw.strip())
+    return None
+
+
+def _checkout_arguments(request: CheckoutRequest, buyer: Buyer | None) -> dict[str, Any]:
+    buyer = buyer or Buyer()
+    return {
+        "price": request.price,
+        "quantity": request.quantity,
+        "customer": buyer.customer,
+        "customer_email": None if buyer.customer else buyer.email,
+        "client_reference_id": buyer.reference,
+        "metadata": dict(buyer.metadata) or None,
+    }
+
+
+def start_checkout(
+    kit: ShopKit, request: CheckoutRequest, buyer: Buyer | None
+) -> stripe.checkout.Session:
+    """Create the Checkout Session a buyer asked for (anonymous when ``buyer`` is None)."""
+    return kit.checkout.create(request.product, **_checkout_arguments(request, buyer))
+
+
+async def astart_checkout(
+    kit: ShopKit, request: CheckoutRequest, buyer: Buyer | None
+) -> stripe.checkout.Session:
+    """Async twin of ``start_checkout``."""
+    return await kit.checkout.acreate(request.product, **_checkout_arguments(request, buyer))
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    """One bought line, as the success page shows it."""
+
+    description: str
+    quantity: int
+    amount: str
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """A Checkout Session as the success page may show it: read from Stripe."""
+
+    id: str
+    mode: str
+    status: str
+    payment_status: str
+    paid: bool
+    """Complete and paid (or nothing to pay yet: a trial)."""
+    email: str | None
+    total: str
+    lines: tuple[SessionLine, ...]
+
+
+def _session_id(session_id: str | None) -> str:
+    if not session_id or not _SESSION_ID.fullmatch(session_id):
+        raise UnknownSessionError("this page needs a checkout session id (?session_id=cs_...)")
+    return session_id
+
+
+def _not_found(exc: StripeAPIError, session_id: str) -> StripekitError:
+    if exc.status == 404:
+        return UnknownSessionError(f"no checkout session {session_id}")
+    return exc
+
+
+def summarize_session(kit: ShopKit, session_id: str | None) -> SessionSummary:
+    """Retrieve the session from Stripe (never trusting the query string) and summarize it.
+
+    Raises:
+        UnknownSessionError: no id, not a session id, or Stripe has no such session (404).
+        StripeAPIError: Stripe answered with another error (502).
+    """
+    from stripekit._stripe_api import call_stripe
+
+    wanted = _session_id(session_id)
+    client = kit.client
+    try:
+        session = call_stripe(
+            lambda: client.v1.checkout.sessions.retrieve(wanted, {"expand": ["line_items"]})
+        )
+    except StripeAPIError as exc:
+        raise _not_found(exc, wanted) from None
+    return _summary(session)
+
+
+async def asummarize_session(kit: ShopKit, session_id: str | None) -> SessionSummary:
+    """Async twin of ``summarize_session``."""
+    from stripekit._stripe_api import acall_stripe
+
+    wanted = _session_id(session_id)
+    client = kit.client
+    try:
+        session = await acall_stripe(
+            lambda: client.v1.checkout.sessions.retrieve_async(wanted, {"expand": ["line_items"]})
+        )
+    except StripeAPIError as exc:
+        raise _not_found(exc, wanted) from None
+    return _summary(session)
+
+
+def _summary(session: stripe.checkout.Session) -> SessionSummary:
+    from stripekit.catalog._currencies import format_amount
+
+    currency = session.currency or "usd"
+    lines = tuple(
+        SessionLine(
+            item.description or "",
+            item.quantity or 1,
+            format_amount(item.amount_total or 0, item.currency or currency),
+        )
+        for item in (session.line_items.data if session.line_items else [])
+    )
+    details = session.customer_details
+    return SessionSummary(
+        id=session.id,
+        mode=session.mode,
+        status=str(session.status),
+        payment_status=session.payment_status,
+        paid=session.status == "complete"
+        and session.payment_status in ("paid", "no_payment_required"),
+        email=(details.email if details else None) or session.customer_email,
+        total=format_amount(session.amount_total or 0, currency),
+        lines=lines,
+    )
+
+
+@dataclass(frozen=True)
+class PricingPrice:
+    """One price on the pricing page."""
+
+    key: str
+    amount: str
+    interval: str | None
+    interval_count: int
+    trial_days: int | None
+
+
+@dataclass(frozen=True)
+class PricingProduct:
+    """One product on the pricing page, with a buy button per price."""
+
+    key: str
+    name: str
+    description: str | None
+    mode: str
+    image: str | None
+    features: tuple[str, ...]
+    prices: tuple[PricingPrice, ...]
+    max_quantity: int
+
+
+def pricing(kit: ShopKit) -> list[PricingProduct]:
+    """The catalog as the pricing page (and ``GET /products``) shows it."""
+    return [
+        PricingProduct(
+            key=product.key,
+            name=product.name,
+            description=product.description,
+            mode=product.mode,
+            image=product.image,
+            features=tuple(product.features),
+            prices=tuple(
+                PricingPrice(p.key, p.display_amount, p.interval, p.interval_count, p.trial_days)
+                for p in product.prices
+            ),
+            max_quantity=product.max_quantity,
+        )
+        for product in kit.catalog
+    ]
+
+
+def error_status(error: StripekitError) -> tuple[int, str]:
+    """The HTTP status an error becomes, and the message a buyer may see.
+
+    Stripe's errors keep Stripe's message (keys masked); configuration errors get
+    a generic one (the details belong in the log, with Stripe's request id).
+    """
+    if isinstance(error, UnknownProductError | UnknownPriceError | UnknownSessionError):
+        return 404, str(error)
+    if isinstance(error, InvalidQuantityError):
+        return 422, str(error)
+    if isinstance(error, CheckoutError):
+        return 400, str(error)
+    if isinstance(error, StripeAPIError):
+        return 502, _redact(str(error))
+    if isinstance(error, ConfigurationError):
+        return 500, "the shop is not configured correctly"
+    return 500, "something went wrong"
+
+
+def _redact(message: str) -> str:
+    return _KEYISH.sub(lambda m: m[1] + "_***", message)

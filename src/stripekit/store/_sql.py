@@ -1,0 +1,356 @@
+"""SQLEventStore: the event store in a SQL database through SQLAlchemy Core.
+
+SQLite by default (a file, in WAL mode); PostgreSQL for production and for
+several app instances. Each step of ``claim`` is one atomic statement, so the
+database, never a Python check, decides which delivery runs the handlers::
+
+    INSERT ... ON CONFLICT (id) DO NOTHING      1 row: NEW
+    UPDATE ... WHERE failed or lease ran out    1 row: RETRY
+    SELECT status                               final: DUPLICATE, else IN_FLIGHT
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+import secrets
+import sqlite3
+import threading
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Update,
+    and_,
+    bindparam,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from stripekit._errors import ConfigurationError
+from stripekit.webhooks._store import FINAL_STATUSES, Claim, ClaimOutcome, EventStatus, StoredEvent
+
+from ._rows import check_lease, clean_error, stored_event
+from ._sql_batch import BatchWriter
+from ._sql_direct import DirectStatement
+from ._sql_engine import database_error, make_engine
+from ._sql_schema import (
+    build_tables,
+    insert_new,
+    insert_or_nothing,
+    like_pattern,
+    migrate,
+    new_row,
+)
+from ._sqlite_writer import SQLiteWriter
+
+if TYPE_CHECKING:
+    from stripekit.webhooks._event import Event
+
+__all__ = ["DEFAULT_URL", "SQLEventStore"]
+
+DEFAULT_URL = "sqlite:///stripekit.sqlite3"
+
+_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,30}")
+_IN_FLIGHT = Claim(ClaimOutcome.IN_FLIGHT)
+_DUPLICATE = Claim(ClaimOutcome.DUPLICATE)
+_FINAL = [status.value for status in FINAL_STATUSES]
+_PROCESSING = EventStatus.PROCESSING.value
+
+
+class SQLEventStore:
+    """An EventStore in a SQL database; its tables are created and migrated on first use.
+
+    Args:
+        url_or_engine: a SQLAlchemy URL (``sqlite:///stripekit.sqlite3``,
+            ``postgresql://user:password@host/db``) or an Engine you own.
+        table_prefix: the start of the store's table names.
+        clock: returns the current time (timezone-aware); tests pass a fake one.
+        engine_options: extra ``create_engine`` arguments (e.g. ``pool_size``).
+
+    Example:
+        >>> store = SQLEventStore("sqlite://")
+        >>> store.migrate()
+        1
+        >>> store.list()
+        []
+    """
+
+    blocking = True
+
+    call_async: Callable[..., Awaitable[Any]]
+    """SQLite only: ``await store.call_async(store.claim, event, lease=300)`` runs the
+    method in the next batch of writes, one commit for all that wait at that moment
+    (see ``EventStore``). Other databases have none: async callers use a worker thread,
+    one connection of the pool each."""
+
+    def __init__(
+        self,
+        url_or_engine: str | Engine = DEFAULT_URL,
+        *,
+        table_prefix: str = "stripekit_",
+        clock: Callable[[], datetime] | None = None,
+        engine_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not _PREFIX.fullmatch(table_prefix):
+            raise ConfigurationError(
+                f"table_prefix {table_prefix!r} is not a plain SQL name: use letters, "
+                f"digits and underscores, at most 31 characters"
+            )
+        self._engine, self._owns_engine = make_engine(url_or_engine, engine_options or {})
+        self._url = self._engine.url.render_as_string(hide_password=True)
+        self._tables = build_tables(table_prefix)
+        self._events = self._tables.events
+        self._now = clock or _utcnow
+        self._ready = False
+        self._migrate_lock = threading.Lock()
+        self._finish_statements: dict[tuple[str, ...], Update] = {}
+        # SQLite's two hot writes skip SQLAlchemy's per-call bookkeeping (see DirectStatement).
+        self._direct_insert: DirectStatement | None = None
+        self._direct_finish: dict[tuple[str, ...], DirectStatement] = {}
+        self._sqlite = self._engine.dialect.name == "sqlite"
+        self._writer = SQLiteWriter(self._engine, self._errors) if self._sqlite else None
+        if self._writer is not None:
+            self.call_async = functools.partial(self._call_batched, self._writer.batch)
+        columns = self._events.c
+        self._columns = [c for c in columns if c.name not in ("token", "lease_until")]
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine."""
+        return self._engine
+
+    def migrate(self) -> int:
+        """Create or upgrade the tables; a no-op when they are current. Returns the version."""
+        with self._migrate_lock:
+            with self._errors(), self._engine.connect() as conn:
+                version = migrate(conn, self._tables, self._now())
+                conn.commit()
+            self._ready = True
+            return version
+
+    def claim(self, event: Event, *, lease: float) -> Claim:
+        expires = _lease(lease)
+        now = self._now()
+        columns = self._events.c
+        with self._transaction() as conn:
+            token = secrets.token_hex(16)
+            values = new_row(event, now)
+            values.update(token=token, lease_until=now + expires, attempts=1)
+            if self._insert_new(conn, values):
+                return Claim(ClaimOutcome.NEW, token, 1)
+            taken = self._take_over(conn, event.id, token, now + expires, self._retryable(now))
+            query = select(columns.status, columns.attempts).where(columns.id == event.id)
+            status, attempts = conn.execute(query).one()
+        if taken:
+            return Claim(ClaimOutcome.RETRY, token, attempts)
+        return _DUPLICATE if status in _FINAL else _IN_FLIGHT
+
+    def complete(self, event_id: str, token: str, *, status: EventStatus) -> bool:
+        if status not in (EventStatus.PROCESSED, EventStatus.UNHANDLED):
+            raise ValueError(f"complete() takes PROCESSED or UNHANDLED, not {status!r}")
+        values = {"status": EventStatus(status).value, "processed_at": self._now()}
+        return self._finish(event_id, token, values)
+
+    def fail(self, event_id: str, token: str, *, error: str) -> bool:
+        values = {"status": EventStatus.FAILED.value, "last_error": clean_error(error)}
+        return self._finish(event_id, token, values)
+
+    def record_ignored(self, event: Event, *, reason: str) -> bool:
+        now = self._now()
+        values = new_row(event, now)
+        values.update(
+            status=EventStatus.IGNORED.value,
+            attempts=0,
+            last_error=clean_error(reason),
+            processed_at=now,
+        )
+        with self._transaction() as conn:
+            return insert_new(conn, self._events, values)
+
+    def claim_for_replay(
+        self, event_id: str, *, lease: float, force: bool = False
+    ) -> tuple[Claim, StoredEvent | None]:
+        expires = _lease(lease)
+        now = self._now()
+        condition = self._retryable(now)
+        if force:
+            condition = or_(condition, self._events.c.status.in_(_FINAL))
+        with self._transaction() as conn:
+            token = secrets.token_hex(16)
+            taken = self._take_over(conn, event_id, token, now + expires, condition)
+            row = conn.execute(self._select().where(self._events.c.id == event_id)).first()
+        if row is None:
+            return _DUPLICATE, None
+        stored = stored_event(row)
+        if taken:
+            return Claim(ClaimOutcome.RETRY, token, stored.attempts), stored
+        return (_DUPLICATE if stored.status in FINAL_STATUSES else _IN_FLIGHT), stored
+
+    def get(self, event_id: str) -> StoredEvent | None:
+        with self._transaction() as conn:
+            row = conn.execute(self._select().where(self._events.c.id == event_id)).first()
+        return None if row is None else stored_event(row)
+
+    def list(
+        self,
+        *,
+        type: str | None = None,
+        status: EventStatus | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[StoredEvent]:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit!r}")
+        columns = self._events.c
+        query = self._select().order_by(columns.received_at.desc(), columns.id.desc()).limit(limit)
+        if type is not None and "*" in type:
+            query = query.where(columns.type.like(like_pattern(type), escape="\\"))
+        elif type is not None:
+            query = query.where(columns.type == type)
+        if status is not None:
+            query = query.where(columns.status == EventStatus(status).value)
+        if since is not None:
+            if since.tzinfo is None:
+                raise ValueError(f"give a timezone-aware datetime (e.g. in UTC), not {since!r}")
+            query = query.where(columns.received_at >= since)
+        with self._transaction() as conn:
+            return [stored_event(row) for row in conn.execute(query)]
+
+    async def _call_batched(
+        self, batch: BatchWriter, method: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> Any:
+        if not self._ready:
+            await asyncio.to_thread(self.migrate)  # DDL and a wait for other migrators
+        return await batch.call(method, *args, **kwargs)
+
+    def close(self) -> None:
+        """Close the connections, if the store made its engine (yours stays open)."""
+        if self._writer is not None:
+            self._writer.close()
+        if self._owns_engine:
+            self._engine.dispose()
+
+    def __enter__(self) -> SQLEventStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<SQLEventStore {self._url} prefix={self._tables.prefix!r}>"
+
+    def _select(self) -> Any:
+        return select(*self._columns)
+
+    def _retryable(self, now: datetime) -> ColumnElement[bool]:
+        columns = self._events.c
+        return or_(
+            columns.status == EventStatus.FAILED.value,
+            and_(columns.status == _PROCESSING, columns.lease_until <= now),
+        )
+
+    def _take_over(
+        self,
+        conn: Connection,
+        event_id: str,
+        token: str,
+        until: datetime,
+        condition: ColumnElement[bool],
+    ) -> bool:
+        """Hand the event to ``token`` if ``condition`` holds, in one UPDATE."""
+        columns = self._events.c
+        statement = (
+            update(self._events)
+            .where(columns.id == event_id, condition)
+            .values(
+                status=_PROCESSING,
+                token=token,
+                lease_until=until,
+                attempts=columns.attempts + 1,
+                processed_at=None,
+            )
+        )
+        return conn.execute(statement).rowcount == 1
+
+    def _finish(self, event_id: str, token: str, values: dict[str, Any]) -> bool:
+        if not token:
+            return False
+        names = tuple(sorted(values))
+        params = {"b_id": event_id, "b_token": token, **{f"b_{k}": v for k, v in values.items()}}
+        with self._transaction() as conn:
+            if self._sqlite:
+                direct = self._direct_finish.get(names)
+                if direct is None:
+                    statement = self._finish_statement(names)
+                    direct = self._direct_finish[names] = DirectStatement(
+                        statement, self._engine.dialect, params.keys()
+                    )
+                return direct.run(conn, params) == 1
+            return conn.execute(self._finish_statement(names), params).rowcount == 1
+
+    def _insert_new(self, conn: Connection, values: dict[str, Any]) -> bool:
+        if not self._sqlite:
+            return insert_new(conn, self._events, values)
+        direct = self._direct_insert
+        if direct is None:
+            statement = insert_or_nothing("sqlite", self._events)
+            direct = DirectStatement(statement, self._engine.dialect, values.keys())
+            self._direct_insert = direct
+        return direct.run(conn, values) == 1
+
+    def _finish_statement(self, names: tuple[str, ...]) -> Update:
+        # Built once per set of columns, run with parameters: a fresh `.values()` per
+        # event costs SQLAlchemy more than the UPDATE costs the database.
+        statement = self._finish_statements.get(names)
+        if statement is None:
+            columns = self._events.c
+            statement = (
+                update(self._events)
+                .where(
+                    columns.id == bindparam("b_id"),
+                    columns.token == bindparam("b_token"),
+                    columns.status == _PROCESSING,
+                )
+                .values(token=None, lease_until=None, **{k: bindparam(f"b_{k}") for k in names})
+            )
+            self._finish_statements[names] = statement
+        return statement
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        if not self._ready:
+            self.migrate()
+        if self._writer is not None:
+            with self._writer.transaction() as conn:
+                yield conn
+            return
+        with self._errors(), self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise database_error(exc, self._engine, f"{self._tables.prefix}*") from exc
+        except sqlite3.Error as exc:  # from a DirectStatement, which SQLAlchemy does not wrap
+            wrapped = DBAPIError.instance("", None, exc, sqlite3.Error)
+            raise database_error(wrapped, self._engine, f"{self._tables.prefix}*") from exc
+
+
+def _utcnow() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+def _lease(lease: float) -> timedelta:
+    check_lease(lease)
+    return timedelta(seconds=lease)

@@ -1,0 +1,206 @@
+"""Webhook processing: raw body + headers in, an HTTP status and a small JSON body out.
+
+The flow for one delivery::
+
+    size ≤ limit? ─no─▶ 413
+    signature ok? ─no─▶ 400             (nothing recorded, nothing dispatched)
+    a JSON event? ─no─▶ 400
+    livemode ok?  ─no─▶ record ignored, 200 (or 400 with reject_livemode_mismatch)
+    store.claim   ─▶ DUPLICATE 200 · IN_FLIGHT 409 (Stripe retries) · store down 503
+                  ─▶ NEW/RETRY: run handlers ─▶ complete 200 · a handler raised: fail 500
+
+Integrations call ``process``/``aprocess`` and send back ``status`` and ``body``;
+they decide nothing themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+from stripekit._errors import ConfigurationError, WebhookError
+
+from ._dispatch import Dispatcher, WebhookResult, unavailable
+from ._event import Event, parse_event
+from ._registry import WebhookRegistry, is_async_handler
+from ._signature import verify_signature
+from ._store import EventStore
+
+if TYPE_CHECKING:
+    import stripe
+
+    from stripekit._types import Headers
+
+__all__ = ["WebhookProcessor", "WebhookResult"]
+
+logger = logging.getLogger("stripekit.webhooks")
+
+SIGNATURE_HEADER = "stripe-signature"
+
+
+class WebhookProcessor:
+    """Verifies, records and dispatches webhook deliveries (sync ``process``, async ``aprocess``).
+
+    Example:
+        >>> from stripekit import MemoryEventStore, WebhookRegistry
+        >>> from stripekit.testing import signed_event
+        >>> webhooks = WebhookRegistry()
+        >>> _ = webhooks.register("invoice.paid", lambda event: None)
+        >>> processor = WebhookProcessor(
+        ...     secrets=["whsec_test"], store=MemoryEventStore(), registry=webhooks)
+        >>> body, headers = signed_event("invoice.paid", secret="whsec_test")
+        >>> processor.process(body, headers).status
+        200
+    """
+
+    def __init__(
+        self,
+        *,
+        secrets: Sequence[str],
+        store: EventStore,
+        registry: WebhookRegistry,
+        tolerance: int = 300,
+        max_body_bytes: int = 1024 * 1024,
+        livemode: bool | None = None,
+        reject_livemode_mismatch: bool = False,
+        lease: float = 300.0,
+        client_factory: Callable[[], stripe.StripeClient] | None = None,
+        unit_of_work: Callable[[], AbstractContextManager[object]] | None = None,
+    ) -> None:
+        if not secrets:
+            raise ConfigurationError(
+                "no webhook secret: set STRIPE_WEBHOOK_SECRET to the endpoint's signing "
+                "secret (whsec_...)"
+            )
+        if tolerance <= 0:
+            raise ConfigurationError(
+                "the webhook tolerance must be a positive number of seconds; "
+                "there is no 'never expires'"
+            )
+        self.secrets = tuple(secrets)
+        self.store = store
+        self.registry = registry
+        self.tolerance = tolerance
+        self.max_body_bytes = max_body_bytes
+        self.livemode = livemode
+        self.reject_livemode_mismatch = reject_livemode_mismatch
+        self.lease = lease
+        self.client_factory = client_factory
+        self.dispatcher = Dispatcher(
+            store, registry, lease=lease, client_factory=client_factory, unit_of_work=unit_of_work
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} secrets=*** store={type(self.store).__name__}>"
+
+    def process(self, body: bytes, headers: Headers) -> WebhookResult:
+        """Handle one delivery in this thread; async handlers run in a fresh event loop."""
+        checked = self._verify(body, headers)
+        if isinstance(checked, WebhookResult):
+            return checked
+        return self._record_and_dispatch(checked)
+
+    def _record_and_dispatch(self, event: Event) -> WebhookResult:
+        store = self.store
+        try:
+            reason = self._livemode_mismatch(event)
+            if reason is not None:
+                store.record_ignored(event, reason=reason)
+                return self._ignored(event, reason)
+            claim = store.claim(event, lease=self.lease)
+        except Exception as exc:
+            return unavailable(event.id, exc)
+        return self.dispatcher.dispatch(event, claim)
+
+    async def aprocess(self, body: bytes, headers: Headers) -> WebhookResult:
+        """Handle one delivery on the running loop; sync handlers and blocking stores
+        run in a worker thread so they do not stall it (a store's own ``call_async``,
+        such as SQLite's batched writes, runs its methods instead)."""
+        checked = self._verify(body, headers)
+        if isinstance(checked, WebhookResult):
+            return checked
+        event = checked
+        handlers = self.registry.handlers_for(event.type)
+        store = self.store
+        if (
+            store.blocking
+            and not hasattr(store, "call_async")
+            and not any(is_async_handler(h) for h in handlers)
+        ):
+            # Claim, handlers and completion all block: one trip to a worker thread
+            # instead of one per step. (A store with call_async batches its writes
+            # from the loop instead, which costs less than any trip to a thread.)
+            return await asyncio.to_thread(self._record_and_dispatch, event)
+        call = self.dispatcher.call_store
+        try:
+            reason = self._livemode_mismatch(event)
+            if reason is not None:
+                await call(self.store.record_ignored, event, reason=reason)
+                return self._ignored(event, reason)
+            claim = await call(self.store.claim, event, lease=self.lease)
+        except Exception as exc:
+            return unavailable(event.id, exc)
+        return await self.dispatcher.adispatch(event, claim)
+
+    def replay(self, event_id: str, *, force: bool = False) -> WebhookResult:
+        """Run a recorded event's handlers again (see ``Dispatcher.replay``)."""
+        return self.dispatcher.replay(event_id, force=force)
+
+    async def areplay(self, event_id: str, *, force: bool = False) -> WebhookResult:
+        """Async twin of ``replay``."""
+        return await self.dispatcher.areplay(event_id, force=force)
+
+    def _verify(self, body: bytes, headers: Headers) -> Event | WebhookResult:
+        """Size, signature, payload: an Event, or the 4xx to answer."""
+        if not isinstance(body, bytes | bytearray | memoryview):
+            raise TypeError("pass the raw request body as bytes, exactly as received")
+        body = bytes(body)
+        try:
+            if len(body) > self.max_body_bytes:
+                from stripekit._errors import PayloadTooLargeError
+
+                raise PayloadTooLargeError(
+                    f"the body is {len(body)} bytes, over the {self.max_body_bytes}-byte limit "
+                    "(STRIPEKIT_WEBHOOK_MAX_BYTES)"
+                )
+            verify_signature(body, _signature(headers), self.secrets, tolerance=self.tolerance)
+            event = parse_event(body, self.client_factory)
+        except WebhookError as exc:
+            logger.warning("webhook refused (%d): %s", exc.status, exc)
+            return WebhookResult(exc.status, {"error": str(exc)}, "rejected", error=exc)
+        self.registry.freeze()
+        return event
+
+    def _livemode_mismatch(self, event: Event) -> str | None:
+        if self.livemode is None or event.livemode == self.livemode:
+            return None
+        mode = "live" if self.livemode else "test"
+        return (
+            f"event {event.id} ({event.type}) has livemode={str(event.livemode).lower()} "
+            f"but the keys are {mode} keys"
+        )
+
+    def _ignored(self, event: Event, reason: str) -> WebhookResult:
+        if self.reject_livemode_mismatch:
+            logger.warning("%s; refused (reject_livemode_mismatch is on)", reason)
+            return WebhookResult(400, {"error": reason}, "rejected", event.id)
+        logger.warning(
+            "%s; recorded as ignored, not dispatched (a Connect platform receives connected "
+            "accounts' test events on its live endpoint; set "
+            "STRIPEKIT_REJECT_LIVEMODE_MISMATCH=true to answer 400 instead)",
+            reason,
+        )
+        return WebhookResult(200, {"status": "ignored", "event": event.id}, "ignored", event.id)
+
+
+def _signature(headers: Headers) -> str | None:
+    # Frameworks hand over case-insensitive mappings, plain dicts may not be.
+    value = headers.get("Stripe-Signature") or headers.get(SIGNATURE_HEADER)
+    if value is None:
+        for key, item in headers.items():
+            if key.lower() == SIGNATURE_HEADER:
+                return item
+    return value

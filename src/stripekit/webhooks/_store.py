@@ -1,0 +1,149 @@
+"""The event store protocol: every verified event is recorded before it is acknowledged.
+
+``claim`` decides, atomically and in the database, which delivery of an event
+runs its handlers::
+
+    claim(event) ──▶ NEW        first delivery: run the handlers
+                 ──▶ RETRY      an earlier attempt failed, or its lease ran out: run them again
+                 ──▶ IN_FLIGHT  another worker holds a live lease: answer non-2xx, Stripe retries
+                 ──▶ DUPLICATE  already processed (or ignored): answer 2xx, run nothing
+
+then ``complete`` or ``fail`` with the claim's token. A worker whose lease ran
+out and was taken over cannot overwrite the new holder's result.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ._event import Event
+
+__all__ = ["Claim", "ClaimOutcome", "EventStatus", "EventStore", "StoredEvent"]
+
+
+class ClaimOutcome(enum.Enum):
+    """What ``EventStore.claim`` decided for one delivery."""
+
+    NEW = "new"
+    RETRY = "retry"
+    IN_FLIGHT = "in_flight"
+    DUPLICATE = "duplicate"
+
+    @property
+    def should_process(self) -> bool:
+        """Whether this delivery runs the handlers."""
+        return self in (ClaimOutcome.NEW, ClaimOutcome.RETRY)
+
+
+class EventStatus(enum.StrEnum):
+    """Where a recorded event stands."""
+
+    PROCESSING = "processing"
+    """Claimed by a worker whose lease may still be running."""
+    PROCESSED = "processed"
+    """Handlers ran and returned."""
+    UNHANDLED = "unhandled"
+    """No handler is registered for its type; recorded and acknowledged."""
+    FAILED = "failed"
+    """A handler raised; the next delivery (or a replay) runs it again."""
+    IGNORED = "ignored"
+    """Recorded but not dispatched (e.g. its livemode does not match the keys)."""
+
+
+FINAL_STATUSES = frozenset({EventStatus.PROCESSED, EventStatus.UNHANDLED, EventStatus.IGNORED})
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The answer of ``EventStore.claim``.
+
+    Attributes:
+        outcome: what to do with this delivery.
+        token: proof of holding the event; pass it to ``complete``/``fail``.
+            Empty for IN_FLIGHT and DUPLICATE.
+        attempts: how many times the handlers have been started, this one included.
+    """
+
+    outcome: ClaimOutcome
+    token: str = ""
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One recorded event, as the store keeps it."""
+
+    id: str
+    type: str
+    livemode: bool
+    account: str | None
+    created: datetime
+    received_at: datetime
+    payload: bytes
+    """The raw body exactly as received, so its signature can be checked again."""
+    status: EventStatus
+    attempts: int
+    last_error: str | None
+    processed_at: datetime | None
+
+
+@runtime_checkable
+class EventStore(Protocol):
+    """Where events are recorded; implementations must make ``claim`` atomic.
+
+    ``blocking`` tells async callers to run the methods in a worker thread. A
+    store may also have ``async def call_async(method, *args, **kwargs)``: async
+    callers then run every method through it instead (the SQL store batches
+    SQLite's writes that way, many per commit).
+    """
+
+    blocking: bool
+
+    def claim(self, event: Event, *, lease: float) -> Claim:
+        """Record the event if new and decide whether this delivery processes it."""
+        ...
+
+    def complete(self, event_id: str, token: str, *, status: EventStatus) -> bool:
+        """Mark a claimed event PROCESSED or UNHANDLED; False if the claim was lost."""
+        ...
+
+    def fail(self, event_id: str, token: str, *, error: str) -> bool:
+        """Mark a claimed event FAILED with the error; False if the claim was lost."""
+        ...
+
+    def claim_for_replay(
+        self, event_id: str, *, lease: float, force: bool = False
+    ) -> tuple[Claim, StoredEvent | None]:
+        """Take a recorded event over to run its handlers again (``events replay``).
+
+        RETRY (with a token) if it FAILED or its lease ran out, or, with
+        ``force``, if it is final (processed, unhandled, ignored); IN_FLIGHT
+        while a live lease holds it; DUPLICATE if final and not forced. The
+        StoredEvent is the row after the call (its payload is the raw body to
+        verify and parse again); ``(Claim(DUPLICATE), None)`` if no such event.
+        """
+        ...
+
+    def record_ignored(self, event: Event, *, reason: str) -> bool:
+        """Record an event that is not dispatched; False if it was already recorded."""
+        ...
+
+    def get(self, event_id: str) -> StoredEvent | None:
+        """The recorded event with this id, or None."""
+        ...
+
+    def list(
+        self,
+        *,
+        type: str | None = None,
+        status: EventStatus | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> Sequence[StoredEvent]:
+        """Recorded events, newest received first, filtered."""
+        ...

@@ -1,0 +1,286 @@
+"""SQLEventStore: schema and migrations, engines and URLs, errors that hide the password."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from stripekit import (
+    ClaimOutcome,
+    ConfigurationError,
+    EventStatus,
+    EventStoreError,
+    SQLEventStore,
+)
+from stripekit.store._sql_schema import SCHEMA_VERSION
+
+LEASE = 30.0
+
+
+def versions(store):
+    table = f"{store._tables.prefix}schema_version"
+    with store.engine.connect() as conn:
+        return [row[0] for row in conn.execute(text(f"SELECT version FROM {table}"))]
+
+
+def everything_said(exc):
+    """The messages and reprs of an exception and of every exception shown with it."""
+    said = []
+    while exc is not None:
+        said += [str(exc), repr(exc)]
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return "\n".join(said)
+
+
+# -- schema --
+
+
+def test_tables_are_made_on_first_use(make_sql_store, make_event):
+    store = make_sql_store()
+    assert store.claim(make_event("evt_1"), lease=LEASE).outcome is ClaimOutcome.NEW
+
+    prefix = store._tables.prefix
+    inspector = inspect(store.engine)
+    assert {f"{prefix}events", f"{prefix}schema_version"} <= set(inspector.get_table_names())
+    assert inspector.get_pk_constraint(f"{prefix}events")["constrained_columns"] == ["id"]
+    indexed = {tuple(index["column_names"]) for index in inspector.get_indexes(f"{prefix}events")}
+    assert {("status",), ("type",), ("received_at",)} <= indexed
+    assert versions(store) == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_migrate_twice_is_a_no_op(make_sql_store, make_event):
+    store = make_sql_store()
+    assert store.migrate() == SCHEMA_VERSION
+    store.claim(make_event("evt_1"), lease=LEASE)
+
+    assert store.migrate() == SCHEMA_VERSION
+    assert make_sql_store().migrate() == SCHEMA_VERSION
+
+    assert versions(store) == list(range(1, SCHEMA_VERSION + 1))
+    assert store.get("evt_1").status is EventStatus.PROCESSING
+
+
+def test_stores_starting_at_once_migrate_once(make_sql_store, make_event):
+    stores = [make_sql_store() for _ in range(8)]
+    barrier = threading.Barrier(len(stores))
+
+    def start(store):
+        barrier.wait()
+        return store.migrate()
+
+    with ThreadPoolExecutor(len(stores)) as pool:
+        assert list(pool.map(start, stores)) == [SCHEMA_VERSION] * len(stores)
+    assert versions(stores[0]) == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_two_stores_share_the_events(make_sql_store, make_event):
+    first, second = make_sql_store(), make_sql_store()
+    event = make_event("evt_1")
+
+    claim = first.claim(event, lease=LEASE)
+    assert second.claim(event, lease=LEASE).outcome is ClaimOutcome.IN_FLIGHT
+    assert second.complete("evt_1", claim.token, status=EventStatus.PROCESSED) is True
+    assert first.claim(event, lease=LEASE).outcome is ClaimOutcome.DUPLICATE
+    assert [e.id for e in second.list()] == ["evt_1"]
+
+
+def test_claims_race_across_stores(make_sql_store, make_event):
+    stores = [make_sql_store(engine_options={"pool_size": 10}) for _ in range(5)]
+    stores[0].migrate()
+    event = make_event("evt_1")
+    barrier = threading.Barrier(25)
+
+    def claim(store):
+        barrier.wait()
+        return store.claim(event, lease=LEASE).outcome
+
+    with ThreadPoolExecutor(25) as pool:
+        outcomes = list(pool.map(claim, stores * 5))
+    assert outcomes.count(ClaimOutcome.NEW) == 1
+    assert outcomes.count(ClaimOutcome.IN_FLIGHT) == 24
+
+
+def test_newer_schema_is_refused(make_sql_store, make_event):
+    store = make_sql_store()
+    store.migrate()
+    table = f"{store._tables.prefix}schema_version"
+    with store.engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO {table} (version, applied_at) VALUES (99, '2030-01-01')"))
+
+    newcomer = make_sql_store()
+    with pytest.raises(EventStoreError, match=r"schema version 99.*upgrade") as info:
+        newcomer.claim(make_event("evt_1"), lease=LEASE)
+    assert f"knows up to version {SCHEMA_VERSION}" in str(info.value)
+    with pytest.raises(EventStoreError, match="upgrade"):
+        newcomer.migrate()
+
+
+def test_changed_tables_give_an_event_store_error(make_sql_store, make_event):
+    store = make_sql_store()
+    store.migrate()
+    with store.engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {store._tables.prefix}events"))
+
+    with pytest.raises(EventStoreError, match=r"failed.*changed by hand"):
+        store.claim(make_event("evt_1"), lease=LEASE)
+
+
+@pytest.mark.postgres
+def test_insert_falls_back_on_the_primary_key_elsewhere(postgres_url, make_event):
+    """On a dialect without ON CONFLICT, a refused INSERT (in a savepoint) means 'exists'."""
+    from stripekit.store._sql_schema import build_tables, insert_new, new_row
+
+    store = SQLEventStore(postgres_url, table_prefix="fallback_")
+    store.migrate()
+    events = build_tables("fallback_").events
+
+    class OtherDialect:
+        def __init__(self, conn):
+            self._conn = conn
+            self.dialect = type("Dialect", (), {"name": "otherdb"})()
+
+        def __getattr__(self, name):
+            return getattr(self._conn, name)
+
+    try:
+        row = new_row(make_event("evt_1"), store._now()) | {"attempts": 1}
+        with store.engine.begin() as conn:
+            assert insert_new(OtherDialect(conn), events, row) is True
+            assert insert_new(OtherDialect(conn), events, row) is False
+            # the failed insert rolled back to its savepoint, not the whole transaction
+            assert conn.execute(text("SELECT count(*) FROM fallback_events")).scalar() == 1
+    finally:
+        with store.engine.begin() as conn:
+            conn.execute(text("DROP TABLE fallback_events, fallback_schema_version"))
+        store.close()
+
+
+# -- engines and URLs --
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    store = SQLEventStore(f"sqlite:///{tmp_path / 'e.sqlite3'}")
+    with store, store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_in_memory_sqlite_works(url, make_event):
+    store = SQLEventStore(url)
+    claim = store.claim(make_event("evt_1"), lease=LEASE)
+    assert store.complete("evt_1", claim.token, status=EventStatus.PROCESSED)
+    assert store.get("evt_1").status is EventStatus.PROCESSED
+    store.close()
+
+
+def test_default_url_is_a_sqlite_file():
+    store = SQLEventStore()
+    assert store.engine.url.render_as_string() == "sqlite:///stripekit.sqlite3"
+    store.close()
+
+
+def test_a_given_engine_is_used_and_left_open(tmp_path, make_event, monkeypatch):
+    engine = create_engine(f"sqlite:///{tmp_path / 'own.sqlite3'}")
+    disposed = []
+    monkeypatch.setattr(engine, "dispose", lambda *a, **k: disposed.append(True))
+
+    with SQLEventStore(engine, table_prefix="shop_") as store:
+        store.claim(make_event("evt_1"), lease=LEASE)
+        assert store.engine is engine
+    assert disposed == []
+    assert "shop_events" in inspect(engine).get_table_names()
+
+
+def test_own_engine_is_disposed_on_close(tmp_path, monkeypatch):
+    store = SQLEventStore(f"sqlite:///{tmp_path / 'e.sqlite3'}")
+    disposed = []
+    monkeypatch.setattr(store.engine, "dispose", lambda *a, **k: disposed.append(True))
+    store.close()
+    assert disposed == [True]
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://u:hunter2@db.example/shop", "postgres://u:hunter2@db.example/shop"]
+)
+def test_postgres_urls_use_psycopg(url):
+    store = SQLEventStore(url)  # connects on first use only
+    assert store.engine.url.drivername == "postgresql+psycopg"
+    assert (
+        repr(store)
+        == "<SQLEventStore postgresql+psycopg://u:***@db.example/shop prefix='stripekit_'>"
+    )
+    assert "hunter2" not in repr(store)
+
+
+def test_unreachable_server_is_an_event_store_error_without_the_password(make_event):
+    store = SQLEventStore("postgresql://u:hunter2@127.0.0.1:1/x")
+
+    with pytest.raises(EventStoreError) as info:
+        store.claim(make_event("evt_1"), lease=LEASE)
+
+    message = str(info.value)
+    assert message.startswith(
+        "cannot reach the event store database postgresql+psycopg://u:***@127.0.0.1:1/x"
+    )
+    assert "STRIPEKIT_DATABASE_URL" in message
+    assert "hunter2" not in everything_said(info.value)
+    store.close()
+
+
+def test_unopenable_sqlite_file_is_an_event_store_error(tmp_path, make_event):
+    store = SQLEventStore(f"sqlite:///{tmp_path / 'missing-dir' / 'e.sqlite3'}")
+    with pytest.raises(EventStoreError, match=r"cannot reach.*unable to open database file"):
+        store.get("evt_1")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "postgresql://u:hunter2@db.example:port/shop",
+        "://u:hunter2@db.example/shop",
+    ],
+)
+def test_unparsable_url_is_a_configuration_error(url):
+    with pytest.raises(ConfigurationError, match="not a database URL") as info:
+        SQLEventStore(url)
+    assert "hunter2" not in everything_said(info.value)
+
+
+def test_unknown_dialect_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="no database dialect 'nosuchdb'") as info:
+        SQLEventStore("nosuchdb://u:hunter2@db.example/shop")
+    assert "hunter2" not in everything_said(info.value)
+
+
+def test_missing_postgres_driver_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now fails
+
+    with pytest.raises(ConfigurationError, match=r'pip install "stripekit\[postgres\]"') as info:
+        SQLEventStore("postgresql://u:hunter2@db.example/shop")
+    assert "hunter2" not in everything_said(info.value)
+
+
+def test_missing_other_driver_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match=r"driver .* is not installed") as info:
+        SQLEventStore("mysql+mysqldb://u:hunter2@db.example/shop")
+    assert "hunter2" not in everything_said(info.value)
+
+
+@pytest.mark.parametrize("prefix", ["", "1x_", "bad-prefix", "x; drop table", "p" * 40])
+def test_table_prefix_must_be_a_plain_name(prefix):
+    with pytest.raises(ConfigurationError, match="table_prefix"):
+        SQLEventStore("sqlite://", table_prefix=prefix)
+
+
+def test_naive_clock_is_refused(make_event):
+    from datetime import datetime
+
+    store = SQLEventStore("sqlite://", clock=lambda: datetime(2024, 1, 1))
+    with pytest.raises(EventStoreError, match="timezone-aware"):
+        store.claim(make_event("evt_1"), lease=LEASE)

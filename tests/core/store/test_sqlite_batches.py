@@ -1,0 +1,259 @@
+"""The SQLite store's async path: writes batched per commit, on the loop when they need not wait."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+
+import pytest
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert
+
+from stripekit import EventStatus, SQLEventStore, StripeKit, WebhookRegistry
+from stripekit._errors import EventStoreError
+from stripekit.store import _sqlite_writer as sqlite_writer
+from stripekit.store._sql_direct import DirectStatement
+from stripekit.store._sql_schema import insert_or_nothing, new_row
+from stripekit.testing import signed_event
+
+LEASE = 300
+
+
+@pytest.fixture
+def store(tmp_path):
+    with SQLEventStore(f"sqlite:///{tmp_path / 'events.sqlite3'}") as store:
+        yield store
+
+
+def count_commits(store: SQLEventStore) -> list[int]:
+    commits: list[int] = []
+    sa_event.listen(store.engine, "commit", lambda conn: commits.append(1))
+    return commits
+
+
+async def test_concurrent_claims_share_commits_and_all_are_recorded(store, make_event):
+    store.migrate()
+    commits = count_commits(store)
+    events = [make_event(f"evt_{i}") for i in range(40)]
+
+    claims = await asyncio.gather(*(store.call_async(store.claim, e, lease=LEASE) for e in events))
+
+    assert [c.outcome.value for c in claims] == ["new"] * 40
+    assert len({c.token for c in claims}) == 40
+    assert 1 <= len(commits) < 40
+    assert {s.id for s in store.list(limit=100)} == {e.id for e in events}
+
+
+async def test_one_event_claimed_twice_in_one_batch_is_new_once(store, make_event):
+    store.migrate()
+    first, second = await asyncio.gather(
+        store.call_async(store.claim, make_event("evt_1"), lease=LEASE),
+        store.call_async(store.claim, make_event("evt_1"), lease=LEASE),
+    )
+    assert [first.outcome.value, second.outcome.value] == ["new", "in_flight"]
+    assert await store.call_async(store.complete, "evt_1", first.token, status="processed")
+    again = await store.call_async(store.claim, make_event("evt_1"), lease=LEASE)
+    assert again.outcome.value == "duplicate"
+
+
+async def test_a_failing_write_fails_alone(store, make_event):
+    store.migrate()
+
+    def broken() -> None:
+        with store._transaction() as conn:
+            conn.exec_driver_sql("INSERT INTO no_such_table VALUES (1)")
+
+    results = await asyncio.gather(
+        store.call_async(store.claim, make_event("evt_1"), lease=LEASE),
+        store.call_async(broken),
+        store.call_async(store.claim, make_event("evt_2"), lease=LEASE),
+        return_exceptions=True,
+    )
+
+    assert results[0].outcome.value == "new"
+    assert isinstance(results[1], EventStoreError)
+    assert "no_such_table" in str(results[1])
+    assert results[2].outcome.value == "new"
+    # Rolled back with the batch and run again alone: each claimed exactly once.
+    assert {s.id: s.attempts for s in store.list()} == {"evt_1": 1, "evt_2": 1}
+
+
+async def test_batches_run_on_the_loop_when_nothing_holds_the_lock(store):
+    store.migrate()
+    thread = await store.call_async(lambda: threading.current_thread().name)
+    assert thread == threading.current_thread().name
+
+
+async def test_with_synchronous_full_batches_never_run_on_the_loop(tmp_path, monkeypatch):
+    monkeypatch.setenv("STRIPEKIT_SQLITE_SYNCHRONOUS", "FULL")
+    with SQLEventStore(f"sqlite:///{tmp_path / 'e.sqlite3'}") as store:
+        thread = await store.call_async(lambda: threading.current_thread().name)
+    assert thread == "stripekit-store-writer"
+
+
+async def test_another_process_writing_does_not_block_the_loop(store, make_event, tmp_path):
+    store.migrate()
+    # Another process's writer: SQLite's write lock held by another connection.
+    other = sqlite3.connect(
+        tmp_path / "events.sqlite3", isolation_level=None, check_same_thread=False
+    )
+    other.execute("BEGIN IMMEDIATE")
+    released = threading.Timer(0.5, other.commit)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    started = time.monotonic()
+    released.start()
+    try:
+        claim = await store.call_async(store.claim, make_event("evt_1"), lease=LEASE)
+    finally:
+        ticker.cancel()
+        released.join()
+        other.close()
+
+    assert claim.outcome.value == "new"
+    assert time.monotonic() - started >= 0.45  # it waited for the lock...
+    assert ticks >= 20  # ...in the writer thread, while the loop went on
+
+
+async def test_another_thread_writing_sends_the_batch_to_the_writer_thread(store):
+    store.migrate()
+    entered, leave = threading.Event(), threading.Event()
+
+    def long_sync_write() -> None:
+        with store._transaction():
+            entered.set()
+            leave.wait(5)
+
+    holder = threading.Thread(target=long_sync_write)
+    holder.start()
+    entered.wait(5)
+    try:
+        waiting = asyncio.ensure_future(store.call_async(lambda: threading.current_thread().name))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()  # queued behind the other thread, the loop free
+    finally:
+        leave.set()
+        holder.join()
+    assert await waiting == "stripekit-store-writer"
+
+
+async def test_the_wal_is_checkpointed_off_the_loop(store, make_event, tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite_writer, "CHECKPOINT_EVERY", 10)
+    store.migrate()
+    database = tmp_path / "events.sqlite3"
+    before = database.stat().st_size
+    checkpointed: list[str] = []
+    real = store._writer.checkpoint
+
+    def checkpoint() -> None:
+        checkpointed.append(threading.current_thread().name)
+        real()
+
+    monkeypatch.setattr(store._writer, "checkpoint", checkpoint)
+    for i in range(30):
+        big = make_event(f"evt_{i}", description="x" * 3000)
+        await store.call_async(store.claim, big, lease=LEASE)
+    store._writer.batch.close()  # waits for the checkpoints queued on the writer thread
+
+    assert checkpointed and set(checkpointed) == {"stripekit-store-writer"}
+    assert database.stat().st_size > before + 30 * 3000  # the events reached the file
+
+
+def test_sync_writes_checkpoint_in_their_own_thread(store, make_event, tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite_writer, "CHECKPOINT_EVERY", 5)
+    database = tmp_path / "events.sqlite3"
+    store.migrate()
+    before = database.stat().st_size
+    for i in range(10):
+        store.claim(make_event(f"evt_{i}", description="x" * 3000), lease=LEASE)
+    assert database.stat().st_size > before + 5 * 3000
+
+
+async def test_the_writer_thread_restarts_after_close(store, make_event, monkeypatch):
+    monkeypatch.setenv("STRIPEKIT_SQLITE_SYNCHRONOUS", "FULL")
+    store.migrate()
+    store.close()
+    claim = await store.call_async(store.claim, make_event("evt_1"), lease=LEASE)
+    assert claim.outcome.value == "new"
+
+
+async def test_a_cancelled_caller_leaves_its_write_standing(store, make_event):
+    store.migrate()
+    task = asyncio.ensure_future(store.call_async(store.claim, make_event("evt_1"), lease=LEASE))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await store.call_async(store.get, "evt_1")  # the next batch, after the cancelled one
+    assert store.get("evt_1").status is EventStatus.PROCESSING
+
+
+async def test_the_kit_runs_a_handler_once_for_concurrent_redeliveries(tmp_path):
+    webhooks = WebhookRegistry()
+    ran: list[str] = []
+
+    @webhooks.on("invoice.paid")
+    async def paid(event):
+        await asyncio.sleep(0.05)
+        ran.append(event.id)
+
+    kit = StripeKit(
+        secret_key="sk_test_x",
+        webhook_secret="whsec_test",
+        webhooks=webhooks,
+        database_url=f"sqlite:///{tmp_path / 'e.sqlite3'}",
+    )
+    body, headers = signed_event("invoice.paid", secret="whsec_test", id="evt_twice")
+    results = await asyncio.gather(*(kit.ahandle_webhook(body, headers) for _ in range(5)))
+
+    assert ran == ["evt_twice"]
+    assert sorted(r.status for r in results) == [200, 409, 409, 409, 409]
+    again = await kit.ahandle_webhook(body, headers)
+    assert (again.status, again.outcome) == (200, "duplicate")
+    kit.store.close()
+
+
+def test_direct_statements_send_what_sqlalchemy_sends(store, make_event):
+    store.migrate()
+    sent: list[tuple[object, ...]] = []
+    sa_event.listen(
+        store.engine, "before_cursor_execute", lambda *args: sent.append(tuple(args[3]))
+    )
+    values = new_row(make_event("evt_1", account="acct_1"), store._now())
+    values.update(token="t" * 32, lease_until=store._now(), attempts=1)
+    statement = insert_or_nothing("sqlite", store._tables.events)
+    direct = DirectStatement(statement, store.engine.dialect, values.keys())
+
+    with store.engine.begin() as conn:
+        conn.execute(insert(store._tables.events), values)
+
+    assert sent[-1] == direct.parameters(values)
+    assert direct.sql.startswith("INSERT INTO stripekit_events")
+    assert "ON CONFLICT (id) DO NOTHING" in direct.sql
+
+
+def test_direct_statements_need_positional_parameters():
+    from sqlalchemy.dialects import postgresql
+
+    from stripekit.store._sql_schema import build_tables
+
+    events = build_tables("x_").events
+    with pytest.raises(ValueError, match="positional"):
+        DirectStatement(insert_or_nothing("postgresql", events), postgresql.dialect(), ["id"])
+
+
+async def test_driver_errors_of_the_direct_path_are_event_store_errors(store, make_event):
+    store.migrate()
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE stripekit_events")
+    with pytest.raises(EventStoreError, match="stripekit_"):
+        await store.call_async(store.claim, make_event("evt_1"), lease=LEASE)

@@ -51,6 +51,16 @@ class StripekitError(Exception):
     """Base class of every error stripekit raises."""
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """A value a client sent, fit for a message: its ASCII repr, cut at ``limit`` characters.
+
+    Messages travel to pages, JSON answers and logs: a 5,000-digit "quantity" or
+    a lone surrogate must not travel with them.
+    """
+    text = ascii(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class ConfigurationError(StripekitError):
     """Settings are missing or inconsistent; the message names the variable to fix."""
 
@@ -95,7 +105,7 @@ class UnknownProductError(CheckoutError, LookupError):
         self.key = key
         self.known = known
         choices = ", ".join(repr(k) for k in known) or "none: the catalog is empty"
-        super().__init__(f"unknown product {key!r}; the catalog has {choices}")
+        super().__init__(f"unknown product {shown(key)}; the catalog has {choices}")
 
 
 class UnknownPriceError(CheckoutError, LookupError):
@@ -106,7 +116,7 @@ class UnknownPriceError(CheckoutError, LookupError):
         self.price = price
         self.known = known
         super().__init__(
-            f"product {product!r} has no price {price!r}; "
+            f"product {product!r} has no price {shown(price)}; "
             f"choose one of {', '.join(repr(k) for k in known)}"
         )
 
@@ -120,7 +130,7 @@ class InvalidQuantityError(CheckoutError, ValueError):
         self.minimum = minimum
         self.maximum = maximum
         super().__init__(
-            f"quantity {quantity!r} is not allowed for product {product!r}: "
+            f"quantity {shown(quantity)} is not allowed for product {product!r}: "
             f"give a whole number from {minimum} to {maximum}"
         )
 

@@ -16,7 +16,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, shown
+from ._urls import origin_of
 
 __all__ = ["Settings"]
 
@@ -40,6 +41,7 @@ _ENV_NAMES: dict[str, str] = {
     "reject_livemode_mismatch": "STRIPEKIT_REJECT_LIVEMODE_MISMATCH",
     "price_cache_ttl": "STRIPEKIT_PRICE_CACHE_TTL",
     "claim_lease": "STRIPEKIT_CLAIM_LEASE",
+    "trusted_origins": "STRIPEKIT_TRUSTED_ORIGINS",
 }
 
 _SECRET_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
@@ -143,6 +145,12 @@ class Settings(BaseSettings):
     claim_lease: float = Field(default=300.0, gt=0, validation_alias=_env("claim_lease"))
     """Seconds a worker holds an event before another delivery may take it over."""
 
+    trusted_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias=_env("trusted_origins")
+    )
+    """Other origins (``https://www.shop.example``) whose pages may post the shop's forms,
+    comma-separated; the app's own (``STRIPEKIT_BASE_URL``) always may."""
+
     def __init__(self, **values: Any) -> None:
         known = set(_ENV_NAMES) | set(_ENV_NAMES.values())
         for name in values:
@@ -163,6 +171,24 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("trusted_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list | tuple):
+            return value
+        origins = []
+        for item in value:
+            origin = origin_of(str(item))
+            if origin is None or origin != str(item).strip().rstrip("/").lower():
+                raise ValueError(
+                    f"{shown(item)} is not an origin: give scheme://host[:port], "
+                    "e.g. https://www.shop.example, with no path"
+                )
+            origins.append(origin)
+        return tuple(origins)
 
     @field_validator("base_url", "success_url", "cancel_url", "portal_return_url", "api_base")
     @classmethod
@@ -228,6 +254,12 @@ class Settings(BaseSettings):
         """What an event's ``livemode`` must be for these keys; ``None`` with no key."""
         mode = self.mode
         return None if mode is None else mode == "live"
+
+    @property
+    def own_origins(self) -> frozenset[str]:
+        """The origins whose pages may post the shop's forms (the app's and the trusted)."""
+        base = origin_of(self.base_url)
+        return frozenset({*self.trusted_origins, *([base] if base else [])})
 
     @property
     def success_url_template(self) -> str:

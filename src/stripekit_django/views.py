@@ -20,10 +20,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from stripekit._errors import CheckoutError, StripeAPIError, StripekitError
 from stripekit.shop._pages import ERROR_TITLES
+from stripekit.shop._receipts import CHECKOUT_COOKIE, CHECKOUT_COOKIE_MAX_AGE
 from stripekit.shop._views import (
     CheckoutRequest,
     error_status,
+    is_anonymous,
     pricing,
+    remember_checkout_cookie,
     start_checkout,
     summarize_session,
 )
@@ -99,20 +102,40 @@ def checkout(request: HttpRequest) -> HttpResponse:
     else:
         data = request.POST.dict()
     kit = get_kit()
+    buyer = buyer_for(request)
     try:
-        session = start_checkout(kit, CheckoutRequest.parse(data, kit.catalog), buyer_for(request))
+        session = start_checkout(kit, CheckoutRequest.parse(data, kit.catalog), buyer)
     except StripekitError as exc:
         return _error(request, exc, as_json)
+    answer: HttpResponse
     if as_json:
-        return JsonResponse({"id": session.id, "url": session.url})
-    return HttpResponseRedirect(str(session.url), status=303)
+        answer = JsonResponse({"id": session.id, "url": session.url})
+    else:
+        answer = HttpResponseRedirect(str(session.url), status=303)
+    if is_anonymous(buyer):
+        # Only this browser may see the anonymous order's details on the success page.
+        value = remember_checkout_cookie(kit, request.COOKIES.get(CHECKOUT_COOKIE), session.id)
+        answer.set_cookie(
+            CHECKOUT_COOKIE,
+            value,
+            max_age=CHECKOUT_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
+    return answer
 
 
 @require_GET
 def success(request: HttpRequest) -> HttpResponse:
-    """What was bought and whether it is paid, read from Stripe."""
+    """Whether the session is paid, read from Stripe; what was bought only for its buyer."""
     try:
-        summary = summarize_session(get_kit(), request.GET.get("session_id"))
+        summary = summarize_session(
+            get_kit(),
+            request.GET.get("session_id"),
+            viewer=buyer_for(request),
+            cookie=request.COOKIES.get(CHECKOUT_COOKIE),
+        )
     except StripekitError as exc:
         return _error(request, exc, as_json=False)
     return render(request, "stripekit/success.html", _context(request, session=summary))

@@ -10,25 +10,31 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from stripekit import StripeKit
 from stripekit._errors import CheckoutError, StripeAPIError, StripekitError
+from stripekit.shop._origin import cross_site_reason
 from stripekit.shop._pages import Pages
+from stripekit.shop._receipts import CHECKOUT_COOKIE, CHECKOUT_COOKIE_MAX_AGE
 from stripekit.shop._views import (
     Buyer,
     CheckoutRequest,
     astart_checkout,
     asummarize_session,
     error_status,
+    is_anonymous,
     pricing,
+    remember_checkout_cookie,
 )
 
-__all__ = ["ROUTE_NAMES", "Shop"]
+__all__ = ["ROUTE_NAMES", "CsrfInput", "Shop"]
 
 logger = logging.getLogger("stripekit.fastapi")
 
@@ -44,12 +50,17 @@ ROUTE_NAMES = {
 }
 
 
+CsrfInput = Callable[[Request], str]
+"""Gives the hidden form field of the app's CSRF token library for this request (HTML)."""
+
+
 class Shop:
     """The kit and the pages, and one method per endpoint."""
 
-    def __init__(self, kit: StripeKit, pages: Pages) -> None:
+    def __init__(self, kit: StripeKit, pages: Pages, csrf_input: CsrfInput | None = None) -> None:
         self.kit = kit
         self.pages = pages
+        self.csrf_input = csrf_input
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -65,6 +76,9 @@ class Shop:
         return found
 
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        if self.csrf_input is not None:
+            # The app's own token field, markup it trusts: into every shop form.
+            context["csrf_input"] = Markup(self.csrf_input(request))  # noqa: S704
         html = self.pages.render(name, urls=self.urls(request), **context)
         return HTMLResponse(html, status_code=status)
 
@@ -80,20 +94,21 @@ class Shop:
         return HTMLResponse(html, status_code=status)
 
     def _cross_site(self, request: Request, as_json: bool) -> Response | None:
-        """A 403 for a POST a browser sent from another site (the Origin header says so).
+        """A 403 for a POST a browser sent from another site (the core's Fetch Metadata rule).
 
-        Browsers send Origin with every POST; a page elsewhere could otherwise make a
-        visitor's browser start a checkout or open their portal. Clients that are
-        not browsers send no Origin and are let through.
+        A page elsewhere could otherwise make a visitor's browser start a checkout
+        or open their portal with the visitor's cookies.
         """
-        origin = request.headers.get("origin")
-        if origin is None:
-            return None
-        own = f"{request.url.scheme}://{request.url.netloc}"
-        if origin in (own, self.kit.settings.base_url):
+        reason = cross_site_reason(
+            request.method,
+            request.headers,
+            host=request.headers.get("host"),
+            trusted=self.kit.settings.own_origins,
+        )
+        if reason is None:
             return None
         message = "this form may only be posted from this site"
-        logger.warning("refused a cross-site POST to %s from %s", request.url.path, origin)
+        logger.warning("refused a cross-site POST to %s: %s", request.url.path, reason)
         if as_json:
             return JSONResponse({"error": message}, status_code=403)
         html = self.pages.error(403, message, urls=self.urls(request))
@@ -119,14 +134,35 @@ class Shop:
             session = await astart_checkout(self.kit, order, buyer)
         except StripekitError as exc:
             return self.error(request, exc, as_json=as_json)
+        answer: Response
         if as_json:
-            return JSONResponse({"id": session.id, "url": session.url})
-        return RedirectResponse(str(session.url), status_code=303)
+            answer = JSONResponse({"id": session.id, "url": session.url})
+        else:
+            answer = RedirectResponse(str(session.url), status_code=303)
+        if is_anonymous(buyer):
+            # Only this browser may see the anonymous order's details on the success page.
+            value = remember_checkout_cookie(
+                self.kit, request.cookies.get(CHECKOUT_COOKIE), session.id
+            )
+            answer.set_cookie(
+                CHECKOUT_COOKIE,
+                value,
+                max_age=CHECKOUT_COOKIE_MAX_AGE,
+                httponly=True,
+                samesite="lax",
+                secure=request.url.scheme == "https",
+            )
+        return answer
 
-    async def success(self, request: Request) -> Response:
-        """GET /success?session_id=...: what was bought and whether it is paid, from Stripe."""
+    async def success(self, request: Request, buyer: Buyer | None) -> Response:
+        """GET /success?session_id=...: whether it is paid, from Stripe; details for its buyer."""
         try:
-            summary = await asummarize_session(self.kit, request.query_params.get("session_id"))
+            summary = await asummarize_session(
+                self.kit,
+                request.query_params.get("session_id"),
+                viewer=buyer,
+                cookie=request.cookies.get(CHECKOUT_COOKIE),
+            )
         except StripekitError as exc:
             return self.error(request, exc, as_json=False)
         return self.page(request, "success.html", session=summary)

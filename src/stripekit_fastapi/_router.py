@@ -18,7 +18,7 @@ from stripekit import StripeKit
 from stripekit.shop._pages import Pages
 from stripekit.shop._views import Buyer
 
-from ._handlers import ROUTE_NAMES, Shop
+from ._handlers import ROUTE_NAMES, CsrfInput, Shop
 from ._models import (
     CheckoutBody,
     CheckoutSessionOut,
@@ -70,6 +70,7 @@ def stripekit_router(
     buyer: BuyerDependency | None = None,
     templates: Sequence[str | os.PathLike[str]] = (),
     shop_name: str = "Shop",
+    csrf_input: CsrfInput | None = None,
 ) -> APIRouter:
     """Every shop route for a FastAPI app.
 
@@ -80,11 +81,14 @@ def stripekit_router(
         templates: the app's template directories, searched before the package's
             (a ``stripekit/pricing.html`` there replaces the shipped one).
         shop_name: shown in the pages' header and titles.
+        csrf_input: ``csrf_input(request)`` gives the hidden field of the app's own
+            CSRF token library, put in every shop form (the cross-site check needs
+            no token; this is for apps that want one too).
 
     Example:
         >>> app.include_router(stripekit_router(kit), prefix="/stripe")  # doctest: +SKIP
     """
-    shop = Shop(kit, _pages(kit, templates, shop_name))
+    shop = Shop(kit, _pages(kit, templates, shop_name), csrf_input)
     current = Depends(buyer or _anonymous)
     router = APIRouter(tags=["stripe"])
 
@@ -98,6 +102,14 @@ def stripekit_router(
     async def portal(request: Request, who: Buyer | None = current) -> Response:
         """Send the current customer to the billing portal (303, or ``{url}`` for JSON)."""
         return await shop.portal(request, who)
+
+    async def success(
+        request: Request, session_id: str | None = None, who: Buyer | None = current
+    ) -> Response:
+        """The success page: whether the session is paid, read from Stripe; what was bought
+        only for its buyer (the signed-in user it was made for, or the browser that
+        started an anonymous checkout)."""
+        return await shop.success(request, who)
 
     checkout_body = {
         "requestBody": {
@@ -132,7 +144,7 @@ def stripekit_router(
                    **_errors(400, 404, 422, 502)},
     )  # fmt: skip
     router.add_api_route(
-        "/success", _with_query(shop.success), methods=["GET"], name=ROUTE_NAMES["success"],
+        "/success", success, methods=["GET"], name=ROUTE_NAMES["success"],
         summary="The success page (reads the session from Stripe)", response_class=_Html,
         responses={404: {"description": "Unknown session"}, 502: {"description": "Stripe error"}},
     )  # fmt: skip
@@ -168,15 +180,17 @@ def stripekit_routes(
     buyer: BuyerLoader | None = None,
     templates: Sequence[str | os.PathLike[str]] = (),
     shop_name: str = "Shop",
+    csrf_input: CsrfInput | None = None,
 ) -> list[Route]:
     """Every shop route for a plain Starlette app: ``Mount("/stripe", routes=...)``.
 
-    ``buyer(request)`` (sync or async) gives the current Buyer, or None.
+    ``buyer(request)`` (sync or async) gives the current Buyer, or None; the other
+    arguments are ``stripekit_router``'s.
 
     Example:
         >>> routes = [Mount("/stripe", routes=stripekit_routes(kit))]  # doctest: +SKIP
     """
-    shop = Shop(kit, _pages(kit, templates, shop_name))
+    shop = Shop(kit, _pages(kit, templates, shop_name), csrf_input)
 
     async def who(request: Request) -> Buyer | None:
         if buyer is None:
@@ -192,25 +206,16 @@ def stripekit_routes(
     async def portal(request: Request) -> Response:
         return await shop.portal(request, await who(request))
 
+    async def success(request: Request) -> Response:
+        return await shop.success(request, await who(request))
+
     return [
         Route("/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"]),
         Route("/checkout", checkout, methods=["POST"], name=ROUTE_NAMES["checkout"]),
-        Route("/success", shop.success, methods=["GET"], name=ROUTE_NAMES["success"]),
+        Route("/success", success, methods=["GET"], name=ROUTE_NAMES["success"]),
         Route("/cancel", shop.cancel, methods=["GET"], name=ROUTE_NAMES["cancel"]),
         Route("/pricing", shop.pricing_page, methods=["GET"], name=ROUTE_NAMES["pricing"]),
         Route("/portal", portal, methods=["POST"], name=ROUTE_NAMES["portal"]),
         Route("/products", shop.products, methods=["GET"], name=ROUTE_NAMES["products"]),
         Route("/config", shop.config, methods=["GET"], name=ROUTE_NAMES["config"]),
     ]
-
-
-def _with_query(
-    handler: Callable[[Request], Awaitable[Response]],
-) -> Callable[..., Awaitable[Response]]:
-    """Document ``session_id`` as a query parameter while the handler reads it itself."""
-
-    async def success(request: Request, session_id: str | None = None) -> Response:
-        return await handler(request)
-
-    success.__doc__ = handler.__doc__
-    return success

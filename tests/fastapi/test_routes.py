@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import stripe
-from fastapi_shop import asgi_client
+from fastapi_shop import Orders, asgi_client, make_kit
 
 from stripekit import StripeKit
 from stripekit.emulator import RunningEmulator
@@ -223,3 +225,62 @@ async def test_a_form_posted_from_another_site_is_refused(client: httpx.AsyncCli
         "/stripe/checkout", data={"product": "book"}, headers={"origin": "http://shop.test"}
     )
     assert same_site.status_code == 303
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"sec-fetch-site": "cross-site"},  # no Origin: still a browser, and it says where from
+        {"sec-fetch-site": "same-site"},
+        {"referer": "https://evil.example/page"},
+        {"sec-fetch-site": "cross-site", "origin": "https://evil.example"},
+    ],
+)
+async def test_fetch_metadata_and_referer_refuse_a_cross_site_post(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    refused = await client.post("/stripe/checkout", data={"product": "book"}, headers=headers)
+    assert refused.status_code == 403
+    as_json = await client.post(
+        "/stripe/checkout",
+        json={"product": "book"},
+        headers={**headers, "accept": "application/json"},
+    )
+    assert as_json.status_code == 403 and "only be posted from this site" in as_json.json()["error"]
+
+
+async def test_same_origin_posts_and_non_browsers_pass(client: httpx.AsyncClient) -> None:
+    for headers in (
+        {"sec-fetch-site": "same-origin", "origin": "http://shop.test"},
+        {"sec-fetch-site": "none"},
+        {"referer": "http://shop.test/stripe/pricing"},
+        {},
+    ):
+        answer = await client.post("/stripe/checkout", data={"product": "book"}, headers=headers)
+        assert answer.status_code == 303, headers
+
+
+async def test_trusted_origins_may_post(
+    stripe_emulator: RunningEmulator, tmp_path: Path, make_app: Any
+) -> None:
+    kit = make_kit(stripe_emulator, tmp_path, Orders(), trusted_origins="https://www.shop.test")
+    async with asgi_client(make_app(kit)) as test_client:
+        trusted = {"sec-fetch-site": "cross-site", "origin": "https://www.shop.test"}
+        answer = await test_client.post(
+            "/stripe/checkout", data={"product": "book"}, headers=trusted
+        )
+        assert answer.status_code == 303
+        other = {"sec-fetch-site": "cross-site", "origin": "https://evil.test"}
+        answer = await test_client.post("/stripe/checkout", data={"product": "book"}, headers=other)
+        assert answer.status_code == 403
+    await kit.aclose()
+
+
+async def test_an_apps_csrf_field_goes_into_the_shops_forms(kit: StripeKit, make_app: Any) -> None:
+    def field(request: Any) -> str:
+        return f'<input type="hidden" name="csrf" value="tok-{request.url.path}">'
+
+    async with asgi_client(make_app(kit, csrf_input=field)) as test_client:
+        page = (await test_client.get("/stripe/pricing")).text
+    assert page.count('name="csrf" value="tok-/stripe/pricing"') == page.count("<form")
+    assert page.count("<form") >= 2

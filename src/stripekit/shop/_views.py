@@ -9,6 +9,7 @@ and which HTTP status and message an error becomes.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,9 +26,12 @@ from stripekit._errors import (
     UnknownSessionError,
 )
 
+from ._receipts import may_see_details, remember_checkout
+
 if TYPE_CHECKING:
     import stripe
 
+    from stripekit._settings import Settings
     from stripekit.catalog._catalog import Catalog
 
     from ._checkout import CheckoutBuilder
@@ -41,7 +45,9 @@ __all__ = [
     "astart_checkout",
     "asummarize_session",
     "error_status",
+    "is_anonymous",
     "pricing",
+    "remember_checkout_cookie",
     "start_checkout",
     "summarize_session",
 ]
@@ -63,6 +69,8 @@ class ShopKit(Protocol):
     def checkout(self) -> CheckoutBuilder: ...
     @property
     def client(self) -> stripe.StripeClient: ...
+    @property
+    def settings(self) -> Settings: ...
 
 
 @dataclass(frozen=True)
@@ -115,14 +123,26 @@ class CheckoutRequest:
         return cls(product.key, price, quantity)
 
 
+_MAX_QUANTITY_DIGITS = 9
+"""Longer than any quantity Stripe takes (it caps line items at 999,999)."""
+
+
 def _whole_number(raw: object) -> int | None:
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
         return raw
-    if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-        return int(raw.strip())
-    return None
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip()
+    digits = text.removeprefix("-")
+    # Bounded before int(): Python refuses to convert over 4,300 digits (ValueError),
+    # and a quantity that long is wrong whatever its value.
+    if not digits.isascii() or not digits.isdigit():
+        return None
+    if len(digits) > _MAX_QUANTITY_DIGITS:
+        return None
+    return int(text)
 
 
 def _checkout_arguments(request: CheckoutRequest, buyer: Buyer | None) -> dict[str, Any]:
@@ -162,7 +182,11 @@ class SessionLine:
 
 @dataclass(frozen=True)
 class SessionSummary:
-    """A Checkout Session as the success page may show it: read from Stripe."""
+    """A Checkout Session as the success page may show it: read from Stripe.
+
+    For a viewer who is not its buyer, ``private`` is True and the personal
+    details (email, lines, total) are empty: they see whether it is paid, no more.
+    """
 
     id: str
     mode: str
@@ -173,6 +197,12 @@ class SessionSummary:
     email: str | None
     total: str
     lines: tuple[SessionLine, ...]
+    private: bool = False
+    """True when the details were withheld from this viewer."""
+
+    def withheld(self) -> SessionSummary:
+        """This summary as a stranger may see it."""
+        return dataclasses.replace(self, email=None, total="", lines=(), private=True)
 
 
 def _session_id(session_id: str | None) -> str:
@@ -187,8 +217,18 @@ def _not_found(exc: StripeAPIError, session_id: str) -> StripekitError:
     return exc
 
 
-def summarize_session(kit: ShopKit, session_id: str | None) -> SessionSummary:
+def summarize_session(
+    kit: ShopKit,
+    session_id: str | None,
+    *,
+    viewer: Buyer | None = None,
+    cookie: str | None = None,
+) -> SessionSummary:
     """Retrieve the session from Stripe (never trusting the query string) and summarize it.
+
+    Personal details are kept for its buyer: ``viewer`` (the app's current
+    user) when the session was made for them, else the browser whose checkout
+    ``cookie`` (CHECKOUT_COOKIE) says it started the session.
 
     Raises:
         UnknownSessionError: no id, not a session id, or Stripe has no such session (404).
@@ -204,10 +244,16 @@ def summarize_session(kit: ShopKit, session_id: str | None) -> SessionSummary:
         )
     except StripeAPIError as exc:
         raise _not_found(exc, wanted) from None
-    return _summary(session)
+    return _for_viewer(kit, session, viewer, cookie)
 
 
-async def asummarize_session(kit: ShopKit, session_id: str | None) -> SessionSummary:
+async def asummarize_session(
+    kit: ShopKit,
+    session_id: str | None,
+    *,
+    viewer: Buyer | None = None,
+    cookie: str | None = None,
+) -> SessionSummary:
     """Async twin of ``summarize_session``."""
     from stripekit._stripe_api import acall_stripe
 
@@ -219,7 +265,35 @@ async def asummarize_session(kit: ShopKit, session_id: str | None) -> SessionSum
         )
     except StripeAPIError as exc:
         raise _not_found(exc, wanted) from None
-    return _summary(session)
+    return _for_viewer(kit, session, viewer, cookie)
+
+
+def _for_viewer(
+    kit: ShopKit, session: stripe.checkout.Session, viewer: Buyer | None, cookie: str | None
+) -> SessionSummary:
+    summary = _summary(session)
+    owner = may_see_details(
+        session.client_reference_id,
+        session.id,
+        viewer=viewer.reference if viewer is not None else None,
+        cookie=cookie,
+        secret=kit.settings.require_secret_key(),
+    )
+    return summary if owner else summary.withheld()
+
+
+def is_anonymous(buyer: Buyer | None) -> bool:
+    """Whether a checkout is anonymous: no app user's reference goes with it.
+
+    Its success page then shows details to the browser that started it
+    (the checkout cookie) instead of to a signed-in user.
+    """
+    return buyer is None or not buyer.reference
+
+
+def remember_checkout_cookie(kit: ShopKit, cookie: str | None, session_id: str) -> str:
+    """The checkout cookie's value once this browser started ``session_id`` (anonymously)."""
+    return remember_checkout(cookie, session_id, kit.settings.require_secret_key())
 
 
 def _summary(session: stripe.checkout.Session) -> SessionSummary:

@@ -42,7 +42,8 @@ class WebhookResult:
         status: the HTTP status code.
         body: a small JSON-able dict (never a secret, never a traceback).
         outcome: ``processed``, ``unhandled``, ``duplicate``, ``ignored``,
-            ``in_flight``, ``failed``, ``rejected``, ``unavailable`` or (replay) ``missing``.
+            ``in_flight``, ``failed``, ``rejected``, ``unavailable``, ``error`` (a fault
+            of the kit's own) or (replay) ``missing``.
         event_id: the event's id once it is known.
     """
 
@@ -216,6 +217,16 @@ def unavailable(event_id: str, exc: BaseException) -> WebhookResult:
     return WebhookResult(
         503, {"error": "event store unavailable", "event": event_id}, "unavailable", event_id, exc
     )
+
+
+def internal_error(exc: BaseException) -> WebhookResult:
+    """500 for a fault of the kit's own: logged in full, answered without details.
+
+    No input may make the route raise: a web server that sees an exception may
+    close the connection, and later deliveries on it would fail too.
+    """
+    logger.error("webhook processing failed unexpectedly", exc_info=exc)
+    return WebhookResult(500, {"error": "internal error"}, "error", None, exc)
 
 
 def _missing(event_id: str) -> WebhookResult:

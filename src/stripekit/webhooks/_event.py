@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from stripekit._errors import PayloadError
+from stripekit._errors import PayloadError, shown
 
 if TYPE_CHECKING:
     import stripe
@@ -69,12 +69,10 @@ class Event:
     @property
     def created(self) -> datetime:
         """When Stripe created the event (UTC)."""
-        value = self.payload.get("created")
-        if isinstance(value, int | float):
-            return datetime.fromtimestamp(value, tz=UTC)
+        value = self.payload["created"]  # checked by parse_event
         if isinstance(value, str):
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return datetime.now(tz=UTC)
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        return datetime.fromtimestamp(value, tz=UTC)
 
     @property
     def livemode(self) -> bool:
@@ -193,24 +191,78 @@ def parse_event(
     raw: bytes,
     client_factory: Callable[[], stripe.StripeClient] | None = None,
 ) -> Event:
-    """Parse a (verified) body into an Event, or raise PayloadError saying why it is not one."""
+    """Parse a (verified) body into an Event, or raise PayloadError saying why it is not one.
+
+    Everything the kit reads from an event (id, type, account, created, livemode)
+    is checked here, the same way for every event store, so that a payload no
+    store can record is a 400, never a 5xx that Stripe would retry for days.
+    """
     try:
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(f"the body is not valid JSON ({exc.__class__.__name__})") from None
+    except RecursionError:
+        raise PayloadError("the body nests too deeply to be a Stripe event") from None
     if not isinstance(payload, dict):
         raise PayloadError("the body is not a JSON object, so not a Stripe event")
     kind = payload.get("object")
     if kind not in ("event", THIN_OBJECT):
         raise PayloadError(
-            f"the body is not a Stripe event (object is {kind!r}, expected 'event' "
+            f"the body is not a Stripe event (object is {shown(kind, 40)}, expected 'event' "
             f"or {THIN_OBJECT!r})"
         )
     for field in ("id", "type"):
-        if not isinstance(payload.get(field), str) or not payload[field]:
-            raise PayloadError(f"the event has no {field!r}")
+        _check_name(payload.get(field), field, required=True)
     if kind == "event":
         data = payload.get("data")
         if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
             raise PayloadError("the event has no data.object")
+    _check_name(payload.get("account"), "account", required=False)
+    if kind == THIN_OBJECT and isinstance(payload.get("context"), str):
+        _check_name(payload["context"], "context", required=False)
+    _check_created(payload.get("created"), thin=kind == THIN_OBJECT)
+    if "livemode" in payload and not isinstance(payload["livemode"], bool):
+        raise PayloadError("the event's livemode is not true or false")
     return Event(payload, raw, client_factory)
+
+
+MAX_NAME_LENGTH = 255
+"""Longest id, type or account an event may carry (the event stores' column size)."""
+
+MAX_TIMESTAMP = 253_402_300_799
+"""The last second of year 9999: the latest ``created`` a date column can hold."""
+
+
+def _check_name(value: object, field: str, *, required: bool) -> None:
+    """An id, type or account: a non-empty string every store can keep as it is."""
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or not value:
+        raise PayloadError(f"the event has no {field!r}")
+    if len(value) > MAX_NAME_LENGTH:
+        raise PayloadError(f"the event's {field} is over {MAX_NAME_LENGTH} characters")
+    if "\x00" in value:
+        raise PayloadError(f"the event's {field} holds a NUL character")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise PayloadError(
+                f"the event's {field} is not valid Unicode (a lone surrogate)"
+            ) from None
+
+
+def _check_created(value: object, *, thin: bool) -> None:
+    """``created``: a whole number of seconds (a thin event: an ISO 8601 time), in range."""
+    if thin and isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise PayloadError("the event's created is not an ISO 8601 time") from None
+        if moment.tzinfo is None:
+            raise PayloadError("the event's created has no time zone")
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PayloadError("the event's created is not a timestamp (whole seconds since 1970)")
+    if not 0 <= value <= MAX_TIMESTAMP:
+        raise PayloadError("the event's created is not a timestamp Stripe could send")

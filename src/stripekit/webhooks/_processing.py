@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from stripekit._errors import ConfigurationError, WebhookError
 
-from ._dispatch import Dispatcher, WebhookResult, unavailable
+from ._dispatch import Dispatcher, WebhookResult, internal_error, unavailable
 from ._event import Event, parse_event
 from ._registry import WebhookRegistry, is_async_handler
 from ._signature import verify_signature
@@ -98,10 +98,15 @@ class WebhookProcessor:
 
     def process(self, body: bytes, headers: Headers) -> WebhookResult:
         """Handle one delivery in this thread; async handlers run in a fresh event loop."""
-        checked = self._verify(body, headers)
-        if isinstance(checked, WebhookResult):
-            return checked
-        return self._record_and_dispatch(checked)
+        if not isinstance(body, bytes | bytearray | memoryview):
+            raise TypeError("pass the raw request body as bytes, exactly as received")
+        try:
+            checked = self._verify(body, headers)
+            if isinstance(checked, WebhookResult):
+                return checked
+            return self._record_and_dispatch(checked)
+        except Exception as exc:
+            return internal_error(exc)
 
     def _record_and_dispatch(self, event: Event) -> WebhookResult:
         store = self.store
@@ -119,6 +124,14 @@ class WebhookProcessor:
         """Handle one delivery on the running loop; sync handlers and blocking stores
         run in a worker thread so they do not stall it (a store's own ``call_async``,
         such as SQLite's batched writes, runs its methods instead)."""
+        if not isinstance(body, bytes | bytearray | memoryview):
+            raise TypeError("pass the raw request body as bytes, exactly as received")
+        try:
+            return await self._aprocess(body, headers)
+        except Exception as exc:
+            return internal_error(exc)
+
+    async def _aprocess(self, body: bytes, headers: Headers) -> WebhookResult:
         checked = self._verify(body, headers)
         if isinstance(checked, WebhookResult):
             return checked
@@ -155,8 +168,6 @@ class WebhookProcessor:
 
     def _verify(self, body: bytes, headers: Headers) -> Event | WebhookResult:
         """Size, signature, payload: an Event, or the 4xx to answer."""
-        if not isinstance(body, bytes | bytearray | memoryview):
-            raise TypeError("pass the raw request body as bytes, exactly as received")
         body = bytes(body)
         try:
             if len(body) > self.max_body_bytes:

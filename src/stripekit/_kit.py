@@ -144,12 +144,19 @@ class StripeKit:
     def store(self) -> EventStore:
         """The event store: the one passed in, or opened from ``STRIPEKIT_DATABASE_URL``."""
         from .store._factory import open_store
+        from .store._timeouts import StoreTimeouts
 
+        s = self.settings
+        timeouts = StoreTimeouts(
+            connect=s.database_connect_timeout,
+            statement=s.database_statement_timeout,
+            lock=s.database_lock_timeout,
+        )
         arg = self._store_arg
         if arg is None:
-            return open_store(self.settings.database_url.get_secret_value())
+            return open_store(s.database_url.get_secret_value(), timeouts=timeouts)
         if isinstance(arg, str):
-            return open_store(arg)
+            return open_store(arg, timeouts=timeouts)
         return arg
 
     @_built_once
@@ -190,6 +197,8 @@ class StripeKit:
             lease=s.claim_lease,
             client_factory=self._client_factory if s.secret_key is not None else None,
             unit_of_work=self._unit_of_work,
+            handler_timeout=s.handler_timeout,
+            handler_threads=s.handler_threads,
         )
 
     @_built_once
@@ -204,6 +213,8 @@ class StripeKit:
             lease=self.settings.claim_lease,
             client_factory=factory,
             unit_of_work=self._unit_of_work,
+            handler_timeout=self.settings.handler_timeout,
+            handler_threads=self.settings.handler_threads,
         )
 
     def replay(self, event_id: str, *, force: bool = False) -> WebhookResult:
@@ -220,11 +231,16 @@ class StripeKit:
         return await self.dispatcher.areplay(event_id, force=force)
 
     async def aclose(self) -> None:
-        """Close the async HTTP client the kit made (call it when the app shuts down).
+        """Close the async HTTP client and stop the handler threads the kit made (call it
+        when the app shuts down).
 
         Example:
             >>> app = FastAPI(lifespan=...)  # on shutdown: await kit.aclose()  # doctest: +SKIP
         """
+        for built in ("processor", "dispatcher"):
+            made = self.__dict__.get(built)
+            if made is not None:
+                made.close()
         if self._async_http is not None:
             await self._async_http.close_async()  # type: ignore[no-untyped-call]
 

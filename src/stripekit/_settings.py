@@ -42,6 +42,11 @@ _ENV_NAMES: dict[str, str] = {
     "price_cache_ttl": "STRIPEKIT_PRICE_CACHE_TTL",
     "claim_lease": "STRIPEKIT_CLAIM_LEASE",
     "trusted_origins": "STRIPEKIT_TRUSTED_ORIGINS",
+    "handler_timeout": "STRIPEKIT_HANDLER_TIMEOUT",
+    "handler_threads": "STRIPEKIT_HANDLER_THREADS",
+    "database_connect_timeout": "STRIPEKIT_DATABASE_CONNECT_TIMEOUT",
+    "database_statement_timeout": "STRIPEKIT_DATABASE_STATEMENT_TIMEOUT",
+    "database_lock_timeout": "STRIPEKIT_DATABASE_LOCK_TIMEOUT",
 }
 
 _SECRET_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
@@ -142,8 +147,34 @@ class Settings(BaseSettings):
     price_cache_ttl: float = Field(default=300.0, ge=0, validation_alias=_env("price_cache_ttl"))
     """Seconds a price id resolved by lookup_key is reused before asking Stripe again."""
 
-    claim_lease: float = Field(default=300.0, gt=0, validation_alias=_env("claim_lease"))
-    """Seconds a worker holds an event before another delivery may take it over."""
+    claim_lease: float = Field(default=60.0, gt=0, le=86_400, validation_alias=_env("claim_lease"))
+    """Seconds a worker holds an event before another delivery may take it over (a
+    worker of this machine that died is taken over at once); more than the handler
+    time budget."""
+
+    handler_timeout: float = Field(
+        default=10.0, gt=0, le=3_600, validation_alias=_env("handler_timeout")
+    )
+    """Seconds a delivery's handlers may run, all together, in async apps; past it the
+    delivery is answered 500 and the event recorded failed ("timed out")."""
+
+    handler_threads: int = Field(default=8, ge=1, le=256, validation_alias=_env("handler_threads"))
+    """Worker threads for plain ``def`` handlers in async apps (apart from store I/O)."""
+
+    database_connect_timeout: float = Field(
+        default=5.0, gt=0, le=600, validation_alias=_env("database_connect_timeout")
+    )
+    """Seconds to open a PostgreSQL connection (or wait for one from the pool)."""
+
+    database_statement_timeout: float = Field(
+        default=5.0, gt=0, le=600, validation_alias=_env("database_statement_timeout")
+    )
+    """Seconds one event store statement may run on PostgreSQL."""
+
+    database_lock_timeout: float = Field(
+        default=3.0, gt=0, le=600, validation_alias=_env("database_lock_timeout")
+    )
+    """Seconds an event store statement may wait for a lock on PostgreSQL."""
 
     trusted_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), validation_alias=_env("trusted_origins")
@@ -231,6 +262,12 @@ class Settings(BaseSettings):
                     f"STRIPE_WEBHOOK_SECRET{which} holds {_describe_key(item.get_secret_value())}: "
                     "put the endpoint's signing secret there (whsec_...)"
                 )
+        if self.claim_lease <= self.handler_timeout:
+            problems.append(
+                f"STRIPEKIT_CLAIM_LEASE ({self.claim_lease:g} s) must be longer than "
+                f"STRIPEKIT_HANDLER_TIMEOUT ({self.handler_timeout:g} s): a delivery whose "
+                "handlers still run would lose its claim to the next one"
+            )
         if self.success_url is not None and CHECKOUT_SESSION_ID not in self.success_url:
             problems.append(
                 f"STRIPEKIT_SUCCESS_URL must contain {CHECKOUT_SESSION_ID} so the success "

@@ -43,6 +43,13 @@ class WebhookEvent(models.Model):
     lease_until: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
         null=True, blank=True, editable=False
     )
+    holder: models.CharField[str | None, str | None] = models.CharField(
+        max_length=255,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The process holding the claim: one that died is taken over at once.",
+    )
 
     class Meta:
         db_table = "stripekit_webhook_event"

@@ -7,6 +7,7 @@ workers can never both win it.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from stripekit import Claim, ClaimOutcome, EventStatus, StoredEvent
+from stripekit.store._holders import current_holder, holder_is_gone
 from stripekit.store._rows import check_lease, clean_error, event_row, stored_event
 from stripekit.webhooks._store import FINAL_STATUSES
 
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from .models import WebhookEvent
 
 __all__ = ["DjangoEventStore"]
+
+logger = logging.getLogger("stripekit.django")
 
 _PROCESSING = EventStatus.PROCESSING.value
 
@@ -67,15 +71,15 @@ class DjangoEventStore:
                 self._events.create(
                     **event_row(event, now), status=_PROCESSING, token=token,
                     lease_until=now + timedelta(seconds=lease), attempts=1,
+                    holder=current_holder(),
                 )  # fmt: skip
             return Claim(ClaimOutcome.NEW, token, 1)
         except IntegrityError:
             pass
         retryable = Q(status=EventStatus.FAILED.value) | Q(status=_PROCESSING, lease_until__lte=now)
-        taken = self._events.filter(retryable, id=event.id).update(
-            status=_PROCESSING, token=token, lease_until=now + timedelta(seconds=lease),
-            attempts=F("attempts") + 1, processed_at=None,
-        )  # fmt: skip
+        taken = self._take_over(event.id, retryable, token, now, lease)
+        if not taken:
+            taken = self._take_from_the_dead(event.id, token, now, lease)
         row = self._events.only("status", "attempts").get(id=event.id)
         if taken:
             return Claim(ClaimOutcome.RETRY, token, row.attempts)
@@ -97,9 +101,34 @@ class DjangoEventStore:
         if not token:
             return False
         updated = self._events.filter(id=event_id, token=token, status=_PROCESSING).update(
-            token=None, lease_until=None, **values
+            token=None, lease_until=None, holder=None, **values
         )
         return bool(updated == 1)
+
+    def _take_over(
+        self, event_id: str, condition: Q, token: str, now: datetime, lease: float
+    ) -> bool:
+        taken = self._events.filter(condition, id=event_id).update(
+            status=_PROCESSING, token=token, lease_until=now + timedelta(seconds=lease),
+            attempts=F("attempts") + 1, processed_at=None, holder=current_holder(),
+        )  # fmt: skip
+        return bool(taken == 1)
+
+    def _take_from_the_dead(self, event_id: str, token: str, now: datetime, lease: float) -> bool:
+        """Take over a claim whose holder died on this machine (see store/_holders)."""
+        held = (
+            self._events.filter(id=event_id, status=_PROCESSING)
+            .values_list("token", "holder")
+            .first()
+        )
+        if held is None or held[0] is None or not holder_is_gone(held[1]):
+            return False
+        taken = self._take_over(event_id, Q(token=held[0], status=_PROCESSING), token, now, lease)
+        if taken:
+            logger.warning(
+                "took over %s from a worker that died while processing it (%s)", event_id, held[1]
+            )
+        return taken
 
     def claim_for_replay(
         self, event_id: str, *, lease: float, force: bool = False
@@ -110,10 +139,9 @@ class DjangoEventStore:
         allowed = Q(status=EventStatus.FAILED.value) | Q(status=_PROCESSING, lease_until__lte=now)
         if force:
             allowed |= Q(status__in=[s.value for s in FINAL_STATUSES])
-        taken = self._events.filter(allowed, id=event_id).update(
-            status=_PROCESSING, token=token, lease_until=now + timedelta(seconds=lease),
-            attempts=F("attempts") + 1, processed_at=None,
-        )  # fmt: skip
+        taken = self._take_over(event_id, allowed, token, now, lease)
+        if not taken:
+            taken = self._take_from_the_dead(event_id, token, now, lease)
         row = self.get(event_id)
         if row is None:
             return Claim(ClaimOutcome.DUPLICATE), None

@@ -122,3 +122,23 @@ def test_fifty_threads_one_new_on_postgresql() -> None:
         service_missing("PostgreSQL not reachable at 127.0.0.1:5432")
     outcomes = _race("pg")
     assert outcomes == Counter({ClaimOutcome.NEW: 1, ClaimOutcome.IN_FLIGHT: 49})
+
+
+def test_a_claim_whose_worker_died_is_taken_over_at_once() -> None:
+    import subprocess
+    import sys
+
+    store = DjangoEventStore()
+    store.claim(event(), lease=300)
+    code = "from stripekit.store._holders import current_holder; print(current_holder())"
+    finished = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    elsewhere = "other-host|" + finished.split("|", 1)[1]
+    WebhookEvent.objects.filter(id="evt_1").update(holder=elsewhere)
+    assert store.claim(event(), lease=300).outcome is ClaimOutcome.IN_FLIGHT
+    WebhookEvent.objects.filter(id="evt_1").update(holder=finished)
+    retry = store.claim(event(), lease=300)
+    assert (retry.outcome, retry.attempts) == (ClaimOutcome.RETRY, 2)
+    assert store.complete("evt_1", retry.token, status=EventStatus.PROCESSED)
+    assert WebhookEvent.objects.get(id="evt_1").holder is None

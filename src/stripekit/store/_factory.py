@@ -9,16 +9,19 @@ from stripekit._errors import ConfigurationError
 if TYPE_CHECKING:
     from stripekit.webhooks._store import EventStore
 
+    from ._timeouts import StoreTimeouts
+
 __all__ = ["open_store"]
 
 MEMORY_URL = "memory://"
 
 
-def open_store(url: str) -> EventStore:
+def open_store(url: str, *, timeouts: StoreTimeouts | None = None) -> EventStore:
     """The event store a URL names: ``memory://``, or any SQLAlchemy database URL.
 
     SQLAlchemy is imported only here, for a database URL. A plain
-    ``postgresql://`` URL uses the psycopg 3 driver.
+    ``postgresql://`` URL uses the psycopg 3 driver; ``timeouts`` bound how long
+    it may keep a call waiting.
 
     Raises:
         ConfigurationError: the URL is empty or not a database URL, or its
@@ -46,4 +49,4 @@ def open_store(url: str) -> EventStore:
         return MemoryEventStore()
     from ._sql import SQLEventStore
 
-    return SQLEventStore(url)
+    return SQLEventStore(url, timeouts=timeouts)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import re
 import secrets
 import sqlite3
@@ -38,10 +39,16 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from stripekit._errors import ConfigurationError
 from stripekit.webhooks._store import FINAL_STATUSES, Claim, ClaimOutcome, EventStatus, StoredEvent
 
+from ._holders import current_holder, holder_is_gone
 from ._rows import check_lease, clean_error, stored_event
 from ._sql_batch import BatchWriter
 from ._sql_direct import DirectStatement
-from ._sql_engine import database_error, make_engine
+from ._sql_engine import (
+    REOPEN_CODES,
+    database_error,
+    make_engine,
+    sqlite_code,
+)
 from ._sql_schema import (
     build_tables,
     insert_new,
@@ -51,6 +58,7 @@ from ._sql_schema import (
     new_row,
 )
 from ._sqlite_writer import SQLiteWriter
+from ._timeouts import StoreTimeouts
 
 if TYPE_CHECKING:
     from stripekit.webhooks._event import Event
@@ -58,6 +66,8 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_URL", "SQLEventStore"]
 
 DEFAULT_URL = "sqlite:///stripekit.sqlite3"
+
+logger = logging.getLogger("stripekit.store")
 
 _PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,30}")
 _IN_FLIGHT = Claim(ClaimOutcome.IN_FLIGHT)
@@ -75,6 +85,8 @@ class SQLEventStore:
         table_prefix: the start of the store's table names.
         clock: returns the current time (timezone-aware); tests pass a fake one.
         engine_options: extra ``create_engine`` arguments (e.g. ``pool_size``).
+        timeouts: how long PostgreSQL may keep a call waiting (connect, statement,
+            lock); past them the call fails and the delivery is answered 503.
 
     Example:
         >>> store = SQLEventStore("sqlite://")
@@ -99,13 +111,17 @@ class SQLEventStore:
         table_prefix: str = "stripekit_",
         clock: Callable[[], datetime] | None = None,
         engine_options: Mapping[str, Any] | None = None,
+        timeouts: StoreTimeouts | None = None,
     ) -> None:
         if not _PREFIX.fullmatch(table_prefix):
             raise ConfigurationError(
                 f"table_prefix {table_prefix!r} is not a plain SQL name: use letters, "
                 f"digits and underscores, at most 31 characters"
             )
-        self._engine, self._owns_engine = make_engine(url_or_engine, engine_options or {})
+        self.timeouts = timeouts or StoreTimeouts()
+        self._engine, self._owns_engine = make_engine(
+            url_or_engine, engine_options or {}, self.timeouts
+        )
         self._url = self._engine.url.render_as_string(hide_password=True)
         self._tables = build_tables(table_prefix)
         self._events = self._tables.events
@@ -121,7 +137,7 @@ class SQLEventStore:
         if self._writer is not None:
             self.call_async = functools.partial(self._call_batched, self._writer.batch)
         columns = self._events.c
-        self._columns = [c for c in columns if c.name not in ("token", "lease_until")]
+        self._columns = [c for c in columns if c.name not in ("token", "lease_until", "holder")]
 
     @property
     def engine(self) -> Engine:
@@ -144,10 +160,14 @@ class SQLEventStore:
         with self._transaction() as conn:
             token = secrets.token_hex(16)
             values = new_row(event, now)
-            values.update(token=token, lease_until=now + expires, attempts=1)
+            values.update(
+                token=token, lease_until=now + expires, attempts=1, holder=current_holder()
+            )
             if self._insert_new(conn, values):
                 return Claim(ClaimOutcome.NEW, token, 1)
             taken = self._take_over(conn, event.id, token, now + expires, self._retryable(now))
+            if not taken:
+                taken = self._take_from_the_dead(conn, event.id, token, now + expires)
             query = select(columns.status, columns.attempts).where(columns.id == event.id)
             status, attempts = conn.execute(query).one()
         if taken:
@@ -187,6 +207,8 @@ class SQLEventStore:
         with self._transaction() as conn:
             token = secrets.token_hex(16)
             taken = self._take_over(conn, event_id, token, now + expires, condition)
+            if not taken:
+                taken = self._take_from_the_dead(conn, event_id, token, now + expires)
             row = conn.execute(self._select().where(self._events.c.id == event_id)).first()
         if row is None:
             return _DUPLICATE, None
@@ -277,9 +299,35 @@ class SQLEventStore:
                 lease_until=until,
                 attempts=columns.attempts + 1,
                 processed_at=None,
+                holder=current_holder(),
             )
         )
         return conn.execute(statement).rowcount == 1
+
+    def _take_from_the_dead(
+        self, conn: Connection, event_id: str, token: str, until: datetime
+    ) -> bool:
+        """Take a claim over whose holder died on this machine, before its lease ends.
+
+        The UPDATE names the dead holder's token: if anyone took the event over
+        meanwhile, it changes nothing.
+        """
+        columns = self._events.c
+        query = select(columns.token, columns.holder).where(
+            columns.id == event_id, columns.status == _PROCESSING
+        )
+        row = conn.execute(query).first()
+        if row is None or row.token is None or not holder_is_gone(row.holder):
+            return False
+        condition = and_(columns.token == row.token, columns.status == _PROCESSING)
+        taken = self._take_over(conn, event_id, token, until, condition)
+        if taken:
+            logger.warning(
+                "took over %s from a worker that died while processing it (%s)",
+                event_id,
+                row.holder,
+            )
+        return taken
 
     def _finish(self, event_id: str, token: str, values: dict[str, Any]) -> bool:
         if not token:
@@ -320,7 +368,12 @@ class SQLEventStore:
                     columns.token == bindparam("b_token"),
                     columns.status == _PROCESSING,
                 )
-                .values(token=None, lease_until=None, **{k: bindparam(f"b_{k}") for k in names})
+                .values(
+                    token=None,
+                    lease_until=None,
+                    holder=None,
+                    **{k: bindparam(f"b_{k}") for k in names},
+                )
             )
             self._finish_statements[names] = statement
         return statement
@@ -341,10 +394,18 @@ class SQLEventStore:
         try:
             yield
         except SQLAlchemyError as exc:
+            self._after_error(exc)
             raise database_error(exc, self._engine, f"{self._tables.prefix}*") from exc
         except sqlite3.Error as exc:  # from a DirectStatement, which SQLAlchemy does not wrap
+            self._after_error(exc)
             wrapped = DBAPIError.instance("", None, exc, sqlite3.Error)
             raise database_error(wrapped, self._engine, f"{self._tables.prefix}*") from exc
+
+    def _after_error(self, exc: BaseException) -> None:
+        # A pooled SQLite connection opened read-only (or whose file went away) stays
+        # so: drop them all, and the next call opens the file again.
+        if self._writer is not None and sqlite_code(exc) in REOPEN_CODES:
+            self._engine.dispose()
 
 
 def _utcnow() -> datetime:

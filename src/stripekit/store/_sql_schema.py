@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from stripekit._errors import EventStoreError
 from stripekit.webhooks._store import EventStatus
 
+from ._holders import HOLDER_LENGTH
 from ._rows import event_row
 
 if TYPE_CHECKING:
@@ -100,7 +101,9 @@ def build_tables(prefix: str) -> Tables:
         Column("version", Integer, primary_key=True, autoincrement=False),
         Column("applied_at", UTCDateTime, nullable=False),
     )
-    return Tables(prefix, metadata, _events_v1(metadata, prefix), versions)
+    events = _events_v1(metadata, prefix)
+    events.append_column(_holder_column())  # migration 2
+    return Tables(prefix, metadata, events, versions)
 
 
 def _events_v1(metadata: MetaData, prefix: str) -> Table:
@@ -134,8 +137,19 @@ def _create_events(conn: Connection, prefix: str) -> None:
     _events_v1(MetaData(), prefix).create(conn)
 
 
+def _holder_column() -> Column[str]:
+    # Which process holds a claim (store/_holders): one that died is taken over at once.
+    return Column("holder", String(HOLDER_LENGTH), nullable=True)
+
+
+def _add_holder(conn: Connection, prefix: str) -> None:
+    kind = _holder_column().type.compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE {prefix}events ADD COLUMN holder {kind}")
+
+
 MIGRATIONS: list[Callable[[Connection, str], None]] = [
     _create_events,  # 1
+    _add_holder,  # 2
 ]
 """Migration ``n`` is ``MIGRATIONS[n - 1]``; append, never edit or reorder."""
 

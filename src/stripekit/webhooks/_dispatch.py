@@ -9,14 +9,19 @@ Neither needs the webhook secret: what runs here was verified when received.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
+import threading
+import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from stripekit._errors import ConfigurationError
+from stripekit._errors import ConfigurationError, EventStoreError
 
 from ._event import Event, parse_event
 from ._registry import WebhookRegistry, is_async_handler
@@ -69,10 +74,18 @@ class Dispatcher:
         store: EventStore,
         registry: WebhookRegistry,
         *,
-        lease: float = 300.0,
+        lease: float = 60.0,
         client_factory: Callable[[], stripe.StripeClient] | None = None,
         unit_of_work: Callable[[], AbstractContextManager[object]] | None = None,
+        handler_timeout: float = 10.0,
+        handler_threads: int = 8,
+        store_deadline: float | None = None,
     ) -> None:
+        if not 0 < handler_timeout < lease:
+            raise ConfigurationError(
+                f"the handler time budget ({handler_timeout:g} s) must be positive and "
+                f"shorter than the claim lease ({lease:g} s)"
+            )
         self.store = store
         self.registry = registry
         self.lease = lease
@@ -81,6 +94,15 @@ class Dispatcher:
         """Wraps a delivery's handlers and its completion (sync path), e.g. Django's
         ``transaction.atomic``: the handlers' own writes and the event's status commit
         together, or roll back together when a handler raises."""
+        self._retry_completion = unit_of_work is None
+        self.handler_timeout = handler_timeout
+        """Seconds a delivery's handlers may run together on the async path."""
+        self.handler_threads = handler_threads
+        self.store_deadline = store_deadline if store_deadline is not None else _deadline(store)
+        """Seconds an async caller waits for one call of a blocking store (None: no limit)."""
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._releases: set[asyncio.Future[Any]] = set()
 
     def __repr__(self) -> str:
         return f"<Dispatcher store={type(self.store).__name__}>"
@@ -106,12 +128,16 @@ class Dispatcher:
                             handler(event)
                     except Exception as exc:
                         raise _HandlerFailed(*_failed(event, handler, exc)) from exc
-                store.complete(event.id, claim.token, status=status)
+                if self._retry_completion:
+                    _finish_retried(store.complete, event, claim.token, status=status)
+                else:
+                    # Inside the app's transaction: a failed write there cannot be retried.
+                    _finished(store.complete(event.id, claim.token, status=status), event)
         except _HandlerFailed as failure:
             # The unit of work rolled the handlers' writes back; record the failure apart.
             error, result = failure.error, failure.result
             try:
-                store.fail(event.id, claim.token, error=error)
+                _finish_retried(store.fail, event, claim.token, error=error)
             except Exception as store_exc:
                 return unavailable(event.id, store_exc)
             return result
@@ -140,30 +166,82 @@ class Dispatcher:
     # -- async -----------------------------------------------------------------------------
 
     async def adispatch(self, event: Event, claim: Claim) -> WebhookResult:
-        """Async twin of ``dispatch``: sync handlers and a blocking store run in a thread."""
+        """Async twin of ``dispatch``: sync handlers run on the kit's own threads, and all
+        of a delivery's handlers within ``handler_timeout`` seconds."""
         skipped = not_dispatched(event, claim)
         if skipped is not None:
             return skipped
         handlers = self.registry.handlers_for(event.type)
-        for handler in handlers:
+        failure = await self._arun_handlers(event, handlers) if handlers else None
+        if failure is not None:
+            error, result = failure
             try:
-                if is_async_handler(handler):
-                    await handler(event)  # type: ignore[misc]
-                else:
-                    await asyncio.to_thread(handler, event)
-            except Exception as exc:
-                error, result = _failed(event, handler, exc)
-                try:
-                    await self.call_store(self.store.fail, event.id, claim.token, error=error)
-                except Exception as store_exc:
-                    return unavailable(event.id, store_exc)
-                return result
+                await self._afinish(self.store.fail, event, claim.token, error=error)
+            except Exception as store_exc:
+                return unavailable(event.id, store_exc)
+            return result
         status, result = _done(event, bool(handlers))
         try:
-            await self.call_store(self.store.complete, event.id, claim.token, status=status)
+            await self._afinish(self.store.complete, event, claim.token, status=status)
         except Exception as exc:
             return unavailable(event.id, exc)
         return result
+
+    async def _arun_handlers(
+        self, event: Event, handlers: tuple[Handler, ...]
+    ) -> tuple[str, WebhookResult] | None:
+        """Run the handlers in order within the time budget: None, or why they failed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.handler_timeout
+        for handler in handlers:
+            budget = asyncio.timeout_at(deadline)
+            try:
+                async with budget:
+                    if is_async_handler(handler):
+                        await handler(event)  # type: ignore[misc]
+                    else:
+                        run = functools.partial(contextvars.copy_context().run, handler, event)
+                        await loop.run_in_executor(self._handler_pool(), run)
+            except TimeoutError as exc:
+                if budget.expired():
+                    return _timed_out(event, handler, self.handler_timeout)
+                return _failed(event, handler, exc)
+            except Exception as exc:
+                return _failed(event, handler, exc)
+        return None
+
+    async def _afinish(
+        self, method: Callable[..., bool], event: Event, token: str, **values: Any
+    ) -> None:
+        """Record the outcome, retrying a failed write (bounded); say so if the claim was lost."""
+        for pause in _RETRY_PAUSES:
+            try:
+                done = await self.call_store(method, event.id, token, **values)
+            except Exception as exc:
+                if pause is None:
+                    raise
+                logger.warning("recording %s's outcome failed, retrying: %s", event.id, exc)
+                await asyncio.sleep(pause)
+                continue
+            _finished(done, event)
+            return
+
+    def _handler_pool(self) -> ThreadPoolExecutor:
+        # The kit's own threads for sync handlers: a handler that blocks ties up one of
+        # them, never the threads the event store's I/O runs on.
+        if self._pool is None:
+            with self._pool_lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(
+                        max_workers=self.handler_threads, thread_name_prefix="stripekit-handler"
+                    )
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the handler threads (those still running a handler finish first)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
 
     async def areplay(self, event_id: str, *, force: bool = False) -> WebhookResult:
         """Async twin of ``replay``."""
@@ -180,13 +258,43 @@ class Dispatcher:
 
     async def call_store(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call a store method from async code: the store's own ``call_async`` if it has
-        one (SQL), else a worker thread for a blocking store."""
+        one (SQLite), else a worker thread for a blocking store, given up on after
+        ``store_deadline`` seconds (the delivery is then answered 503)."""
         call_async = getattr(self.store, "call_async", None)
         if call_async is not None:
             return await call_async(fn, *args, **kwargs)
-        if self.store.blocking:
+        if not self.store.blocking:
+            return fn(*args, **kwargs)
+        if self.store_deadline is None:
             return await asyncio.to_thread(fn, *args, **kwargs)
-        return fn(*args, **kwargs)
+        call = asyncio.ensure_future(asyncio.to_thread(fn, *args, **kwargs))
+        try:
+            return await asyncio.wait_for(asyncio.shield(call), self.store_deadline)
+        except TimeoutError:
+            # The call goes on in its thread. Should it claim the event after all, the
+            # claim is let go at once: nobody will run the handlers for it, and the
+            # next delivery must not find the event in flight until the lease ends.
+            if args:
+                event_id = args[0].id if isinstance(args[0], Event) else str(args[0])
+                call.add_done_callback(functools.partial(self._release_abandoned, event_id))
+            raise EventStoreError(
+                f"the event store did not answer within {self.store_deadline:g} s "
+                "(its connect and statement timeouts, plus a second)"
+            ) from None
+
+    def _release_abandoned(self, event_id: str, call: asyncio.Future[Any]) -> None:
+        if call.cancelled() or call.exception() is not None:
+            return
+        result = call.result()
+        claim = result[0] if isinstance(result, tuple) else result
+        if not isinstance(claim, Claim) or not claim.outcome.should_process:
+            return
+        error = f"released: the event store answered after {self.store_deadline:g} s, too late"
+        task = asyncio.ensure_future(
+            asyncio.to_thread(self.store.fail, event_id, claim.token, error=error)
+        )
+        self._releases.add(task)  # a reference, so that the task is not collected
+        task.add_done_callback(self._releases.discard)
 
 
 # -- results -------------------------------------------------------------------------------
@@ -227,6 +335,59 @@ def internal_error(exc: BaseException) -> WebhookResult:
     """
     logger.error("webhook processing failed unexpectedly", exc_info=exc)
     return WebhookResult(500, {"error": "internal error"}, "error", None, exc)
+
+
+_RETRY_PAUSES = (0.05, 0.25, None)
+"""Seconds between attempts to record an outcome; None: the last attempt."""
+
+
+def _finish_retried(method: Callable[..., bool], event: Event, token: str, **values: Any) -> None:
+    for pause in _RETRY_PAUSES:
+        try:
+            done = method(event.id, token, **values)
+        except Exception as exc:
+            if pause is None:
+                raise
+            logger.warning("recording %s's outcome failed, retrying: %s", event.id, exc)
+            time.sleep(pause)
+            continue
+        _finished(done, event)
+        return
+
+
+def _finished(done: bool, event: Event) -> None:
+    if not done:
+        # The claim ran out (the handlers took longer than the lease) and another
+        # delivery took the event over: that one's outcome stands, and the handlers
+        # ran twice. Loud, because it means the lease is too short for them.
+        logger.error(
+            "the outcome of %s (%s) was not recorded: its claim was lost, another delivery "
+            "took the event over after the lease ran out; the handlers may have run twice "
+            "(raise STRIPEKIT_CLAIM_LEASE above the handlers' longest run)",
+            event.id,
+            event.type,
+        )
+
+
+def _deadline(store: EventStore) -> float | None:
+    timeouts = getattr(store, "timeouts", None)
+    deadline = getattr(timeouts, "deadline", None)
+    return float(deadline) if isinstance(deadline, int | float) else None
+
+
+def _timed_out(event: Event, handler: Handler, budget: float) -> tuple[str, WebhookResult]:
+    name = getattr(handler, "__qualname__", repr(handler))
+    logger.error(
+        "handler %s on %s (%s) timed out after %g s (STRIPEKIT_HANDLER_TIMEOUT); the event "
+        "is recorded failed and Stripe will deliver it again",
+        name,
+        event.id,
+        event.type,
+        budget,
+    )
+    error = f"{name}: timed out after {budget:g} s (STRIPEKIT_HANDLER_TIMEOUT)"
+    result = WebhookResult(500, {"status": "failed", "event": event.id}, "failed", event.id)
+    return error, result
 
 
 def _missing(event_id: str) -> WebhookResult:

@@ -15,7 +15,6 @@ they decide nothing themselves.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -25,7 +24,7 @@ from stripekit._errors import ConfigurationError, WebhookError
 
 from ._dispatch import Dispatcher, WebhookResult, internal_error, unavailable
 from ._event import Event, parse_event
-from ._registry import WebhookRegistry, is_async_handler
+from ._registry import WebhookRegistry
 from ._signature import verify_signature
 from ._store import EventStore
 
@@ -66,9 +65,11 @@ class WebhookProcessor:
         max_body_bytes: int = 1024 * 1024,
         livemode: bool | None = None,
         reject_livemode_mismatch: bool = False,
-        lease: float = 300.0,
+        lease: float = 60.0,
         client_factory: Callable[[], stripe.StripeClient] | None = None,
         unit_of_work: Callable[[], AbstractContextManager[object]] | None = None,
+        handler_timeout: float = 10.0,
+        handler_threads: int = 8,
     ) -> None:
         if not secrets:
             raise ConfigurationError(
@@ -90,11 +91,21 @@ class WebhookProcessor:
         self.lease = lease
         self.client_factory = client_factory
         self.dispatcher = Dispatcher(
-            store, registry, lease=lease, client_factory=client_factory, unit_of_work=unit_of_work
+            store,
+            registry,
+            lease=lease,
+            client_factory=client_factory,
+            unit_of_work=unit_of_work,
+            handler_timeout=handler_timeout,
+            handler_threads=handler_threads,
         )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} secrets=*** store={type(self.store).__name__}>"
+
+    def close(self) -> None:
+        """Stop the dispatcher's handler threads (see ``Dispatcher.close``)."""
+        self.dispatcher.close()
 
     def process(self, body: bytes, headers: Headers) -> WebhookResult:
         """Handle one delivery in this thread; async handlers run in a fresh event loop."""
@@ -121,9 +132,10 @@ class WebhookProcessor:
         return self.dispatcher.dispatch(event, claim)
 
     async def aprocess(self, body: bytes, headers: Headers) -> WebhookResult:
-        """Handle one delivery on the running loop; sync handlers and blocking stores
-        run in a worker thread so they do not stall it (a store's own ``call_async``,
-        such as SQLite's batched writes, runs its methods instead)."""
+        """Handle one delivery on the running loop; nothing blocks it: a blocking store's
+        calls run in worker threads (or the store's own ``call_async``, such as SQLite's
+        batched writes), sync handlers on the dispatcher's threads, and all handlers
+        within ``handler_timeout`` seconds."""
         if not isinstance(body, bytes | bytearray | memoryview):
             raise TypeError("pass the raw request body as bytes, exactly as received")
         try:
@@ -136,17 +148,10 @@ class WebhookProcessor:
         if isinstance(checked, WebhookResult):
             return checked
         event = checked
-        handlers = self.registry.handlers_for(event.type)
-        store = self.store
-        if (
-            store.blocking
-            and not hasattr(store, "call_async")
-            and not any(is_async_handler(h) for h in handlers)
-        ):
-            # Claim, handlers and completion all block: one trip to a worker thread
-            # instead of one per step. (A store with call_async batches its writes
-            # from the loop instead, which costs less than any trip to a thread.)
-            return await asyncio.to_thread(self._record_and_dispatch, event)
+        # Store calls and handlers go separate ways: a blocking store's calls to
+        # asyncio's threads (given up on at the store's deadline), sync handlers to the
+        # dispatcher's own threads under the time budget. A handler that hangs thus
+        # never holds up the store, nor other deliveries.
         call = self.dispatcher.call_store
         try:
             reason = self._livemode_mismatch(event)

@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from services import service_missing
+from services import fresh_postgres_database, service_missing
 
 SHARED = Path(os.environ.get("STRIPEKIT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 FIXTURES3 = SHARED / "stripe-openapi" / "fixtures3.json"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "STRIPEKIT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 
 
 @pytest.fixture(autouse=True)
@@ -45,25 +41,5 @@ def stripe_fixtures() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """The URL of a fresh PostgreSQL database, dropped at the end of the session."""
-    try:
-        import psycopg
-    except ImportError:
-        service_missing("psycopg is not installed (pip install 'stripekit[postgres]')")
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql")
-    where = f"{admin.host}:{admin.port or 5432}"
-    conninfo = admin.render_as_string(hide_password=False)
-    try:
-        connection = psycopg.connect(conninfo, connect_timeout=3, autocommit=True)
-    except psycopg.Error as exc:
-        service_missing(f"PostgreSQL not reachable at {where}: {' '.join(str(exc).split())}")
-    name = f"stripekit_test_{uuid.uuid4().hex[:12]}"
-    with connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield admin.set(drivername="postgresql+psycopg", database=name).render_as_string(
-                hide_password=False
-            )
-        finally:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database() as url:
+        yield url

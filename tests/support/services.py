@@ -8,6 +8,9 @@ silently skipping the tests that need it.
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 import pytest
@@ -22,3 +25,39 @@ def service_missing(reason: str) -> NoReturn:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (STRIPEKIT_REQUIRE_SERVICES=1: CI must provide it)", pytrace=False)
     pytest.skip(reason)
+
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "STRIPEKIT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+"""The server PostgreSQL tests make their databases on (STRIPEKIT_TEST_POSTGRES_URL)."""
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """The URL of a new PostgreSQL database, dropped when the block ends.
+
+    Skips (or fails, in CI) when the server is unreachable.
+    """
+    try:
+        import psycopg
+    except ImportError:
+        service_missing("psycopg is not installed (pip install 'stripekit[postgres]')")
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql")
+    where = f"{admin.host}:{admin.port or 5432}"
+    conninfo = admin.render_as_string(hide_password=False)
+    try:
+        connection = psycopg.connect(conninfo, connect_timeout=3, autocommit=True)
+    except psycopg.Error as exc:
+        service_missing(f"PostgreSQL not reachable at {where}: {' '.join(str(exc).split())}")
+    name = f"stripekit_test_{uuid.uuid4().hex[:12]}"
+    with connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield admin.set(drivername="postgresql+psycopg", database=name).render_as_string(
+                hide_password=False
+            )
+        finally:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,162 @@
+"""A webhook server in a process of its own (uvicorn), to load, kill -9 and restart.
+
+The app it serves is tests/reliability/reliability_app.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from stripekit._serving import free_port
+
+APP_DIR = Path(__file__).resolve().parents[1] / "reliability"
+SECRET = "whsec_reliability"
+STARTUP = 60  # seconds a server may take to start on a loaded machine
+
+
+class Server:
+    """``uvicorn reliability_app:create_app`` on a free port; ``kill()`` is a SIGKILL."""
+
+    def __init__(self, database_url: str, log: Path) -> None:
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/stripe/webhook"
+        self._log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Server:
+        env = {
+            **os.environ,
+            "RELIABILITY_DATABASE_URL": self.database_url,
+            "RELIABILITY_SECRET": SECRET,
+            "PYTHONPATH": str(APP_DIR),
+        }
+        with self._log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "uvicorn", "reliability_app:create_app", "--factory",
+                    "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+                    "--loop", "asyncio", "--http", "h11",
+                ],
+                env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + STARTUP
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited at start: {self._log.read_text()[-2000:]}")
+            try:
+                httpx.post(self.url, content=b"{}", timeout=1)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("the server did not start")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush, no cleanup; what an OOM kill or a power cut leaves."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def count_rows(database_url: str, table: str) -> dict[str, int]:
+    """event id -> how many rows ``table`` has for it."""
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT event_id, count(*) FROM {table} GROUP BY event_id"))
+        found: dict[str, Any] = {event_id: number for event_id, number in rows}
+    engine.dispose()
+    return found
+
+
+def signed_delivery(
+    event_id: str, event_type: str = "invoice.paid"
+) -> tuple[bytes, dict[str, str]]:
+    """A realistic signed delivery (about 1 KB) of a new event."""
+    import json
+
+    from stripekit.testing import sign_payload
+
+    body = json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": event_type,
+            "created": 1_700_000_000,
+            "livemode": False,
+            "api_version": "2025-01-27.acacia",
+            "data": {"object": {"id": f"in_{event_id}", "object": "invoice", "lines": "x" * 800}},
+        }
+    ).encode()
+    return body, {
+        "Stripe-Signature": sign_payload(body, SECRET),
+        "Content-Type": "application/json",
+    }
+
+
+def raw_request(body: bytes, headers: dict[str, str], path: str = "/stripe/webhook") -> bytes:
+    """One HTTP/1.1 request, head and body in one write (as a load generator should send it:
+    httpx writes them apart, and Nagle's algorithm then stalls every request on a delayed ACK)."""
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+async def send_all(
+    port: int,
+    requests: list[tuple[str, bytes]],
+    connections: int,
+    answers: list[tuple[str, int | None]] | None = None,
+) -> list[tuple[str, int | None]]:
+    """Send ``(key, request)`` pairs over ``connections`` keep-alive connections.
+
+    Returns ``(key, status)`` for each (appended to ``answers`` as they come, for a
+    caller watching the progress); the status is None when the connection broke
+    before the answer (the server was killed), and the connection's later requests
+    are not sent.
+    """
+    queue = list(reversed(requests))
+    answers = [] if answers is None else answers
+
+    async def worker() -> None:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            return
+        try:
+            while queue:
+                key, request = queue.pop()
+                try:
+                    writer.write(request)
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    length = 0
+                    for line in head.split(b"\r\n"):
+                        if line.lower().startswith(b"content-length:"):
+                            length = int(line.split(b":")[1])
+                    await reader.readexactly(length)
+                except (OSError, asyncio.IncompleteReadError):
+                    answers.append((key, None))
+                    return
+                answers.append((key, int(head.split(b" ", 2)[1])))
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return answers

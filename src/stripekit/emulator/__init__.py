@@ -16,7 +16,14 @@ Example:
 from __future__ import annotations
 
 # Importing the resource modules registers their routes.
-from . import _catalog_api, _checkout_api, _payments, _subscriptions  # noqa: F401
+from . import (  # noqa: F401
+    _catalog_api,
+    _checkout_api,
+    _customers,
+    _endpoints,
+    _payments,
+    _subscriptions,
+)
 from ._core import Emulator
 from ._delivery import Delivery
 from ._not_emulated import MISSING_KEYS, NOT_EMULATED

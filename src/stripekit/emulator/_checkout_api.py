@@ -12,9 +12,9 @@ from stripe.params.checkout import (
     SessionListParams,
 )
 
-from ._catalog_api import create_customer
 from ._computed import computed
 from ._core import Emulator, as_bool, as_int, metadata_update
+from ._customers import create_customer
 from ._parts import part
 from ._payments import charge_card, new_payment_intent, succeed
 from ._routes import route
@@ -27,7 +27,33 @@ __all__ = ["expire_due", "pay_session", "trial_days"]
 _DAY = 86400
 
 
-@route("POST", "/v1/checkout/sessions", SessionCreateParams)
+@route(
+    "POST",
+    "/v1/checkout/sessions",
+    SessionCreateParams,
+    honours=(
+        "mode=payment|subscription",
+        "line_items[price]",
+        "line_items[quantity]",
+        "success_url",
+        "cancel_url",
+        "client_reference_id",
+        "customer",
+        "customer_email",
+        # Stripe's default in payment mode, if_required, makes no Customer; the
+        # emulator always makes one (docs/emulator.md), so only `always` is honoured.
+        "customer_creation=always",
+        "allow_promotion_codes",
+        "automatic_tax[enabled]",
+        "billing_address_collection=auto",
+        "locale",
+        "metadata",
+        "subscription_data[metadata]",
+        "subscription_data[trial_period_days]",
+        "payment_intent_data[metadata]",
+        "payment_intent_data[description]",
+    ),
+)
 def create_session(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     mode = params.get("mode")
     if mode not in ("payment", "subscription"):
@@ -166,7 +192,12 @@ def retrieve_session(emu: Emulator, params: dict[str, Any], id: str) -> dict[str
     return emu.state.get("checkout.session", id, resource="checkout.session")
 
 
-@route("GET", "/v1/checkout/sessions", SessionListParams)
+@route(
+    "GET",
+    "/v1/checkout/sessions",
+    SessionListParams,
+    honours=("customer", "status", "payment_intent", "subscription"),
+)
 def list_sessions(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     items = emu.state.all("checkout.session")
     for name in ("customer", "status", "payment_intent", "subscription"):
@@ -295,7 +326,12 @@ def trial_days(emu: Emulator, session: dict[str, Any]) -> int | None:
     return None
 
 
-@route("POST", "/v1/billing_portal/sessions", PortalSessionCreateParams)
+@route(
+    "POST",
+    "/v1/billing_portal/sessions",
+    PortalSessionCreateParams,
+    honours=("customer", "return_url", "locale"),
+)
 def create_portal_session(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     if not params.get("customer"):
         raise StripeError(

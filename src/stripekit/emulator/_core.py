@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import fnmatch
+import operator
 from typing import Any
 
 from ._computed import COMPUTED
@@ -102,6 +104,23 @@ class Emulator:
             self.delivery.send(self.state.public(event), endpoint["url"], endpoint["secret"])
         return event
 
+    def emit_updated(
+        self, event_type: str, obj: dict[str, Any], before: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Emit ``*.updated`` with Stripe's ``previous_attributes``, if anything changed.
+
+        ``before`` is a shallow copy of ``obj`` taken before the change; the event
+        names each top-level field that changed, with its old value.
+        """
+        previous = {
+            k: copy.deepcopy(before.get(k))
+            for k in obj
+            if not k.startswith("_") and k != "updated" and before.get(k) != obj[k]
+        }
+        if not previous:
+            return None
+        return self.emit(event_type, obj, previous)
+
     # -- rendering ---------------------------------------------------------------------------
 
     def render(self, obj: dict[str, Any], expand: list[str]) -> dict[str, Any]:
@@ -153,6 +172,7 @@ class Emulator:
                 code="parameter_invalid_integer",
                 param="limit",
             )
+        items = _created_between(items, params.get("created"))
         ids = [o["id"] for o in items]
         after, before = params.get("starting_after"), params.get("ending_before")
         if after and before:
@@ -180,6 +200,21 @@ class Emulator:
             "has_more": has_more,
             "url": url,
         }
+
+
+def _created_between(items: list[dict[str, Any]], created: Any) -> list[dict[str, Any]]:
+    """Stripe's ``created`` filter: a timestamp, or ``created[gt|gte|lt|lte]``."""
+    if created is None or created == "":
+        return items
+    if not isinstance(created, dict):
+        exact = as_int({"created": created}, "created")
+        return [o for o in items if o["created"] == exact]
+    tests = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+    for op in created:
+        bound = as_int(created, op, path=f"created[{op}]")
+        test = tests[op]  # the params check let through only these four
+        items = [o for o in items if test(o["created"], bound)]
+    return items
 
 
 def _wants(enabled: list[str], event_type: str) -> bool:

@@ -22,10 +22,8 @@ NOT_EMULATED: dict[str, str] = {
     "Asynchronous payment methods and 3-D Secure": "Cards pay at once; no "
     "async_payment_succeeded, no requires_action.",
     "Connect, test clocks, search, files, v2 API": "Not emulated.",
-    "Params with no behaviour here": "A param stripe-python declares is accepted even where "
-    "the emulator has nothing to do with it (e.g. subscription_data[trial_end], "
-    "payment_method_options, tax_id_collection): it is checked, then ignored; only unknown "
-    "params are refused.",
+    "Params outside the table above": 'Refused with a 400 that says "not emulated: ..." '
+    "(e.g. payment_method_options, tax_id_collection), never accepted and ignored.",
     "Event ordering and timing": "Events are recorded in the order listed in these docs "
     "and delivered in that order; Stripe itself does not guarantee any order.",
 }

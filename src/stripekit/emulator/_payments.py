@@ -154,7 +154,20 @@ def succeed(emu: Emulator, intent: dict[str, Any]) -> None:
     )
 
 
-@route("POST", "/v1/payment_intents", PaymentIntentCreateParams)
+@route(
+    "POST",
+    "/v1/payment_intents",
+    PaymentIntentCreateParams,
+    honours=(
+        "amount",
+        "currency",
+        "customer",
+        "metadata",
+        "description",
+        "payment_method",
+        "confirm",
+    ),
+)
 def create_payment_intent(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     currency = str(params.get("currency", "")).lower()
     if not currency:
@@ -179,7 +192,12 @@ def create_payment_intent(emu: Emulator, params: dict[str, Any]) -> dict[str, An
     return intent
 
 
-@route("POST", "/v1/payment_intents/{id}/confirm", PaymentIntentConfirmParams)
+@route(
+    "POST",
+    "/v1/payment_intents/{id}/confirm",
+    PaymentIntentConfirmParams,
+    honours=("payment_method",),
+)
 def confirm_payment_intent(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
     intent = emu.state.get("payment_intent", id, resource="payment_intent")
     if params.get("payment_method"):
@@ -226,7 +244,7 @@ def retrieve_payment_intent(emu: Emulator, params: dict[str, Any], id: str) -> d
     return emu.state.get("payment_intent", id, resource="payment_intent")
 
 
-@route("GET", "/v1/payment_intents", PaymentIntentListParams)
+@route("GET", "/v1/payment_intents", PaymentIntentListParams, honours=("customer",))
 def list_payment_intents(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     items = emu.state.all("payment_intent")
     if params.get("customer"):

@@ -15,7 +15,14 @@ from ._wire import StripeError, missing
 
 __all__ = ["Clock", "State"]
 
-_EXTRA_PREFIXES = {"invoiceitem": "ii_", "item": "li_", "subscription_item": "si_"}
+_EXTRA_PREFIXES = {
+    "dispute": "dp_",
+    "invoice_payment": "inpay_",
+    "invoiceitem": "ii_",
+    "item": "li_",
+    "subscription_item": "si_",
+    "test_helpers.test_clock": "clock_",
+}
 
 
 class Clock:
@@ -34,6 +41,10 @@ class Clock:
             raise StripeError(400, "the emulator's clock only moves forward", param="seconds")
         self.offset += seconds
         return self.now()
+
+    def move_to(self, moment: int) -> None:
+        """Move time forward to ``moment`` (a time already past changes nothing)."""
+        self.offset += max(0, moment - self.now())
 
 
 @dataclass
@@ -84,17 +95,47 @@ class State:
         self.objects[obj["id"]] = obj
         return obj
 
-    def get(self, kind: str, object_id: str, *, resource: str | None = None) -> dict[str, Any]:
-        """The stored object, or Stripe's 404 naming the resource."""
+    def get(
+        self,
+        kind: str,
+        object_id: str,
+        *,
+        resource: str | None = None,
+        deleted_too: bool = False,
+        param: str = "id",
+    ) -> dict[str, Any]:
+        """The stored object, or Stripe's 404 naming the resource.
+
+        A deleted object is a 404 too, unless ``deleted_too`` (Stripe still
+        answers a retrieve of a deleted customer, with ``deleted: true``).
+        """
         obj = self.objects.get(object_id)
-        if obj is None or obj.get("object") != kind:
-            raise missing(resource or kind.replace("_", " ").split(".")[-1], object_id)
+        if (
+            obj is None
+            or obj.get("object") != kind
+            or (obj.get("deleted") is True and not deleted_too)
+        ):
+            raise missing(resource or kind.replace("_", " ").split(".")[-1], object_id, param)
         return obj
 
     def all(self, kind: str) -> list[dict[str, Any]]:
-        """Every object of a kind, newest first (Stripe's list order)."""
-        found = [o for o in self.objects.values() if o.get("object") == kind]
+        """Every object of a kind (deleted ones left out), newest first (Stripe's list order)."""
+        found = [
+            o
+            for o in self.objects.values()
+            if o.get("object") == kind and o.get("deleted") is not True
+        ]
         return sorted(found, key=lambda o: o["_seq"], reverse=True)
+
+    def delete(self, object_id: str) -> None:
+        """Leave only Stripe's stub of a deleted object: ``{id, object, deleted: true}``."""
+        obj = self.objects[object_id]
+        self.objects[object_id] = {
+            "id": object_id,
+            "object": obj["object"],
+            "deleted": True,
+            "_seq": obj["_seq"],
+        }
 
     @staticmethod
     def public(obj: dict[str, Any]) -> dict[str, Any]:

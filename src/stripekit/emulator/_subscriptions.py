@@ -22,6 +22,7 @@ from ._wire import StripeError
 
 __all__ = [
     "cancel_subscription",
+    "is_live",
     "period_end",
     "renew_due",
     "resume_subscription",
@@ -104,6 +105,11 @@ def start_subscription(
     sub["latest_invoice"] = invoice["id"]
     _warn_of_trial_end(emu, sub)  # a trial of three days or less: at once
     return sub, invoice
+
+
+def is_live(sub: dict[str, Any]) -> bool:
+    """Whether the subscription still runs (it can renew, be changed or be canceled)."""
+    return sub["status"] in _LIVE
 
 
 def _warn_of_trial_end(emu: Emulator, sub: dict[str, Any]) -> None:
@@ -348,7 +354,7 @@ def retrieve_subscription(emu: Emulator, params: dict[str, Any], id: str) -> dic
     return emu.state.get("subscription", id)
 
 
-@route("GET", "/v1/subscriptions", SubscriptionListParams)
+@route("GET", "/v1/subscriptions", SubscriptionListParams, honours=("status", "customer", "price"))
 def list_subscriptions(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     items = emu.state.all("subscription")
     status = params.get("status")
@@ -367,7 +373,12 @@ def list_subscriptions(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     return emu.list_of(items, params, "/v1/subscriptions", "subscription")
 
 
-@route("POST", "/v1/subscriptions/{id}", SubscriptionUpdateParams)
+@route(
+    "POST",
+    "/v1/subscriptions/{id}",
+    SubscriptionUpdateParams,
+    honours=("cancel_at_period_end", "metadata", "trial_end=now"),
+)
 def update_subscription(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
     sub = emu.state.get("subscription", id)
     if "cancel_at_period_end" in params:
@@ -387,7 +398,7 @@ def update_subscription(emu: Emulator, params: dict[str, Any], id: str) -> dict[
     return sub
 
 
-@route("DELETE", "/v1/subscriptions/{id}", SubscriptionCancelParams)
+@route("DELETE", "/v1/subscriptions/{id}", SubscriptionCancelParams, honours=())
 def delete_subscription(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
     return cancel_subscription(emu, emu.state.get("subscription", id), at_period_end=False)
 
@@ -397,7 +408,7 @@ def retrieve_invoice(emu: Emulator, params: dict[str, Any], id: str) -> dict[str
     return emu.state.get("invoice", id)
 
 
-@route("GET", "/v1/invoices", InvoiceListParams)
+@route("GET", "/v1/invoices", InvoiceListParams, honours=("customer", "subscription", "status"))
 def list_invoices(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     items = emu.state.all("invoice")
     for name in ("customer", "subscription", "status"):

@@ -38,6 +38,34 @@ def _subscription(client: stripe.StripeClient) -> stripe.checkout.Session:
     return client.v1.checkout.sessions.retrieve(session.id)
 
 
+def _paid(client: stripe.StripeClient, card: str = "pm_card_visa") -> stripe.PaymentIntent:
+    return client.v1.payment_intents.create(
+        {"amount": 500, "currency": "usd", "payment_method": card, "confirm": True}
+    )
+
+
+def _invoice_item(client: stripe.StripeClient) -> str:
+    sub = client.v1.subscriptions.retrieve(str(_subscription(client).subscription))
+    client.v1.subscriptions.update(
+        sub.id, {"items": [{"id": sub["items"].data[0].id, "quantity": 2}]}
+    )
+    return client.v1.invoice_items.list({"limit": 1}).data[0].id
+
+
+def _setup_intent(client: stripe.StripeClient) -> str:
+    customer = client.v1.customers.create({"email": "a@b.c"})
+    session = client.v1.checkout.sessions.create(
+        {"mode": "setup", "currency": "usd", "customer": customer.id, "success_url": "x"}
+    )
+    httpx.post(str(session.url), data={"card_number": "4242424242424242"})
+    return str(client.v1.checkout.sessions.retrieve(session.id).setup_intent)
+
+
+def _invoice_payment(client: stripe.StripeClient) -> str:
+    invoice = str(_subscription(client).invoice)
+    return client.v1.invoice_payments.list({"invoice": invoice}).data[0].id
+
+
 def _event(client: stripe.StripeClient) -> str:
     client.v1.products.create({"name": "P"})
     return client.v1.events.list({"limit": 1}).data[0].id
@@ -58,6 +86,16 @@ MAKERS: dict[str, Make] = {
     },
     "/v1/subscriptions": lambda c, e: {"id": str(_subscription(c).subscription)},
     "/v1/invoices": lambda c, e: {"id": str(_subscription(c).invoice)},
+    "/v1/charges": lambda c, e: {"id": str(_paid(c).latest_charge)},
+    "/v1/refunds": lambda c, e: {"id": c.v1.refunds.create({"payment_intent": _paid(c).id}).id},
+    "/v1/disputes": lambda c, e: {
+        "id": c.v1.disputes.list({"payment_intent": _paid(c, "pm_card_createDispute").id})
+        .data[0]
+        .id
+    },
+    "/v1/invoiceitems": lambda c, e: {"id": _invoice_item(c)},
+    "/v1/setup_intents": lambda c, e: {"id": _setup_intent(c)},
+    "/v1/invoice_payments": lambda c, e: {"id": _invoice_payment(c)},
 }
 
 
@@ -87,7 +125,8 @@ def test_the_created_filter(
 
     everything = ids({"gte": 0})
     assert {first, second} <= everything
-    made_first = typing.cast(int, retrieve(client, path, first)["created"])
+    made = retrieve(client, path, first)
+    made_first = typing.cast(int, made.get("created", made.get("date")))
     assert first in ids({"lte": made_first}) and second not in ids({"lte": made_first})
     assert first not in ids({"gt": made_first}) and second in ids({"gt": made_first})
     assert first in ids({"lt": made_first + 100}) and second not in ids({"lt": made_first + 100})

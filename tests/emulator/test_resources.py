@@ -184,7 +184,7 @@ def test_unknown_ids_urls_and_params(
         client.v1.customers.create({"email": "a@b.c", "favourite_colour": "red"})  # type: ignore[typeddict-unknown-key]
     assert unknown.value.http_status == 400
     assert unknown.value.user_message == "Received unknown parameter: favourite_colour"
-    for path in ("/v1/charges", "/v1/customers/search"):
+    for path in ("/v1/coupons", "/v1/customers/search"):
         answer = httpx.get(
             f"{emulator.api_base}{path}", headers={"Authorization": "Bearer sk_test_x"}
         )
@@ -396,19 +396,9 @@ def test_a_product_without_prices_is_deleted(
 
 
 def test_a_deleted_customer_answers_deleted_and_its_subscriptions_end(
-    client: stripe.StripeClient, emulator: RunningEmulator
+    client: stripe.StripeClient, shop
 ) -> None:
-    price = make_price(client, recurring={"interval": "month"})
-    session = client.v1.checkout.sessions.create(
-        {
-            "mode": "subscription",
-            "line_items": [{"price": price.id}],
-            "success_url": "https://x.test",
-            "customer_email": "a@b.c",
-        }
-    )
-    httpx.post(str(session.url), data={"card_number": "4242424242424242"})
-    paid = client.v1.checkout.sessions.retrieve(session.id)
+    paid = shop.checkout(shop.price())
     customer = str(paid.customer)
 
     deleted = client.v1.customers.delete(customer)

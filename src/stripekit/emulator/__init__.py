@@ -18,16 +18,26 @@ from __future__ import annotations
 # Importing the resource modules registers their routes.
 from . import (  # noqa: F401
     _catalog_api,
+    _charges,
     _checkout_api,
+    _checkout_pay,
     _customers,
+    _disputes,
+    _dunning,
     _endpoints,
+    _invoices_api,
+    _payment_changes,
+    _payment_methods,
     _payments,
+    _refunds,
+    _subscription_updates,
     _subscriptions,
+    _test_clocks,
 )
+from ._cards import TEST_CARDS, TestCard
 from ._core import Emulator
 from ._delivery import Delivery
 from ._not_emulated import MISSING_KEYS, NOT_EMULATED
-from ._payments import TEST_CARDS, TestCard
 from ._server import DEFAULT_PORT, RunningEmulator, run_emulator, serve
 
 __all__ = [

@@ -15,7 +15,7 @@ from stripe.params import (
 
 from stripekit.catalog._currencies import currency_problem
 
-from ._core import Emulator, as_bool, as_int, metadata_update
+from ._core import Emulator, as_bool, as_int, matching, metadata_update, required
 from ._routes import route
 from ._wire import StripeError
 
@@ -45,10 +45,7 @@ _PRICE_HONOURS = ("active", "lookup_key", "metadata", "nickname", "tax_behavior"
     ),
 )
 def create_product(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    if not params.get("name"):
-        raise StripeError(
-            400, "Missing required param: name.", code="parameter_missing", param="name"
-        )
+    required(params, "name")
     values = {k: params[k] for k in _PRODUCT_FIELDS if k in params}
     values.setdefault("images", [])
     product = emu.state.new(
@@ -156,11 +153,7 @@ def list_products(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     ),
 )
 def create_price(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    currency = str(params.get("currency", "")).lower()
-    if not currency:
-        raise StripeError(
-            400, "Missing required param: currency.", code="parameter_missing", param="currency"
-        )
+    currency = str(required(params, "currency")).lower()
     if currency_problem(currency):
         raise StripeError(
             400, f"Invalid currency: {currency}.", code="parameter_invalid_string", param="currency"
@@ -288,7 +281,5 @@ def list_prices(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
         items = [p for p in items if p["active"] == as_bool(params, "active")]
     if params.get("lookup_keys"):
         items = [p for p in items if p["lookup_key"] in params["lookup_keys"]]
-    for name in ("product", "currency", "type"):
-        if params.get(name):
-            items = [p for p in items if p[name] == params[name]]
+    items = matching(items, params, "product", "currency", "type")
     return emu.list_of(items, params, "/v1/prices", "price")

@@ -12,7 +12,7 @@ from stripe.params import (
     WebhookEndpointUpdateParams,
 )
 
-from ._core import Emulator, as_bool, metadata_update
+from ._core import Emulator, as_bool, metadata_update, required
 from ._routes import route
 from ._wire import StripeError
 
@@ -28,8 +28,8 @@ __all__: list[str] = []
     honours=("url", "enabled_events", "description", "metadata"),
 )
 def create_webhook_endpoint(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    url = _url(params.get("url"))
-    events = _events(params.get("enabled_events"))
+    url = _url(required(params, "url"))
+    events = list(required(params, "enabled_events"))
     endpoint = emu.add_webhook_endpoint(url, events=events)
     endpoint["description"] = params.get("description") or None
     endpoint["metadata"] = metadata_update({}, params.get("metadata", {}))
@@ -37,10 +37,6 @@ def create_webhook_endpoint(emu: Emulator, params: dict[str, Any]) -> dict[str, 
 
 
 def _url(url: Any) -> str:
-    if not url:
-        raise StripeError(
-            400, "Missing required param: url.", code="parameter_missing", param="url"
-        )
     if not str(url).startswith(("http://", "https://")):
         raise StripeError(
             400,
@@ -48,17 +44,6 @@ def _url(url: Any) -> str:
             param="url",
         )
     return str(url)
-
-
-def _events(events: Any) -> list[str]:
-    if not events:
-        raise StripeError(
-            400,
-            "Missing required param: enabled_events.",
-            code="parameter_missing",
-            param="enabled_events",
-        )
-    return list(events)
 
 
 @route("GET", "/v1/webhook_endpoints/{id}")
@@ -84,7 +69,7 @@ def update_webhook_endpoint(emu: Emulator, params: dict[str, Any], id: str) -> d
     if "url" in params:
         endpoint["url"] = _url(params["url"])
     if "enabled_events" in params:
-        endpoint["enabled_events"] = _events(params["enabled_events"])
+        endpoint["enabled_events"] = list(required(params, "enabled_events"))
     if "description" in params:
         endpoint["description"] = params["description"] or None
     if "metadata" in params:

@@ -98,6 +98,8 @@ def _check_value(value: Any, hint: Any, path: str) -> None:
             _check_value(item, element, f"{path}[{i}]")
         return
     if isinstance(value, str) and literals and str not in options:
+        if int in options and value.lstrip("-").isdigit():
+            return  # `trial_end=now` or a timestamp: the form sends both as text
         allowed = [a for lit in literals for a in typing.get_args(lit) if a != ""]
         if value not in allowed:
             choices = ", ".join(f"`{a}`" for a in allowed)

@@ -15,12 +15,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._core import matching
 from ._params import Honoured, check_declared, check_honoured, check_params
+from ._schedule import run_due
 
 if TYPE_CHECKING:
     from ._core import Emulator
 
-__all__ = ["ROUTES", "Route", "route"]
+__all__ = ["ROUTES", "Route", "plain_resource", "route"]
 
 Handler = Callable[..., dict[str, Any]]
 
@@ -79,6 +81,27 @@ def route(
     return register
 
 
+def plain_resource(
+    kind: str,
+    path: str,
+    list_params: type,
+    *,
+    filters: tuple[str, ...] = (),
+    resource: str | None = None,
+) -> None:
+    """Register Stripe's plain ``GET path/{id}`` and ``GET path`` (filtered by equal fields)."""
+    name = resource or kind
+
+    def retrieve(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+        return emu.state.get(kind, id, resource=name)
+
+    def list_all(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
+        return emu.list_of(matching(emu.state.all(kind), params, *filters), params, path, name)
+
+    route("GET", f"{path}/{{id}}")(retrieve)
+    route("GET", path, list_params, honours=filters)(list_all)
+
+
 def find(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     """The route serving a request, with its path ids; a literal segment wins over an id.
 
@@ -115,7 +138,10 @@ def handle(emu: Emulator, method: str, path: str, params: dict[str, Any]) -> dic
         if extra is not None:
             raise unknown_parameter(extra)
     with emu.state.lock:
+        # What fell due while real time passed happens first (a long-running emulator).
+        run_due(emu, until=emu.state.clock.now())
         result = operation.handler(emu, params, **ids)
+        emu.settle()
         if result.get("object") == "list":
             return result
         if result.get("deleted"):

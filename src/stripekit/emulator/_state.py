@@ -13,7 +13,7 @@ from stripekit._shapes import ID_PREFIXES, random_id, shape
 
 from ._wire import StripeError, missing
 
-__all__ = ["Clock", "State"]
+__all__ = ["Clock", "Dunning", "State"]
 
 _EXTRA_PREFIXES = {
     "dispute": "dp_",
@@ -57,10 +57,25 @@ class _Reply:
 
 
 @dataclass
+class Dunning:
+    """What happens after a subscription's payment fails (Stripe's Billing settings).
+
+    Stripe retries on a schedule of its own ("Smart Retries") or one set in the
+    Dashboard; the emulator retries ``retry_days[n]`` days after the n-th failed
+    attempt, then cancels the subscription, marks it unpaid or leaves it past due.
+    """
+
+    retry_days: tuple[int, ...] = (3, 5, 7)
+    then: str = "cancel"
+    """``cancel``, ``unpaid`` or ``past_due``."""
+
+
+@dataclass
 class State:
     """Everything the emulator holds; one lock guards it (requests are short)."""
 
     clock: Clock = field(default_factory=Clock)
+    dunning: Dunning = field(default_factory=Dunning)
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Every object by id, in creation order."""
     line_items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -76,6 +91,7 @@ class State:
             self.line_items.clear()
             self.replies.clear()
             self.clock.offset = 0
+            self.dunning = Dunning()
 
     # -- objects -----------------------------------------------------------------------------
 

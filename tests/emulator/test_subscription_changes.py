@@ -202,6 +202,7 @@ def test_canceling_now_with_a_prorated_final_invoice(
         "invoiceitem.created",
         "invoice.created",
         "invoice.finalized",
+        "customer.updated",  # the credit: the customer's balance
         "invoice.paid",
         "invoice.payment_succeeded",
         "customer.subscription.deleted",

@@ -74,6 +74,13 @@ def create_session(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
         )
     if params.get("customer"):
         emu.state.get("customer", params["customer"], param="customer")
+    if mode == "subscription" and "customer_creation" in params:
+        raise StripeError(
+            400,
+            "customer_creation can only be used in `payment` and `setup` mode (a "
+            "subscription always makes a customer).",
+            param="customer_creation",
+        )
     now = emu.state.clock.now()
     if mode == "setup":
         if params.get("line_items"):
@@ -84,6 +91,13 @@ def create_session(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     else:
         lines = _line_items(emu, params.get("line_items") or [], mode)
         currency = lines[0][0]["currency"]
+        if params.get("currency") and str(params["currency"]).lower() != currency:
+            raise StripeError(
+                400,
+                f"The line items are priced in {currency}, not in {params['currency']}: give "
+                "prices in that currency, or leave currency out.",
+                param="currency",
+            )
         total = sum(price["unit_amount"] * quantity for price, quantity in lines)
     subscription_data = params.get("subscription_data") or {}
     session = emu.state.new(

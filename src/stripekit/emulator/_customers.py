@@ -36,7 +36,7 @@ def create_customer(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     ``invoice_settings[default_payment_method]`` must name the card given as
     ``payment_method`` (a new customer has no other).
     """
-    values = {k: params[k] for k in _CUSTOMER_FIELDS if k in params}
+    values = {"preferred_locales": [], **{k: params[k] for k in _CUSTOMER_FIELDS if k in params}}
     clock = None
     if params.get("test_clock"):
         clock = emu.state.get(
@@ -64,7 +64,6 @@ def create_customer(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
             "invoice_settings",
             default_payment_method=pm["id"] if default and pm else None,
         ),
-        preferred_locales=params.get("preferred_locales", []),
         tax_exempt="none",
         test_clock=clock,
     )

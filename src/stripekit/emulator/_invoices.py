@@ -65,7 +65,13 @@ def new_invoice(
         amount_paid=0,
         attempt_count=0,
         attempted=False,
-        auto_advance=True,
+        # A subscription whose collection is paused as drafts, or that is unpaid,
+        # gets invoices that do not advance on their own.
+        auto_advance=sub is None
+        or (
+            (sub.get("pause_collection") or {}).get("behavior") != "keep_as_draft"
+            and sub["status"] != "unpaid"
+        ),
         billing_reason=reason,
         collection_method="charge_automatically",
         currency=sub["currency"] if sub is not None else None,
@@ -134,7 +140,8 @@ def finalize(emu: Emulator, invoice: dict[str, Any]) -> None:
     """Draft → open (``invoice.finalized``): numbered, the customer's balance applied.
 
     A credit (negative balance) lowers what is due; what an invoice owes below
-    zero becomes the customer's credit.
+    zero becomes the customer's credit. A balance that changes sends
+    ``customer.updated`` after ``invoice.finalized``.
     """
     if invoice["status"] != "draft":
         raise StripeError(
@@ -147,8 +154,6 @@ def finalize(emu: Emulator, invoice: dict[str, Any]) -> None:
     invoice["starting_balance"] = customer.get("balance", 0)
     _total(invoice)
     invoice["ending_balance"] = min(0, invoice["total"] + invoice["starting_balance"])
-    if customer:
-        customer["balance"] = invoice["ending_balance"]
     invoice.update(
         number=f"{customer.get('invoice_prefix', 'EMU')}-{count + 1:04d}",
         status="open",
@@ -159,6 +164,10 @@ def finalize(emu: Emulator, invoice: dict[str, Any]) -> None:
         },
     )
     emu.emit("invoice.finalized", invoice)
+    if customer and customer["balance"] != invoice["ending_balance"]:
+        before = emu.state.public(customer)
+        customer["balance"] = invoice["ending_balance"]
+        emu.emit_updated("customer.updated", customer, before)
 
 
 def collect(

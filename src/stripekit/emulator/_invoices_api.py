@@ -119,7 +119,7 @@ def finalize_invoice(emu: Emulator, params: dict[str, Any], id: str) -> dict[str
     "POST",
     "/v1/invoices/{id}/pay",
     InvoicePayParams,
-    honours=("payment_method", "paid_out_of_band", "off_session"),
+    honours=("payment_method", "paid_out_of_band"),
 )
 def pay_invoice(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
     """Pay an open invoice now: with its default card, ``payment_method``, or out of band.
@@ -199,6 +199,12 @@ def create_preview(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("subscription"):
         sub = emu.state.get("subscription", params["subscription"], param="subscription")
     customer = params.get("customer") or (sub["customer"] if sub else None)
+    if sub is not None and customer != sub["customer"]:
+        raise StripeError(
+            400,
+            f"The subscription {sub['id']} belongs to another customer than {customer}.",
+            param="subscription",
+        )
     if not customer:
         raise StripeError(
             400,

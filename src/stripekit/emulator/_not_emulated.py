@@ -20,9 +20,8 @@ NOT_EMULATED: dict[str, str] = {
     "default (customer_creation=if_required) makes none, so only customer_creation=always "
     "is honoured.",
     "Some events": "No payment_method.* events, no charge.succeeded, charge.failed, "
-    "charge.captured or charge.updated, no customer.updated for a balance an invoice "
-    "changed, and an invoice's payment intent sends no events of its own: the objects exist "
-    "and can be fetched.",
+    "charge.captured or charge.updated, and an invoice's payment intent sends no events of "
+    "its own: the objects exist and can be fetched.",
     "Smart Retries": "A failed subscription payment is retried on a fixed schedule (3, 5, 7 "
     "days; configure_dunning or POST /_emulator/dunning), not at Stripe's learned moments.",
     "Cancel before the period ends, prorated": "cancel_at before the current period's end "

@@ -195,8 +195,7 @@ def bill(emu: Emulator, sub: dict[str, Any], invoice: dict[str, Any]) -> bool:
     may be paused); True when a payment failed, the subscription then ``past_due``."""
     paused = (sub.get("pause_collection") or {}).get("behavior")
     if paused == "keep_as_draft":
-        invoice["auto_advance"] = False
-        return False
+        return False  # new_invoice left it a draft that does not advance
     if paused == "void":
         void(emu, invoice)
         return False
@@ -205,8 +204,7 @@ def bill(emu: Emulator, sub: dict[str, Any], invoice: dict[str, Any]) -> bool:
         mark_uncollectible(emu, invoice)
         return False
     if sub["status"] == "unpaid":
-        invoice["auto_advance"] = False  # Stripe makes the invoice but does not try to pay it
-        return False
+        return False  # Stripe makes the invoice but does not try to pay it
     if invoice["status"] == "paid":
         return False
     failed = collect(emu, invoice) is not None

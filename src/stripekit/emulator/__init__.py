@@ -39,6 +39,7 @@ from ._core import Emulator
 from ._delivery import Delivery
 from ._not_emulated import MISSING_KEYS, NOT_EMULATED
 from ._server import DEFAULT_PORT, RunningEmulator, run_emulator, serve
+from ._trigger import TriggerError, trigger
 
 __all__ = [
     "DEFAULT_PORT",
@@ -49,6 +50,8 @@ __all__ = [
     "Emulator",
     "RunningEmulator",
     "TestCard",
+    "TriggerError",
     "run_emulator",
     "serve",
+    "trigger",
 ]

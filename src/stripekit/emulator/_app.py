@@ -133,7 +133,7 @@ async def _api_call(
         return 200, handle(emulator, method, path, params), False
     # One lock from the replay check to the answer kept: the same key sent twice at
     # once runs the operation once.
-    with emulator.state.lock:
+    with emulator.state.locked():
         earlier = emulator.state.replay(api_key, key, method, path, params)
         if earlier is not None:
             return earlier[0], earlier[1], True

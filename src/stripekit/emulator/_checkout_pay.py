@@ -53,10 +53,11 @@ def pay_session(
     ``authenticated`` is the outcome of the 3-D Secure challenge, when the card
     asked for one: None until the buyer has seen it (ChallengeNeeded).
     """
-    with emu.state.lock:
-        paid = _pay_session(emu, session_id, card, email, name, authenticated)
-        emu.settle()
-        return paid
+    with emu.state.locked():
+        try:
+            return _pay_session(emu, session_id, card, email, name, authenticated)
+        finally:
+            emu.settle()
 
 
 def _pay_session(

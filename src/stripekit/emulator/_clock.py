@@ -18,7 +18,7 @@ def advance_clock(emu: Emulator, seconds: int) -> int:
     """
     if seconds < 0:
         raise StripeError(400, "the emulator's clock only moves forward", param="seconds")
-    with emu.state.lock:
+    with emu.state.locked():
         target = emu.state.clock.now() + seconds
         run_due(emu, until=target)
         emu.state.clock.move_to(target)

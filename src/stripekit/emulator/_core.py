@@ -53,6 +53,7 @@ class Emulator:
         with self.state.lock:
             self.state.reset()
             self.delivery.reset()
+            self._later.clear()
 
     def configure_dunning(
         self, *, retry_days: tuple[int, ...] | None = None, then: str | None = None

@@ -149,7 +149,7 @@ def page_routes(emu: Emulator) -> list[Route]:
                 "Subscription not found", "That subscription is not this customer's.", 404
             )
         try:
-            with emu.state.lock:
+            with emu.state.locked():
                 if request.url.path.endswith("/resume"):
                     resume_subscription(emu, sub)
                 else:
@@ -180,7 +180,7 @@ def page_routes(emu: Emulator) -> list[Route]:
         if intent is None or intent["status"] != "requires_action":
             return _problem("Nothing to authenticate", "This payment asks for no challenge.", 404)
         form = dict(parse_qsl((await request.body()).decode()))
-        with emu.state.lock:
+        with emu.state.locked():
             return_url = intent.get("_return_url")
             authenticate(emu, intent, passed=form.get("three_d_secure") == "complete")
             emu.settle()

@@ -137,11 +137,13 @@ def handle(emu: Emulator, method: str, path: str, params: dict[str, Any]) -> dic
         extra = next((k for k in params if k != "expand"), None)
         if extra is not None:
             raise unknown_parameter(extra)
-    with emu.state.lock:
+    with emu.state.locked():
         # What fell due while real time passed happens first (a long-running emulator).
         run_due(emu, until=emu.state.clock.now())
-        result = operation.handler(emu, params, **ids)
-        emu.settle()
+        try:
+            result = operation.handler(emu, params, **ids)
+        finally:
+            emu.settle()  # what the request did stays done, even when it then failed
         if result.get("object") == "list":
             return result
         if result.get("deleted"):

@@ -6,6 +6,8 @@ import copy
 import itertools
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,25 +28,51 @@ _EXTRA_PREFIXES = {
 
 
 class Clock:
-    """The emulator's time: the real time plus however far it was advanced."""
+    """The emulator's time: the real time plus however far it was advanced.
+
+    It stands still while a request is handled (``held``): the events of one
+    request, or of one thing falling due, share one moment, whatever the wall
+    clock does meanwhile.
+    """
 
     def __init__(self) -> None:
         self.offset = 0
+        self._held: int | None = None
+        self._depth = 0
+
+    def _real(self) -> int:
+        return int(time.time()) + self.offset
 
     def now(self) -> int:
         """Seconds since the epoch, as the emulator sees them."""
-        return int(time.time()) + self.offset
+        return self._real() if self._held is None else self._held
 
     def advance(self, seconds: int) -> int:
         """Move time forward (never back); returns the new now."""
         if seconds < 0:
             raise StripeError(400, "the emulator's clock only moves forward", param="seconds")
-        self.offset += seconds
+        self.move_to(self.now() + seconds)
         return self.now()
 
     def move_to(self, moment: int) -> None:
         """Move time forward to ``moment`` (a time already past changes nothing)."""
-        self.offset += max(0, moment - self.now())
+        step = max(0, moment - self.now())
+        self.offset += step
+        if self._held is not None:
+            self._held += step
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Time stands still inside the block (blocks nest)."""
+        if self._depth == 0:
+            self._held = self._real()
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self._held = None
 
 
 @dataclass
@@ -83,6 +111,12 @@ class State:
     replies: dict[tuple[str, str], _Reply] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _sequence: itertools.count[int] = field(default_factory=itertools.count)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """The lock, held, and the clock standing still: how every change is made."""
+        with self.lock, self.clock.held():
+            yield
 
     def reset(self) -> None:
         """Forget every object, event and reply; the clock goes back to real time."""

@@ -5,30 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 from cli_harness import Runner
+from emulator_objects import fetch
 from webhook_sink import WebhookSink
 
 from stripekit.emulator import RunningEmulator
 from stripekit.emulator._trigger import FLOWS
-
-PATHS = {
-    "charge": "/v1/charges",
-    "checkout.session": "/v1/checkout/sessions",
-    "customer": "/v1/customers",
-    "dispute": "/v1/disputes",
-    "invoice": "/v1/invoices",
-    "invoiceitem": "/v1/invoiceitems",
-    "payment_intent": "/v1/payment_intents",
-    "price": "/v1/prices",
-    "product": "/v1/products",
-    "refund": "/v1/refunds",
-    "setup_intent": "/v1/setup_intents",
-    "subscription": "/v1/subscriptions",
-    "test_helpers.test_clock": "/v1/test_helpers/test_clocks",
-}
-KEY = {"Authorization": "Bearer sk_test_cli"}
 
 
 @pytest.mark.parametrize("event_type", sorted(FLOWS))
@@ -44,9 +27,7 @@ def test_trigger_makes_the_event_and_everything_it_names_exists(
     gone = {e["data"]["object"]["id"] for e in made if e["type"].endswith(".deleted")}
     for event in made:
         obj = event["data"]["object"]
-        answer = httpx.get(
-            f"{stripe_emulator.api_base}{PATHS[obj['object']]}/{obj['id']}", headers=KEY
-        )
+        answer = fetch(stripe_emulator.api_base, obj)
         # A deleted product is a 404, as on Stripe; a deleted customer answers deleted.
         expected = (200, 404) if obj["id"] in gone else (200,)
         assert answer.status_code in expected, (event["type"], obj["object"], obj["id"])

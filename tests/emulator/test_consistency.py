@@ -5,27 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import stripe
+from emulator_objects import PATHS, fetch
 
 from stripekit.emulator import RunningEmulator
-
-PATHS = {
-    "charge": "/v1/charges",
-    "checkout.session": "/v1/checkout/sessions",
-    "customer": "/v1/customers",
-    "dispute": "/v1/disputes",
-    "invoice": "/v1/invoices",
-    "invoiceitem": "/v1/invoiceitems",
-    "payment_intent": "/v1/payment_intents",
-    "price": "/v1/prices",
-    "product": "/v1/products",
-    "refund": "/v1/refunds",
-    "setup_intent": "/v1/setup_intents",
-    "subscription": "/v1/subscriptions",
-    "test_helpers.test_clock": "/v1/test_helpers/test_clocks",
-}
-
 
 SILENT: dict[str, set[str]] = {
     # Stripe sends no event when an invoice takes a pending item (invoiceitem.updated is gone).
@@ -74,17 +57,6 @@ def a_busy_month(client: stripe.StripeClient, emulator: RunningEmulator, shop) -
     emulator.advance_clock(days=40)
 
 
-def fetch(emulator: RunningEmulator, obj: dict[str, Any]) -> dict[str, Any]:
-    """The object as the API sends it now (the raw JSON, as a webhook carries it)."""
-    answer = httpx.get(
-        f"{emulator.api_base}{PATHS[obj['object']]}/{obj['id']}",
-        headers={"Authorization": "Bearer sk_test_consistency"},
-    )
-    assert answer.status_code == 200, answer.text
-    found: dict[str, Any] = answer.json()
-    return found
-
-
 def test_every_object_an_event_names_is_there_as_its_last_event_shows_it(
     client: stripe.StripeClient, emulator: RunningEmulator, shop
 ) -> None:
@@ -99,7 +71,9 @@ def test_every_object_an_event_names_is_there_as_its_last_event_shows_it(
     assert kinds >= set(PATHS) - {"setup_intent", "test_helpers.test_clock"}
     changed = []
     for obj in last.values():
-        now = fetch(emulator, obj)
+        answer = fetch(emulator.api_base, obj)
+        assert answer.status_code == 200, answer.text
+        now = answer.json()
         if now.get("deleted"):
             assert obj["object"] == "customer"  # it was deleted: Stripe answers with a stub
             continue

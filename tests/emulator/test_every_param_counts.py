@@ -485,6 +485,15 @@ PRODUCT_FIELDS = {
     "marketing_features[name]": "Fast",
 }
 
+CUSTOMER_FIELDS = {
+    "email": "z@x.test",
+    "name": "Ada",
+    "description": "d",
+    "phone": "+1555",
+    "preferred_locales": ["fr"],
+    "metadata": {"k": "v"},
+}
+
 PROBES: dict[str, Probes] = {
     "POST /v1/products": Probes(
         at("/v1/products", name="P", default_price_data={"currency": "usd", "unit_amount": 1}),
@@ -660,12 +669,7 @@ PROBES: dict[str, Probes] = {
     "POST /v1/customers": Probes(
         at("/v1/customers", email="a@b.c"),
         {
-            "email": "z@x.test",
-            "name": "Ada",
-            "description": "d",
-            "phone": "+1555",
-            "preferred_locales": ["fr"],
-            "metadata": {"k": "v"},
+            **CUSTOMER_FIELDS,
             "payment_method": "pm_card_visa",
             "invoice_settings[default_payment_method]": Use(
                 "pm_card_visa", at("/v1/customers", email="a@b.c", payment_method="pm_card_visa")
@@ -677,12 +681,7 @@ PROBES: dict[str, Probes] = {
     "POST /v1/customers/{id}": Probes(
         _customer,
         {
-            "email": "z@x.test",
-            "name": "Ada",
-            "description": "d",
-            "phone": "+1555",
-            "preferred_locales": ["fr"],
-            "metadata": {"k": "v"},
+            **CUSTOMER_FIELDS,
             "invoice_settings[default_payment_method]": lambda ctx: ctx["card"],
         },
     ),

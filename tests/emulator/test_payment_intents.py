@@ -58,17 +58,22 @@ def test_cancel(client: stripe.StripeClient, shop) -> None:
         client.v1.payment_intents.cancel(intent.id)
 
 
-def test_a_held_payment_is_captured_in_part(client: stripe.StripeClient, shop) -> None:
-    mark = shop.mark()
-    held = client.v1.payment_intents.create(
+def hold(client: stripe.StripeClient, amount: int) -> stripe.PaymentIntent:
+    """A card payment authorized, not captured (``capture_method=manual``)."""
+    return client.v1.payment_intents.create(
         {
-            "amount": 1000,
+            "amount": amount,
             "currency": "usd",
             "payment_method": "pm_card_visa",
             "capture_method": "manual",
             "confirm": True,
         }
     )
+
+
+def test_a_held_payment_is_captured_in_part(client: stripe.StripeClient, shop) -> None:
+    mark = shop.mark()
+    held = hold(client, 1000)
     assert (held.status, held.amount_capturable) == ("requires_capture", 1000)
     charge = client.v1.charges.retrieve(str(held.latest_charge))
     assert (charge.captured, charge.amount_captured) == (False, 0)
@@ -88,15 +93,7 @@ def test_a_held_payment_is_captured_in_part(client: stripe.StripeClient, shop) -
 
 
 def test_canceling_a_held_payment_releases_it(client: stripe.StripeClient) -> None:
-    held = client.v1.payment_intents.create(
-        {
-            "amount": 1000,
-            "currency": "usd",
-            "payment_method": "pm_card_visa",
-            "capture_method": "manual",
-            "confirm": True,
-        }
-    )
+    held = hold(client, 1000)
     client.v1.payment_intents.cancel(held.id)
     charge = client.v1.charges.retrieve(str(held.latest_charge))
     assert (charge.amount_refunded, charge.refunded, charge.captured) == (1000, True, False)

@@ -243,6 +243,16 @@ class _Driver:
     def update_subscription(self, sub: dict[str, Any], **params: Any) -> dict[str, Any]:
         return self.call("POST", f"/v1/subscriptions/{sub['id']}", "subscription", **params)
 
+    def default_card(self, sub: dict[str, Any], token: str) -> None:
+        """A test card saved to the subscription's customer and made its default."""
+        card = self.call(
+            "POST",
+            f"/v1/payment_methods/{token}/attach",
+            "payment_method",
+            customer=sub["customer"],
+        )
+        self.update_subscription(sub, default_payment_method=card["id"])
+
     def advance(self, days: int) -> None:
         answer = self.http.post("/_emulator/clock", data={"days": str(days)})
         if answer.status_code != 200:
@@ -492,13 +502,7 @@ def _paused_then_resumed(d: _Driver) -> None:
         },
     )
     d.advance(4)
-    card = d.call(
-        "POST",
-        "/v1/payment_methods/pm_card_visa/attach",
-        "payment_method",
-        customer=sub["customer"],
-    )
-    d.update_subscription(sub, default_payment_method=card["id"])
+    d.default_card(sub, "pm_card_visa")
     d.call("POST", f"/v1/subscriptions/{sub['id']}/resume")
 
 
@@ -506,14 +510,7 @@ def _paused_then_resumed(d: _Driver) -> None:
 def _renewal_failed(d: _Driver) -> None:
     """A subscription, then the card that declines later saved as its default and the
     clock a month on: the renewal fails."""
-    sub = d.subscription()
-    card = d.call(
-        "POST",
-        "/v1/payment_methods/pm_card_chargeCustomerFail/attach",
-        "payment_method",
-        customer=sub["customer"],
-    )
-    d.update_subscription(sub, default_payment_method=card["id"])
+    d.default_card(d.subscription(), "pm_card_chargeCustomerFail")
     d.advance(32)
 
 

@@ -184,7 +184,7 @@ def test_unknown_ids_urls_and_params(
         client.v1.customers.create({"email": "a@b.c", "favourite_colour": "red"})  # type: ignore[typeddict-unknown-key]
     assert unknown.value.http_status == 400
     assert unknown.value.user_message == "Received unknown parameter: favourite_colour"
-    for path in ("/v1/charges", "/v1/customers/search"):
+    for path in ("/v1/coupons", "/v1/customers/search"):
         answer = httpx.get(
             f"{emulator.api_base}{path}", headers={"Authorization": "Bearer sk_test_x"}
         )
@@ -377,3 +377,78 @@ def test_a_product_with_a_default_price(client: stripe.StripeClient) -> None:
     stranger = make_price(client)
     with pytest.raises(stripe.InvalidRequestError, match="does not belong"):
         client.v1.products.update(product.id, {"default_price": stranger.id})
+
+
+def test_a_product_without_prices_is_deleted(
+    client: stripe.StripeClient, emulator: RunningEmulator
+) -> None:
+    lone = client.v1.products.create({"name": "Lone"})
+    deleted = client.v1.products.delete(lone.id)
+    assert (deleted.id, deleted.deleted) == (lone.id, True)
+    with pytest.raises(stripe.InvalidRequestError, match="No such product"):
+        client.v1.products.retrieve(lone.id)
+    assert client.v1.products.list().data == []
+    assert [e.type for e in client.v1.events.list().data] == ["product.deleted", "product.created"]
+    priced = make_price(client)
+    with pytest.raises(stripe.InvalidRequestError, match="has one or more user-created prices"):
+        client.v1.products.delete(str(priced.product))
+    assert client.v1.products.retrieve(str(priced.product)).active is True
+
+
+def test_a_deleted_customer_answers_deleted_and_its_subscriptions_end(
+    client: stripe.StripeClient, shop
+) -> None:
+    paid = shop.checkout(shop.price())
+    customer = str(paid.customer)
+
+    deleted = client.v1.customers.delete(customer)
+
+    assert deleted.to_dict() == {"id": customer, "object": "customer", "deleted": True}
+    assert client.v1.customers.retrieve(customer).to_dict() == deleted.to_dict()
+    assert client.v1.subscriptions.retrieve(str(paid.subscription)).status == "canceled"
+    assert [e.type for e in client.v1.events.list({"limit": 2}).data] == [
+        "customer.deleted",
+        "customer.subscription.deleted",
+    ]
+    assert client.v1.customers.list().data == []
+    with pytest.raises(stripe.InvalidRequestError, match="No such customer"):
+        client.v1.customers.update(customer, {"name": "Ghost"})
+    with pytest.raises(stripe.InvalidRequestError, match="No such customer"):
+        client.v1.customers.delete(customer)
+
+
+def test_a_webhook_endpoint_is_updated_and_disabled(
+    client: stripe.StripeClient, emulator: RunningEmulator
+) -> None:
+    from webhook_sink import WebhookSink
+
+    with WebhookSink() as sink:
+        endpoint = client.v1.webhook_endpoints.create(
+            {"url": "https://nowhere.test/hook", "enabled_events": ["product.created"]}
+        )
+        moved = client.v1.webhook_endpoints.update(
+            endpoint.id,
+            {
+                "url": sink.url,
+                "enabled_events": ["customer.created"],
+                "description": "local",
+                "metadata": {"env": "dev"},
+            },
+        )
+        assert (moved.url, moved.enabled_events, moved.description) == (
+            sink.url,
+            ["customer.created"],
+            "local",
+        )
+        assert "secret" not in moved.to_dict()
+        client.v1.products.create({"name": "not wanted"})
+        client.v1.customers.create({"email": "wanted@x.test"})
+        emulator.wait_for_deliveries()
+        assert sink.types() == ["customer.created"]
+        off = client.v1.webhook_endpoints.update(endpoint.id, {"disabled": True})
+        assert off.status == "disabled"
+        client.v1.customers.create({"email": "unheard@x.test"})
+        emulator.wait_for_deliveries()
+        assert sink.types() == ["customer.created"]
+    with pytest.raises(stripe.InvalidRequestError, match="Invalid URL"):
+        client.v1.webhook_endpoints.update(endpoint.id, {"url": "ftp://x"})

@@ -55,6 +55,29 @@ def everything(client: stripe.StripeClient, emulator: RunningEmulator) -> dict[s
     )
     deleted = client.v1.webhook_endpoints.delete(endpoint.id)
     portal = client.v1.billing_portal.sessions.create({"customer": str(session.customer)})
+    client.v1.payment_intents.create(
+        {
+            "amount": 900,
+            "currency": "usd",
+            "payment_method": "pm_card_createDispute",
+            "confirm": True,
+        }
+    )
+    paid = client.v1.payment_intents.create(
+        {"amount": 700, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
+    )
+    refund = client.v1.refunds.create({"payment_intent": paid.id, "amount": 100})
+    client.v1.subscriptions.update(
+        sub.id, {"items": [{"id": sub["items"].data[0].id, "quantity": 2}]}
+    )
+    setup = client.v1.checkout.sessions.create(
+        {"mode": "setup", "currency": "usd", "customer": str(session.customer), "success_url": "x"}
+    )
+    httpx.post(str(setup.url), data={"card_number": "4242424242424242"})
+    setup_intent = client.v1.setup_intents.retrieve(
+        str(client.v1.checkout.sessions.retrieve(setup.id).setup_intent)
+    )
+    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": 1_700_000_000})
     objects = {
         "product": product,
         "price": monthly,
@@ -71,6 +94,14 @@ def everything(client: stripe.StripeClient, emulator: RunningEmulator) -> dict[s
         "deleted_webhook_endpoint": deleted,
         "billing_portal.session": portal,
         "event": client.v1.events.list().data[0],
+        "charge": client.v1.charges.retrieve(str(paid.latest_charge)),
+        "refund": refund,
+        "dispute": client.v1.disputes.list().data[0],
+        "payment_method": client.v1.payment_methods.retrieve(str(paid.payment_method)),
+        "setup_intent": setup_intent,
+        "invoiceitem": client.v1.invoice_items.list().data[0],
+        "invoice_payment": client.v1.invoice_payments.list().data[0],
+        "test_helpers.test_clock": clock,
     }
     return {name: obj.to_dict() for name, obj in objects.items()}
 

@@ -10,7 +10,7 @@ import stripe
 from webhook_sink import WebhookSink
 
 from stripekit.emulator import RunningEmulator
-from stripekit.emulator._subscriptions import add_interval
+from stripekit.emulator._periods import add_interval
 
 DAY = 86400
 

@@ -1,4 +1,5 @@
-"""``stripekit webhooks``: send a signed, realistic test event to an app; list event types."""
+"""``stripekit webhooks``: trigger an event through the emulator's real flows, send a signed
+synthetic one to an app, list event types."""
 
 from __future__ import annotations
 
@@ -17,9 +18,55 @@ from ._common import CLIError, console, load_settings
 __all__ = ["webhooks_app"]
 
 webhooks_app = typer.Typer(
-    help="Send signed test events to your app's webhook route; list Stripe's event types.",
+    help="Trigger events in the emulator; send test events to your app; list event types.",
     no_args_is_help=True,
 )
+
+
+@webhooks_app.command("trigger")
+def trigger(
+    ctx: typer.Context,
+    event_type: str = typer.Argument(..., help="The event type, e.g. invoice.payment_failed."),
+    override: list[str] = typer.Option(
+        [],
+        "--override",
+        help="STEP:PATH=VALUE or PATH=VALUE: a param of one of the flow's requests, e.g. "
+        "checkout_session:metadata.order=42 (repeat for several).",
+    ),
+    api_base: str | None = typer.Option(
+        None,
+        "--api-base",
+        help="The emulator to drive (default: STRIPE_API_BASE, else http://127.0.0.1:12111).",
+    ),
+) -> None:
+    """Make the emulator go through the real flow that sends EVENT_TYPE, as `stripe trigger` does.
+
+    Products, a Checkout Session paid on the hosted page, a renewal that fails...:
+    the events that follow are consistent and every object they name can be
+    fetched. The emulator delivers them to its webhook endpoints (start it with
+    --forward-to your app). Prints the events made, oldest first.
+    """
+    from stripekit.emulator import DEFAULT_PORT
+    from stripekit.emulator._trigger import Override, TriggerError
+    from stripekit.emulator._trigger import trigger as run_flow
+
+    if "*" in event_type or "?" in event_type:
+        raise CLIError(
+            f"{event_type!r} is a pattern; trigger one event type (see `webhooks list-types`)"
+        )
+    check_pattern(event_type)
+    base = api_base or load_settings(ctx).api_base or f"http://127.0.0.1:{DEFAULT_PORT}"
+    try:
+        made = run_flow(base, event_type, [Override.parse(text) for text in override])
+    except TriggerError as exc:
+        raise CLIError(str(exc)) from None
+    for event in made:
+        style = "bold green" if event["type"] == event_type else "dim"
+        obj = event["data"]["object"]
+        console.print(f"[{style}]{event['type']:<45}[/] {event['id']}  {obj.get('id', '')}")
+    console.print(
+        f"{len(made)} events; the emulator at {base} delivers them to its webhook endpoints"
+    )
 
 
 @webhooks_app.command("send")

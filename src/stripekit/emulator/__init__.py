@@ -16,12 +16,30 @@ Example:
 from __future__ import annotations
 
 # Importing the resource modules registers their routes.
-from . import _catalog_api, _checkout_api, _payments, _subscriptions  # noqa: F401
+from . import (  # noqa: F401
+    _catalog_api,
+    _charges,
+    _checkout_api,
+    _checkout_pay,
+    _customers,
+    _disputes,
+    _dunning,
+    _endpoints,
+    _invoices_api,
+    _payment_changes,
+    _payment_methods,
+    _payments,
+    _refunds,
+    _subscription_updates,
+    _subscriptions,
+    _test_clocks,
+)
+from ._cards import TEST_CARDS, TestCard
 from ._core import Emulator
 from ._delivery import Delivery
 from ._not_emulated import MISSING_KEYS, NOT_EMULATED
-from ._payments import TEST_CARDS, TestCard
 from ._server import DEFAULT_PORT, RunningEmulator, run_emulator, serve
+from ._trigger import TriggerError, trigger
 
 __all__ = [
     "DEFAULT_PORT",
@@ -32,6 +50,8 @@ __all__ = [
     "Emulator",
     "RunningEmulator",
     "TestCard",
+    "TriggerError",
     "run_emulator",
     "serve",
+    "trigger",
 ]

@@ -66,6 +66,25 @@ def create_app(emulator: Emulator) -> Starlette:
             return JSONResponse(exc.body(random_id("req_", 14)), exc.status)
         return JSONResponse({"now": now})
 
+    async def dunning(request: Request) -> Response:
+        values = await _control_values(request)
+        try:
+            days = values.get("retry_days")
+            emulator.configure_dunning(
+                retry_days=None
+                if days is None
+                else tuple(int(d) for d in days.replace(" ", "").split(",") if d),
+                then=values.get("then"),
+            )
+        except ValueError:
+            return JSONResponse(
+                {"error": {"message": "retry_days: whole days, comma-separated (3,5,7)"}}, 400
+            )
+        except StripeError as exc:
+            return JSONResponse(exc.body(random_id("req_", 14)), exc.status)
+        settings = emulator.state.dunning
+        return JSONResponse({"retry_days": list(settings.retry_days), "then": settings.then})
+
     async def deliveries(request: Request) -> Response:
         return JSONResponse(
             [
@@ -86,6 +105,7 @@ def create_app(emulator: Emulator) -> Starlette:
         Route("/v1/{path:path}", api, methods=["GET", "POST", "DELETE"]),
         Route("/_emulator/reset", reset, methods=["POST"]),
         Route("/_emulator/clock", clock, methods=["POST"]),
+        Route("/_emulator/dunning", dunning, methods=["POST"]),
         Route("/_emulator/deliveries", deliveries, methods=["GET"]),
         *page_routes(emulator),
     ]
@@ -113,7 +133,7 @@ async def _api_call(
         return 200, handle(emulator, method, path, params), False
     # One lock from the replay check to the answer kept: the same key sent twice at
     # once runs the operation once.
-    with emulator.state.lock:
+    with emulator.state.locked():
         earlier = emulator.state.replay(api_key, key, method, path, params)
         if earlier is not None:
             return earlier[0], earlier[1], True

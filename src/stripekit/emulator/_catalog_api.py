@@ -1,45 +1,51 @@
-"""Products, prices, customers, webhook endpoints and events: the plain resources."""
+"""Products and prices: the catalog."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from stripe.params import (
-    CustomerCreateParams,
-    CustomerListParams,
-    CustomerUpdateParams,
-    EventListParams,
     PriceCreateParams,
     PriceListParams,
     PriceUpdateParams,
     ProductCreateParams,
     ProductListParams,
     ProductUpdateParams,
-    WebhookEndpointCreateParams,
-    WebhookEndpointListParams,
 )
 
 from stripekit.catalog._currencies import currency_problem
 
-from ._core import Emulator, as_bool, as_int, metadata_update
-from ._parts import part
+from ._core import Emulator, as_bool, as_int, matching, metadata_update, required
 from ._routes import route
 from ._wire import StripeError
 
 __all__: list[str] = []
 
 _PRODUCT_FIELDS = ("name", "description", "images", "url", "unit_label", "statement_descriptor")
+_PRODUCT_HONOURS = (*_PRODUCT_FIELDS, "active", "metadata", "marketing_features[name]")
+_PRICE_HONOURS = ("active", "lookup_key", "metadata", "nickname", "tax_behavior")
 
 
 # -- products -----------------------------------------------------------------------------------
 
 
-@route("POST", "/v1/products", ProductCreateParams)
+@route(
+    "POST",
+    "/v1/products",
+    ProductCreateParams,
+    honours=(
+        *_PRODUCT_HONOURS,
+        "id",
+        "default_price_data[currency]",
+        "default_price_data[unit_amount]",
+        "default_price_data[metadata]",
+        "default_price_data[tax_behavior]",
+        "default_price_data[recurring][interval]",
+        "default_price_data[recurring][interval_count]",
+    ),
+)
 def create_product(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    if not params.get("name"):
-        raise StripeError(
-            400, "Missing required param: name.", code="parameter_missing", param="name"
-        )
+    required(params, "name")
     values = {k: params[k] for k in _PRODUCT_FIELDS if k in params}
     values.setdefault("images", [])
     product = emu.state.new(
@@ -67,7 +73,9 @@ def retrieve_product(emu: Emulator, params: dict[str, Any], id: str) -> dict[str
     return emu.state.get("product", id)
 
 
-@route("POST", "/v1/products/{id}", ProductUpdateParams)
+@route(
+    "POST", "/v1/products/{id}", ProductUpdateParams, honours=(*_PRODUCT_HONOURS, "default_price")
+)
 def update_product(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
     product = emu.state.get("product", id)
     before = dict(product)
@@ -92,11 +100,27 @@ def update_product(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, 
         features = params["marketing_features"] or []
         product["marketing_features"] = [{"name": f.get("name")} for f in features]
     product["updated"] = emu.state.clock.now()
-    _updated(emu, "product.updated", product, before)
+    emu.emit_updated("product.updated", product, before)
     return product
 
 
-@route("GET", "/v1/products", ProductListParams)
+@route("DELETE", "/v1/products/{id}")
+def delete_product(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
+    """Stripe deletes only a product no price was ever made for (archive it otherwise)."""
+    product = emu.state.get("product", id)
+    if any(p["product"] == id for p in emu.state.all("price")):
+        raise StripeError(
+            400,
+            "This product cannot be deleted because it has one or more user-created prices. "
+            "Archive it instead (active=false).",
+            param="id",
+        )
+    del emu.state.objects[id]
+    emu.emit("product.deleted", product)
+    return {"id": id, "object": "product", "deleted": True}
+
+
+@route("GET", "/v1/products", ProductListParams, honours=("active", "ids"))
 def list_products(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     items = emu.state.all("product")
     if "active" in params:
@@ -109,13 +133,27 @@ def list_products(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
 # -- prices -------------------------------------------------------------------------------------
 
 
-@route("POST", "/v1/prices", PriceCreateParams)
+@route(
+    "POST",
+    "/v1/prices",
+    PriceCreateParams,
+    honours=(
+        *_PRICE_HONOURS,
+        "currency",
+        "unit_amount",
+        "product",
+        "transfer_lookup_key",
+        "recurring[interval]",
+        "recurring[interval_count]",
+        "recurring[trial_period_days]",
+        *(
+            f"product_data[{name}]"
+            for name in ("name", "active", "id", "metadata", "statement_descriptor", "unit_label")
+        ),
+    ),
+)
 def create_price(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    currency = str(params.get("currency", "")).lower()
-    if not currency:
-        raise StripeError(
-            400, "Missing required param: currency.", code="parameter_missing", param="currency"
-        )
+    currency = str(required(params, "currency")).lower()
     if currency_problem(currency):
         raise StripeError(
             400, f"Invalid currency: {currency}.", code="parameter_invalid_string", param="currency"
@@ -194,7 +232,7 @@ def _take_lookup_key(
                 )
             before = dict(other)
             other["lookup_key"] = None
-            _updated(emu, "price.updated", other, before)
+            emu.emit_updated("price.updated", other, before)
 
 
 @route("GET", "/v1/prices/{id}")
@@ -202,7 +240,12 @@ def retrieve_price(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, 
     return emu.state.get("price", id)
 
 
-@route("POST", "/v1/prices/{id}", PriceUpdateParams)
+@route(
+    "POST",
+    "/v1/prices/{id}",
+    PriceUpdateParams,
+    honours=(*_PRICE_HONOURS, "transfer_lookup_key"),
+)
 def update_price(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
     price = emu.state.get("price", id)
     before = dict(price)
@@ -222,150 +265,21 @@ def update_price(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, An
                 400, "tax_behavior cannot be changed once it is specified", param="tax_behavior"
             )
         price["tax_behavior"] = params["tax_behavior"]
-    _updated(emu, "price.updated", price, before)
+    emu.emit_updated("price.updated", price, before)
     return price
 
 
-@route("GET", "/v1/prices", PriceListParams)
+@route(
+    "GET",
+    "/v1/prices",
+    PriceListParams,
+    honours=("active", "lookup_keys", "product", "currency", "type"),
+)
 def list_prices(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     items = emu.state.all("price")
     if "active" in params:
         items = [p for p in items if p["active"] == as_bool(params, "active")]
     if params.get("lookup_keys"):
         items = [p for p in items if p["lookup_key"] in params["lookup_keys"]]
-    for name in ("product", "currency", "type"):
-        if params.get(name):
-            items = [p for p in items if p[name] == params[name]]
+    items = matching(items, params, "product", "currency", "type")
     return emu.list_of(items, params, "/v1/prices", "price")
-
-
-# -- customers ----------------------------------------------------------------------------------
-
-_CUSTOMER_FIELDS = ("email", "name", "description", "phone", "preferred_locales")
-
-
-@route("POST", "/v1/customers", CustomerCreateParams)
-def create_customer(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    values = {k: params[k] for k in _CUSTOMER_FIELDS if k in params}
-    customer = emu.state.new(
-        "customer",
-        **values,
-        metadata=metadata_update({}, params.get("metadata", {})),
-        balance=0,
-        delinquent=False,
-        invoice_prefix=customer_prefix(emu),
-        invoice_settings=part("customer", "invoice_settings"),
-        preferred_locales=params.get("preferred_locales", []),
-        tax_exempt="none",
-    )
-    emu.emit("customer.created", customer)
-    return customer
-
-
-def customer_prefix(emu: Emulator) -> str:
-    return f"EMU{len(emu.state.all('customer')) + 1:05d}"
-
-
-@route("GET", "/v1/customers/{id}")
-def retrieve_customer(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
-    return emu.state.get("customer", id)
-
-
-@route("POST", "/v1/customers/{id}", CustomerUpdateParams)
-def update_customer(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
-    customer = emu.state.get("customer", id)
-    before = dict(customer)
-    for key in _CUSTOMER_FIELDS:
-        if key in params:
-            customer[key] = params[key] or None
-    if "metadata" in params:
-        customer["metadata"] = metadata_update(customer["metadata"], params["metadata"])
-    _updated(emu, "customer.updated", customer, before)
-    return customer
-
-
-@route("GET", "/v1/customers", CustomerListParams)
-def list_customers(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    items = emu.state.all("customer")
-    if params.get("email"):
-        items = [c for c in items if c.get("email") == params["email"]]
-    return emu.list_of(items, params, "/v1/customers", "customer")
-
-
-# -- webhook endpoints and events ---------------------------------------------------------------
-
-
-@route("POST", "/v1/webhook_endpoints", WebhookEndpointCreateParams)
-def create_webhook_endpoint(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    url = params.get("url")
-    if not url:
-        raise StripeError(
-            400, "Missing required param: url.", code="parameter_missing", param="url"
-        )
-    if not str(url).startswith(("http://", "https://")):
-        raise StripeError(
-            400,
-            "Invalid URL: URL must be publicly accessible... in the emulator, any http(s) URL.",
-            param="url",
-        )
-    events = params.get("enabled_events")
-    if not events:
-        raise StripeError(
-            400,
-            "Missing required param: enabled_events.",
-            code="parameter_missing",
-            param="enabled_events",
-        )
-    endpoint = emu.add_webhook_endpoint(url, events=list(events))
-    endpoint["description"] = params.get("description") or None
-    endpoint["metadata"] = metadata_update({}, params.get("metadata", {}))
-    return endpoint
-
-
-@route("GET", "/v1/webhook_endpoints/{id}")
-def retrieve_webhook_endpoint(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
-    endpoint = emu.state.public(emu.state.get("webhook_endpoint", id, resource="webhook endpoint"))
-    endpoint.pop("secret", None)  # Stripe shows the secret only when it is created
-    return endpoint
-
-
-@route("GET", "/v1/webhook_endpoints", WebhookEndpointListParams)
-def list_webhook_endpoints(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    listing = emu.list_of(
-        emu.state.all("webhook_endpoint"), params, "/v1/webhook_endpoints", "webhook endpoint"
-    )
-    for endpoint in listing["data"]:
-        endpoint.pop("secret", None)
-    return listing
-
-
-@route("DELETE", "/v1/webhook_endpoints/{id}")
-def delete_webhook_endpoint(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
-    emu.state.get("webhook_endpoint", id, resource="webhook endpoint")
-    del emu.state.objects[id]
-    return {"id": id, "object": "webhook_endpoint", "deleted": True}
-
-
-@route("GET", "/v1/events/{id}")
-def retrieve_event(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
-    return emu.state.get("event", id)
-
-
-@route("GET", "/v1/events", EventListParams)
-def list_events(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    items = emu.state.all("event")
-    if params.get("type"):
-        import fnmatch
-
-        items = [e for e in items if fnmatch.fnmatchcase(e["type"], params["type"])]
-    if params.get("types"):
-        items = [e for e in items if e["type"] in params["types"]]
-    return emu.list_of(items, params, "/v1/events", "event")
-
-
-def _updated(emu: Emulator, event_type: str, obj: dict[str, Any], before: dict[str, Any]) -> None:
-    """Emit ``*.updated`` with Stripe's previous_attributes, if anything changed."""
-    previous = {k: before.get(k) for k in obj if not k.startswith("_") and before.get(k) != obj[k]}
-    previous.pop("updated", None)
-    if previous:
-        emu.emit(event_type, obj, previous)

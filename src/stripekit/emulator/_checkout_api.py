@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from stripe.params.billing_portal import SessionCreateParams as PortalSessionCreateParams
@@ -12,29 +13,58 @@ from stripe.params.checkout import (
     SessionListParams,
 )
 
-from ._catalog_api import create_customer
 from ._computed import computed
-from ._core import Emulator, as_bool, as_int, metadata_update
+from ._core import Emulator, as_bool, as_int, matching, metadata_update, required
 from ._parts import part
-from ._payments import charge_card, new_payment_intent, succeed
 from ._routes import route
+from ._schedule import Pending, timer
 from ._state import State
-from ._subscriptions import start_subscription
 from ._wire import StripeError
 
-__all__ = ["expire_due", "pay_session", "trial_days"]
+__all__ = ["expire", "trial_days", "trial_end"]
 
 _DAY = 86400
 
 
-@route("POST", "/v1/checkout/sessions", SessionCreateParams)
+@route(
+    "POST",
+    "/v1/checkout/sessions",
+    SessionCreateParams,
+    honours=(
+        "mode=payment|subscription|setup",
+        "line_items[price]",
+        "line_items[quantity]",
+        "success_url",
+        "cancel_url",
+        "client_reference_id",
+        "currency",
+        "customer",
+        "customer_email",
+        # Stripe's default in payment mode, if_required, makes no Customer; the
+        # emulator always makes one (docs/emulator.md), so only `always` is honoured.
+        "customer_creation=always",
+        "allow_promotion_codes",
+        "automatic_tax[enabled]",
+        "billing_address_collection=auto",
+        "expires_at",
+        "locale",
+        "metadata",
+        "payment_method_collection",
+        "subscription_data[metadata]",
+        "subscription_data[trial_period_days]",
+        "subscription_data[trial_end]",
+        "subscription_data[trial_settings][end_behavior][missing_payment_method]",
+        "payment_intent_data[metadata]",
+        "payment_intent_data[description]",
+        "setup_intent_data[metadata]",
+        "setup_intent_data[description]",
+    ),
+)
 def create_session(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     mode = params.get("mode")
-    if mode not in ("payment", "subscription"):
+    if mode not in ("payment", "subscription", "setup"):
         raise StripeError(
-            400,
-            "Invalid mode: the emulator emulates `payment` and `subscription` sessions.",
-            param="mode",
+            400, "Missing required param: mode.", code="parameter_missing", param="mode"
         )
     if params.get("customer") and params.get("customer_email"):
         raise StripeError(
@@ -43,16 +73,38 @@ def create_session(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
             param="customer_email",
         )
     if params.get("customer"):
-        emu.state.get("customer", params["customer"])
-    lines = _line_items(emu, params.get("line_items") or [], mode)
-    currency = lines[0][0]["currency"]
-    total = sum(price["unit_amount"] * quantity for price, quantity in lines)
+        emu.state.get("customer", params["customer"], param="customer")
+    if mode == "subscription" and "customer_creation" in params:
+        raise StripeError(
+            400,
+            "customer_creation can only be used in `payment` and `setup` mode (a "
+            "subscription always makes a customer).",
+            param="customer_creation",
+        )
     now = emu.state.clock.now()
+    if mode == "setup":
+        if params.get("line_items"):
+            raise StripeError(400, "line_items cannot be used in `setup` mode.", param="line_items")
+        lines: list[tuple[dict[str, Any], int]] = []
+        currency = str(params.get("currency") or "").lower() or None
+        total = None
+    else:
+        lines = _line_items(emu, params.get("line_items") or [], mode)
+        currency = lines[0][0]["currency"]
+        if params.get("currency") and str(params["currency"]).lower() != currency:
+            raise StripeError(
+                400,
+                f"The line items are priced in {currency}, not in {params['currency']}: give "
+                "prices in that currency, or leave currency out.",
+                param="currency",
+            )
+        total = sum(price["unit_amount"] * quantity for price, quantity in lines)
+    subscription_data = params.get("subscription_data") or {}
     session = emu.state.new(
         "checkout.session",
         mode=mode,
         status="open",
-        payment_status="unpaid",
+        payment_status="no_payment_required" if mode == "setup" else "unpaid",
         currency=currency,
         amount_subtotal=total,
         amount_total=total,
@@ -74,22 +126,103 @@ def create_session(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
             "automatic_tax",
             enabled=as_bool(params.get("automatic_tax", {}), "enabled"),
         ),
-        expires_at=now + _DAY,
+        expires_at=_expires_at(params, now),
         payment_method_types=["card"],
-        payment_method_collection="always",
+        payment_method_collection=params.get("payment_method_collection") or "always",
         billing_address_collection=params.get("billing_address_collection"),
         ui_mode="hosted",
         custom_fields=[],
         custom_text=part("checkout.session", "custom_text"),
         total_details=part("checkout.session", "total_details", amount_shipping=0),
-        _subscription_data=params.get("subscription_data") or {},
+        _subscription_data=subscription_data,
         _payment_intent_data=params.get("payment_intent_data") or {},
+        _setup_intent_data=params.get("setup_intent_data") or {},
     )
+    session["_trial"] = _trial(emu, session, subscription_data, lines, now)
     session["url"] = f"{emu.base_url}/c/pay/{session['id']}"
     emu.state.line_items[session["id"]] = [
         _line_item(emu, price, quantity) for price, quantity in lines
     ]
     return session
+
+
+def _expires_at(params: dict[str, Any], now: int) -> int:
+    """Stripe's window: 30 minutes to 24 hours from now (24 hours when not given)."""
+    if "expires_at" not in params:
+        return now + _DAY
+    expires_at = as_int(params, "expires_at")
+    if not now + 1800 <= expires_at <= now + _DAY:
+        raise StripeError(
+            400,
+            "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout "
+            "Session creation.",
+            param="expires_at",
+        )
+    return expires_at
+
+
+def _trial(
+    emu: Emulator,
+    session: dict[str, Any],
+    data: dict[str, Any],
+    lines: list[tuple[dict[str, Any], int]],
+    now: int,
+) -> dict[str, int] | None:
+    """The subscription's free trial: ``{"end": timestamp}`` or ``{"days": n}`` from payment.
+
+    ``subscription_data[trial_end]``, else ``[trial_period_days]``, else the first
+    price's ``recurring[trial_period_days]``; none outside subscription mode.
+    """
+    if session["mode"] != "subscription":
+        if data:
+            raise StripeError(
+                400,
+                "subscription_data can only be used in `subscription` mode.",
+                param="subscription_data",
+            )
+        return None
+    if data.get("trial_end") and data.get("trial_period_days"):
+        raise StripeError(
+            400,
+            "You may only specify one of these parameters: subscription_data[trial_end], "
+            "subscription_data[trial_period_days].",
+            param="subscription_data[trial_end]",
+        )
+    if data.get("trial_end"):
+        trial_end = as_int(data, "trial_end", path="subscription_data[trial_end]")
+        if trial_end < now + 2 * _DAY:
+            raise StripeError(
+                400,
+                "subscription_data[trial_end] must be at least 48 hours in the future.",
+                param="subscription_data[trial_end]",
+            )
+        return {"end": trial_end}
+    days = data.get("trial_period_days")
+    if not days:
+        days = next(
+            (
+                p["recurring"]["trial_period_days"]
+                for p, _ in lines
+                if p["recurring"] and p["recurring"].get("trial_period_days")
+            ),
+            None,
+        )
+    return {"days": int(days)} if days else None
+
+
+def trial_end(emu: Emulator, session: dict[str, Any]) -> int | None:
+    """When a subscription started now from this session would end its trial."""
+    trial = session.get("_trial")
+    if not trial:
+        return None
+    end: int = trial.get("end") or emu.state.clock.now() + trial["days"] * _DAY
+    return end
+
+
+def trial_days(emu: Emulator, session: dict[str, Any]) -> int | None:
+    """The free days a subscription session starts with (rounded up), for the pages."""
+    end = trial_end(emu, session)
+    return None if end is None else -(-(end - emu.state.clock.now()) // _DAY)
 
 
 def _line_items(emu: Emulator, items: list[Any], mode: str) -> list[tuple[dict[str, Any], int]]:
@@ -166,12 +299,15 @@ def retrieve_session(emu: Emulator, params: dict[str, Any], id: str) -> dict[str
     return emu.state.get("checkout.session", id, resource="checkout.session")
 
 
-@route("GET", "/v1/checkout/sessions", SessionListParams)
+@route(
+    "GET",
+    "/v1/checkout/sessions",
+    SessionListParams,
+    honours=("customer", "status", "payment_intent", "subscription"),
+)
 def list_sessions(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     items = emu.state.all("checkout.session")
-    for name in ("customer", "status", "payment_intent", "subscription"):
-        if params.get(name):
-            items = [s for s in items if s.get(name) == params[name]]
+    items = matching(items, params, "customer", "status", "payment_intent", "subscription")
     return emu.list_of(items, params, "/v1/checkout/sessions", "checkout.session")
 
 
@@ -193,114 +329,32 @@ def expire_session(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, 
             'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
             f'Session has a status of "{session["status"]}".',
         )
-    session["status"] = "expired"
-    emu.emit("checkout.session.expired", session)
+    expire(emu, session)
     return session
 
 
-def expire_due(emu: Emulator) -> None:
-    """Open sessions past their ``expires_at`` expire (``checkout.session.expired``)."""
-    now = emu.state.clock.now()
+@timer
+def _expiries(emu: Emulator) -> Pending:
+    """Open sessions expire at their ``expires_at`` (``checkout.session.expired``)."""
     for session in reversed(emu.state.all("checkout.session")):
-        if session["status"] == "open" and session["expires_at"] <= now:
-            session["status"] = "expired"
-            emu.emit("checkout.session.expired", session)
+        if session["status"] == "open":
+            yield session["expires_at"], partial(expire, emu, session)
 
 
-def pay_session(
-    emu: Emulator, session_id: str, *, card: str, email: str | None, name: str | None
-) -> dict[str, Any]:
-    """Pay an open session with a test card, as the hosted page does; CardDeclined on a decline.
-
-    A decline changes nothing: the session stays open and no payment is recorded.
-    """
-    with emu.state.lock:
-        session = emu.state.get("checkout.session", session_id, resource="checkout.session")
-        if session["status"] != "open":
-            raise StripeError(
-                400, f"This Checkout Session is {session['status']}; it cannot be paid."
-            )
-        if session["expires_at"] <= emu.state.clock.now():
-            session["status"] = "expired"
-            emu.emit("checkout.session.expired", session)
-            raise StripeError(400, "This Checkout Session has expired.")
-        charged = charge_card(card)
-        email = session["customer_email"] or email
-        customer_id = session["customer"]
-        if customer_id is None:
-            if not email:
-                raise StripeError(400, "Enter your email address.", param="email")
-            customer = create_customer(emu, {"email": email, **({"name": name} if name else {})})
-            customer_id = customer["id"]
-        customer = emu.state.objects[customer_id]
-        details = part(
-            "checkout.session",
-            "customer_details",
-            address=part("checkout.session", "customer_details", "address"),
-            email=customer.get("email") or email,
-            name=name or customer.get("name"),
-            tax_exempt="none",
-            tax_ids=[],
-        )
-        session.update(customer=customer_id, customer_details=details, status="complete")
-        items = [
-            (emu.state.objects[li["price"]["id"]], li["quantity"])
-            for li in emu.state.line_items[session_id]
-        ]
-        if session["mode"] == "payment":
-            extra = session["_payment_intent_data"]
-            intent = new_payment_intent(
-                emu,
-                amount=session["amount_total"],
-                currency=session["currency"],
-                customer=customer_id,
-                metadata=metadata_update({}, extra.get("metadata", {})),
-                description=extra.get("description"),
-            )
-            intent["payment_method"] = charged.token
-            succeed(emu, intent)
-            session.update(payment_intent=intent["id"], payment_status="paid")
-            emu.emit("checkout.session.completed", session)
-            emu.emit("payment_intent.succeeded", intent)
-            return session
-        extra = session["_subscription_data"]
-        sub, invoice = start_subscription(
-            emu,
-            customer=customer_id,
-            items=items,
-            trial_days=trial_days(emu, session),
-            metadata=metadata_update({}, extra.get("metadata", {})),
-            payment_method=charged.token,
-        )
-        session.update(
-            subscription=sub["id"],
-            invoice=invoice["id"],
-            payment_status="paid" if invoice["amount_paid"] else "no_payment_required",
-        )
-        emu.emit("checkout.session.completed", session)
-        return session
+def expire(emu: Emulator, session: dict[str, Any]) -> None:
+    """The session can no longer be paid (``checkout.session.expired``)."""
+    session["status"] = "expired"
+    emu.emit("checkout.session.expired", session)
 
 
-def trial_days(emu: Emulator, session: dict[str, Any]) -> int | None:
-    """The free days a subscription session starts with: its own, else its price's."""
-    if session["mode"] != "subscription":
-        return None
-    days = session["_subscription_data"].get("trial_period_days")
-    if days:
-        return int(days)
-    for line in emu.state.line_items.get(session["id"], []):
-        recurring = line["price"]["recurring"]
-        if recurring and recurring.get("trial_period_days"):
-            return int(recurring["trial_period_days"])
-    return None
-
-
-@route("POST", "/v1/billing_portal/sessions", PortalSessionCreateParams)
+@route(
+    "POST",
+    "/v1/billing_portal/sessions",
+    PortalSessionCreateParams,
+    honours=("customer", "return_url", "locale"),
+)
 def create_portal_session(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    if not params.get("customer"):
-        raise StripeError(
-            400, "Missing required param: customer.", code="parameter_missing", param="customer"
-        )
+    required(params, "customer")
     emu.state.get("customer", params["customer"])
     portal = emu.state.new(
         "billing_portal.session",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ._checkout_api import expire_due
 from ._core import Emulator
-from ._subscriptions import renew_due
+from ._schedule import run_due
+from ._wire import StripeError
 
 __all__ = ["advance_clock"]
 
@@ -12,11 +12,14 @@ __all__ = ["advance_clock"]
 def advance_clock(emu: Emulator, seconds: int) -> int:
     """Move time on by ``seconds``; returns the new now.
 
-    Open Checkout Sessions past their ``expires_at`` expire, then subscriptions
-    whose period ended renew, end their trial or end (``cancel_at_period_end``).
+    Whatever falls due on the way happens in time order, each at its own
+    moment: open Checkout Sessions expire, trials warn and end, subscriptions
+    renew or end, failed invoices are retried, disputes close...
     """
-    with emu.state.lock:
-        now = emu.state.clock.advance(seconds)
-        expire_due(emu)
-        renew_due(emu)
-        return now
+    if seconds < 0:
+        raise StripeError(400, "the emulator's clock only moves forward", param="seconds")
+    with emu.state.locked():
+        target = emu.state.clock.now() + seconds
+        run_due(emu, until=target)
+        emu.state.clock.move_to(target)
+        return emu.state.clock.now()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import fnmatch
+import operator
+from collections.abc import Callable
 from typing import Any
 
 from ._computed import COMPUTED
@@ -10,7 +13,7 @@ from ._delivery import Delivery, WebhookDelivery
 from ._state import State
 from ._wire import StripeError, missing
 
-__all__ = ["Emulator", "as_bool", "as_int", "metadata_update"]
+__all__ = ["Emulator", "as_bool", "as_int", "matching", "metadata_update", "required"]
 
 # The API version the emulator's events say they were rendered with: stripe-python's own.
 try:
@@ -41,6 +44,7 @@ class Emulator:
         self.base_url = base_url.rstrip("/")
         self.state = State()
         self.delivery = WebhookDelivery(retry_delays=retry_delays)
+        self._later: list[Callable[[], None]] = []
 
     # -- control -----------------------------------------------------------------------------
 
@@ -49,6 +53,28 @@ class Emulator:
         with self.state.lock:
             self.state.reset()
             self.delivery.reset()
+            self._later.clear()
+
+    def configure_dunning(
+        self, *, retry_days: tuple[int, ...] | None = None, then: str | None = None
+    ) -> None:
+        """What follows a failed subscription payment (until the next reset).
+
+        ``retry_days``: days between automatic attempts (``(3, 5, 7)``: retried 3,
+        then 5, then 7 days after the previous failure). ``then``: what becomes of
+        the subscription once they are used up: ``cancel`` (the default),
+        ``unpaid`` or ``past_due``.
+        """
+        with self.state.lock:
+            dunning = self.state.dunning
+            if retry_days is not None:
+                if any(not isinstance(d, int) or d < 1 for d in retry_days):
+                    raise StripeError(400, "retry_days must be whole days, 1 or more")
+                dunning.retry_days = tuple(retry_days)
+            if then is not None:
+                if then not in ("cancel", "unpaid", "past_due"):
+                    raise StripeError(400, "then must be cancel, unpaid or past_due")
+                dunning.then = then
 
     @property
     def deliveries(self) -> list[Delivery]:
@@ -102,6 +128,36 @@ class Emulator:
             self.delivery.send(self.state.public(event), endpoint["url"], endpoint["secret"])
         return event
 
+    def emit_updated(
+        self, event_type: str, obj: dict[str, Any], before: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Emit ``*.updated`` with Stripe's ``previous_attributes``, if anything changed.
+
+        ``before`` is a shallow copy of ``obj`` taken before the change; the event
+        names each top-level field that changed, with its old value.
+        """
+        previous = {
+            k: copy.deepcopy(before.get(k))
+            for k in obj
+            if not k.startswith("_") and k != "updated" and before.get(k) != obj[k]
+        }
+        if not previous:
+            return None
+        return self.emit(event_type, obj, previous)
+
+    def later(self, action: Callable[[], None]) -> None:
+        """Do ``action`` once the current operation and its events are done.
+
+        What Stripe does moments after a request (a dispute opened on a payment)
+        comes after that request's own events, not in the middle of them.
+        """
+        self._later.append(action)
+
+    def settle(self) -> None:
+        """Run what ``later`` queued (and whatever that queues in turn)."""
+        while self._later:
+            self._later.pop(0)()
+
     # -- rendering ---------------------------------------------------------------------------
 
     def render(self, obj: dict[str, Any], expand: list[str]) -> dict[str, Any]:
@@ -153,6 +209,7 @@ class Emulator:
                 code="parameter_invalid_integer",
                 param="limit",
             )
+        items = _created_between(items, params.get("created"))
         ids = [o["id"] for o in items]
         after, before = params.get("starting_after"), params.get("ending_before")
         if after and before:
@@ -182,6 +239,27 @@ class Emulator:
         }
 
 
+def _created_between(items: list[dict[str, Any]], created: Any) -> list[dict[str, Any]]:
+    """Stripe's ``created`` filter: a timestamp, or ``created[gt|gte|lt|lte]``."""
+    if created is None or created == "":
+        return items
+    if not isinstance(created, dict):
+        exact = as_int({"created": created}, "created")
+        return [o for o in items if _created(o) == exact]
+    tests = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+    for op in created:
+        bound = as_int(created, op, path=f"created[{op}]")
+        test = tests[op]  # the params check let through only these four
+        items = [o for o in items if test(_created(o), bound)]
+    return items
+
+
+def _created(obj: dict[str, Any]) -> int:
+    # An invoice item says when it was made in `date`.
+    when: int = obj["created"] if "created" in obj else obj["date"]
+    return when
+
+
 def _wants(enabled: list[str], event_type: str) -> bool:
     return any(p == "*" or fnmatch.fnmatchcase(event_type, p) for p in enabled)
 
@@ -191,21 +269,38 @@ def as_int(
 ) -> int:
     """A form value as an int, or Stripe's "Invalid integer" 400."""
     value = params.get(name)
-    if value is None or value == "":
-        if default is None:
-            raise StripeError(
-                400,
-                f"Missing required param: {path or name}.",
-                code="parameter_missing",
-                param=path or name,
-            )
+    if (value is None or value == "") and default is not None:
         return default
+    value = required(params, name, path=path)
     try:
         return int(value)
     except (TypeError, ValueError):
         raise StripeError(
             400, f"Invalid integer: {value}", code="parameter_invalid_integer", param=path or name
         ) from None
+
+
+def required(params: dict[str, Any], name: str, *, path: str | None = None) -> Any:
+    """A param Stripe requires, or its "Missing required param" 400."""
+    value = params.get(name)
+    if value is None or value == "":
+        raise StripeError(
+            400,
+            f"Missing required param: {path or name}.",
+            code="parameter_missing",
+            param=path or name,
+        )
+    return value
+
+
+def matching(
+    items: list[dict[str, Any]], params: dict[str, Any], *names: str
+) -> list[dict[str, Any]]:
+    """The items whose ``name`` field equals each of ``names`` the list request gives."""
+    for name in names:
+        if params.get(name):
+            items = [o for o in items if o.get(name) == params[name]]
+    return items
 
 
 def as_bool(params: dict[str, Any], name: str, default: bool = False) -> bool:

@@ -5,29 +5,35 @@ from __future__ import annotations
 __all__ = ["MISSING_KEYS", "NOT_EMULATED"]
 
 NOT_EMULATED: dict[str, str] = {
-    "Other resources": "Only products, prices, customers, Checkout and portal sessions, "
-    "subscriptions, invoices, payment intents, webhook endpoints and events exist; any other "
-    "/v1 path answers 404 like an unknown URL.",
-    "Setup mode and price_data": "Checkout Sessions take mode payment or subscription and "
-    "line_items with a Price id; setup mode and inline price_data are refused with a 400.",
-    "Taxes, discounts, promotion codes, shipping": "Accepted where Stripe takes them, but "
-    "amounts are never taxed or discounted.",
-    "Charges, refunds, disputes, payment methods": "Payments succeed or fail by test card; "
-    "no charge, refund or payment method objects are stored (ids are made up).",
+    "Other resources": "Only the requests in the table above exist (products, prices, "
+    "customers, payment methods, Checkout and portal sessions, setup intents, subscriptions, "
+    "invoices, invoice items and payments, payment intents, charges, refunds, disputes, test "
+    "clocks, webhook endpoints, events); any other /v1 path answers 404 like an unknown URL.",
+    "Inline price_data": "Checkout Sessions and subscription items take a Price id; "
+    "price_data is refused as not emulated.",
+    "Taxes, discounts, promotion codes, shipping": "automatic_tax[enabled] and "
+    "allow_promotion_codes are recorded, but amounts are never taxed or discounted (as for an "
+    "account with no tax registration and no coupon); discounts, shipping options and tax "
+    "rates are refused.",
     "Tiered, metered and custom-amount prices": "Prices have a fixed unit_amount.",
-    "Proration and plan changes": "Subscriptions renew, end trials and cancel; changing "
-    "items or quantities is not emulated.",
-    "Failed renewals and dunning": "A renewal is always paid (the card paid once already); "
-    "no invoice.payment_failed, past_due or unpaid subscriptions, no smart retries.",
-    "Asynchronous payment methods and 3-D Secure": "Cards pay at once; no "
-    "async_payment_succeeded, no requires_action.",
-    "Connect, test clocks, search, files, v2 API": "Not emulated.",
-    "Params with no behaviour here": "A param stripe-python declares is accepted even where "
-    "the emulator has nothing to do with it (e.g. subscription_data[trial_end], "
-    "payment_method_options, tax_id_collection): it is checked, then ignored; only unknown "
-    "params are refused.",
-    "Event ordering and timing": "Events are recorded in the order listed in these docs "
-    "and delivered in that order; Stripe itself does not guarantee any order.",
+    "Guest customers": "In payment mode the emulator always makes a Customer; Stripe's "
+    "default (customer_creation=if_required) makes none, so only customer_creation=always "
+    "is honoured.",
+    "Some events": "No payment_method.* events, no charge.succeeded, charge.failed, "
+    "charge.captured or charge.updated, and an invoice's payment intent sends no events of "
+    "its own: the objects exist and can be fetched.",
+    "Smart Retries": "A failed subscription payment is retried on a fixed schedule (3, 5, 7 "
+    "days; configure_dunning or POST /_emulator/dunning), not at Stripe's learned moments.",
+    "Cancel before the period ends, prorated": "cancel_at before the current period's end "
+    "is honoured only with proration_behavior=none (Stripe would credit the unused part).",
+    "Other 3-D Secure and asynchronous payment methods": "Only 4000 0025 0000 3155 asks for "
+    "3-D Secure; cards pay at once: no async_payment_succeeded, no processing state.",
+    "Connect, search, files, v2 API": "Not emulated.",
+    "Params outside the table above": 'Refused with a 400 that says "not emulated: ..." '
+    "(e.g. payment_method_options, tax_id_collection), never accepted and ignored.",
+    "Timing and event order": "Stripe finalizes a renewal's invoice about an hour after "
+    "invoice.created and sends events asynchronously, in no guaranteed order; the emulator "
+    "does it at once and sends the events of each step in the order these docs list.",
 }
 """Feature → what happens instead."""
 

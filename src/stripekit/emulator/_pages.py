@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
@@ -14,10 +14,13 @@ from starlette.routing import Route
 
 from stripekit.catalog._currencies import format_amount
 
-from ._checkout_api import pay_session, trial_days
+from ._cards import TEST_CARDS
+from ._checkout_api import trial_days, trial_end
+from ._checkout_pay import ChallengeNeeded, card_needed, pay_session
 from ._core import Emulator
-from ._payments import TEST_CARDS
-from ._subscriptions import cancel_subscription, period_end, resume_subscription
+from ._payments import authenticate
+from ._periods import period_end
+from ._subscriptions import cancel_subscription, resume_subscription
 from ._wire import StripeError
 
 __all__ = ["page_routes"]
@@ -49,7 +52,7 @@ def _problem(title: str, message: str, status: int) -> HTMLResponse:
 
 
 def page_routes(emu: Emulator) -> list[Route]:
-    """The routes of the hosted checkout page and the portal page."""
+    """The hosted checkout page (and its 3-D Secure step), the portal, a payment's challenge."""
 
     def session_or_none(session_id: str) -> dict[str, Any] | None:
         obj = emu.state.objects.get(session_id)
@@ -69,6 +72,7 @@ def page_routes(emu: Emulator) -> list[Route]:
             session=session,
             items=items,
             trial_days=trial_days(emu, session),
+            card_needed=card_needed(session, trial_end(emu, session)),
             error=error,
             form=form or {},
             cards=TEST_CARDS,
@@ -90,6 +94,7 @@ def page_routes(emu: Emulator) -> list[Route]:
         if session is None:
             return _problem("Checkout session not found", "This payment link is not valid.", 404)
         form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
+        outcome = form.pop("three_d_secure", None)
         try:
             paid = pay_session(
                 emu,
@@ -97,6 +102,16 @@ def page_routes(emu: Emulator) -> list[Route]:
                 card=form.get("card_number", ""),
                 email=form.get("email") or None,
                 name=form.get("name") or None,
+                authenticated=None if outcome is None else outcome == "complete",
+            )
+        except ChallengeNeeded:
+            amount = session["amount_total"] if session["mode"] == "payment" else None
+            return _render(
+                "challenge.html",
+                what="payment" if amount else "card",
+                amount=None if amount is None else format_amount(amount, session["currency"]),
+                action=f"/c/pay/{session['id']}",
+                hidden=form,
             )
         except StripeError as exc:
             return checkout_page(session, error=exc.message, status=exc.status, form=form)
@@ -134,14 +149,57 @@ def page_routes(emu: Emulator) -> list[Route]:
                 "Subscription not found", "That subscription is not this customer's.", 404
             )
         try:
-            with emu.state.lock:
+            with emu.state.locked():
                 if request.url.path.endswith("/resume"):
                     resume_subscription(emu, sub)
                 else:
                     cancel_subscription(emu, sub, at_period_end=form.get("when") != "now")
+                emu.settle()
         except StripeError as exc:
             return _problem("Cannot change this subscription", exc.message, exc.status)
         return RedirectResponse(f"/p/session/{portal['id']}?done={sub['id']}", status_code=303)
+
+    def intent_or_none(intent_id: str) -> dict[str, Any] | None:
+        obj = emu.state.objects.get(intent_id)
+        return obj if obj and obj.get("object") == "payment_intent" else None
+
+    async def show_challenge(request: Request) -> Response:
+        intent = intent_or_none(request.path_params["intent_id"])
+        if intent is None or intent["status"] != "requires_action":
+            return _problem("Nothing to authenticate", "This payment asks for no challenge.", 404)
+        return _render(
+            "challenge.html",
+            what="payment",
+            amount=format_amount(intent["amount"], intent["currency"]),
+            action=f"/3ds/{intent['id']}",
+            hidden={},
+        )
+
+    async def answer_challenge(request: Request) -> Response:
+        intent = intent_or_none(request.path_params["intent_id"])
+        if intent is None or intent["status"] != "requires_action":
+            return _problem("Nothing to authenticate", "This payment asks for no challenge.", 404)
+        form = dict(parse_qsl((await request.body()).decode()))
+        with emu.state.locked():
+            return_url = intent.get("_return_url")
+            authenticate(emu, intent, passed=form.get("three_d_secure") == "complete")
+            emu.settle()
+        status = "succeeded" if intent["status"] in ("succeeded", "requires_capture") else "failed"
+        if not return_url:
+            return _problem(
+                "Authentication " + ("complete" if status == "succeeded" else "failed"),
+                f"The payment is {intent['status']}. You can close this page.",
+                200,
+            )
+        separator = "&" if "?" in return_url else "?"
+        query = urlencode(
+            {
+                "payment_intent": intent["id"],
+                "payment_intent_client_secret": intent["client_secret"],
+                "redirect_status": status,
+            }
+        )
+        return RedirectResponse(f"{return_url}{separator}{query}", status_code=303)
 
     async def index(request: Request) -> Response:
         return _render("index.html", cards=TEST_CARDS, base_url=emu.base_url)
@@ -154,6 +212,8 @@ def page_routes(emu: Emulator) -> list[Route]:
         Route("/p/session/{portal_id}", show_portal, methods=["GET"]),
         Route("/p/session/{portal_id}/cancel", portal_change, methods=["POST"]),
         Route("/p/session/{portal_id}/resume", portal_change, methods=["POST"]),
+        Route("/3ds/{intent_id}", show_challenge, methods=["GET"]),
+        Route("/3ds/{intent_id}", answer_challenge, methods=["POST"]),
     ]
 
 

@@ -1,20 +1,26 @@
-"""Strict params: a request may only carry what stripe-python's params TypedDicts declare.
+"""Strict params: a request may only carry what stripe-python's params TypedDicts declare,
+and only what the emulator honours of that.
 
 The check reads ``stripe.params.*`` at run time, so the emulator follows
-Stripe's API as stripe-python is upgraded instead of a hand-kept list.
+Stripe's API as stripe-python is upgraded instead of a hand-kept list. A
+declared param the emulator cannot act on is refused ("not emulated"), so a
+test never passes against the emulator while it ignores what the test asked for.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import sys
 import types
 import typing
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ForwardRef, Literal, NotRequired, Required, Union
 
-from ._wire import StripeError, unknown_parameter
+from ._wire import StripeError, not_emulated, unknown_parameter
 
-__all__ = ["check_params"]
+__all__ = ["Honoured", "check_declared", "check_honoured", "check_params"]
 
 
 @functools.cache
@@ -92,6 +98,8 @@ def _check_value(value: Any, hint: Any, path: str) -> None:
             _check_value(item, element, f"{path}[{i}]")
         return
     if isinstance(value, str) and literals and str not in options:
+        if int in options and value.lstrip("-").isdigit():
+            return  # `trial_end=now` or a timestamp: the form sends both as text
         allowed = [a for lit in literals for a in typing.get_args(lit) if a != ""]
         if value not in allowed:
             choices = ", ".join(f"`{a}`" for a in allowed)
@@ -101,3 +109,79 @@ def _check_value(value: Any, hint: Any, path: str) -> None:
                 code="parameter_invalid_string",
                 param=path,
             )
+
+
+# -- what the emulator honours ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Honoured:
+    """A param path the emulator acts on (``items[price]``), maybe for some values only."""
+
+    text: str
+    segments: tuple[str, ...]
+    values: frozenset[str] | None
+
+    @classmethod
+    def parse(cls, text: str) -> Honoured:
+        """``"mode=payment|setup"`` → segments ``("mode",)``, values ``{"payment", "setup"}``."""
+        path, _, values = text.partition("=")
+        head, _, rest = path.partition("[")
+        segments = (head, *re.findall(r"([^\[\]]+)\]", "[" + rest)) if rest else (head,)
+        return cls(text, segments, frozenset(values.split("|")) if values else None)
+
+
+def check_declared(typed: type, honoured: Honoured, *, where: str) -> None:
+    """Raise ValueError (at import time) when ``typed`` has no param at ``honoured``'s path."""
+    fields = _fields(typed)
+    for depth, segment in enumerate(honoured.segments):
+        if segment not in fields:
+            raise ValueError(
+                f"{where} honours {honoured.text!r}, but {typed.__name__} declares no "
+                f"{segment!r} there"
+            )
+        if depth + 1 < len(honoured.segments):
+            nested = _typeddict_in(fields[segment])
+            if nested is None:
+                raise ValueError(f"{where} honours {honoured.text!r}: {segment} has no fields")
+            fields = _fields(nested)
+
+
+def _typeddict_in(hint: Any) -> type | None:
+    origin = typing.get_origin(hint)
+    options = typing.get_args(hint) if origin is Union else (hint,)
+    for option in options:
+        if _is_typeddict(option):
+            return typing.cast(type, option)
+        if typing.get_origin(option) is list:
+            found = _typeddict_in(typing.get_args(option)[0])
+            if found is not None:
+                return found
+    return None
+
+
+def check_honoured(
+    params: dict[str, Any],
+    honours: Sequence[Honoured],
+    prefix: tuple[str, ...] = (),
+    shown: str = "",
+) -> None:
+    """Raise the "not emulated" 400 for the first param no ``honours`` entry covers."""
+    for name, value in params.items():
+        path = (*prefix, name)
+        where = f"{shown}[{name}]" if shown else name
+        covering = next((h for h in honours if path[: len(h.segments)] == h.segments), None)
+        if covering is not None:
+            if covering.values is not None and len(covering.segments) == len(path):
+                for given in value if isinstance(value, list) else [value]:
+                    if isinstance(given, str) and given and given not in covering.values:
+                        raise not_emulated(where, value=given)
+            continue
+        deeper = any(h.segments[: len(path)] == path for h in honours)
+        if deeper and isinstance(value, dict):
+            check_honoured(value, honours, path, where)
+        elif deeper and isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            for i, item in enumerate(value):
+                check_honoured(item, honours, path, f"{where}[{i}]")
+        else:
+            raise not_emulated(where)

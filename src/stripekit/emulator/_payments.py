@@ -1,8 +1,7 @@
-"""Test cards and payment intents: what succeeds, what is declined and how Stripe says so."""
+"""Payment intents: create, confirm (with 3-D Secure when the card asks), capture, cancel."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from stripe.params import (
@@ -13,104 +12,18 @@ from stripe.params import (
 
 from stripekit._shapes import random_id
 
-from ._core import Emulator, as_bool, as_int, metadata_update
+from ._cards import CardDeclined
+from ._charges import declined, new_charge
+from ._core import Emulator, as_bool, as_int, metadata_update, required
 from ._parts import part
+from ._payment_methods import attach, card_of, payment_method
 from ._routes import route
 from ._wire import StripeError
 
-__all__ = ["TEST_CARDS", "CardDeclined", "charge_card", "new_payment_intent"]
+__all__ = ["CHANGEABLE", "amount_param", "authenticate", "new_payment_intent", "pay_intent"]
 
-
-@dataclass(frozen=True)
-class TestCard:
-    """A card number (or payment method token) and what Stripe does with it."""
-
-    number: str
-    token: str
-    description: str
-    decline_code: str | None = None
-    message: str | None = None
-
-    @property
-    def succeeds(self) -> bool:
-        """Whether a payment with it goes through."""
-        return self.decline_code is None
-
-
-TEST_CARDS: tuple[TestCard, ...] = (
-    TestCard("4242424242424242", "pm_card_visa", "Visa: succeeds"),
-    TestCard("5555555555554444", "pm_card_mastercard", "Mastercard: succeeds"),
-    TestCard(
-        "4000000000000002",
-        "pm_card_chargeDeclined",
-        "declined (generic_decline)",
-        "generic_decline",
-        "Your card was declined.",
-    ),
-    TestCard(
-        "4000000000009995",
-        "pm_card_chargeDeclinedInsufficientFunds",
-        "declined (insufficient_funds)",
-        "insufficient_funds",
-        "Your card has insufficient funds.",
-    ),
-    TestCard(
-        "4000000000000069",
-        "pm_card_chargeDeclinedExpiredCard",
-        "declined (expired_card)",
-        "expired_card",
-        "Your card has expired.",
-    ),
-)
-"""Stripe's test cards the emulator knows; any other number is refused like Stripe refuses it."""
-
-
-class CardDeclined(StripeError):
-    """Stripe's 402 card_error."""
-
-    def __init__(self, message: str, decline_code: str, code: str = "card_declined") -> None:
-        super().__init__(402, message, type="card_error", code=code, decline_code=decline_code)
-
-
-def _card(number_or_token: str) -> TestCard:
-    cleaned = number_or_token.replace(" ", "").replace("-", "")
-    for card in TEST_CARDS:
-        if cleaned in (card.number, card.token):
-            return card
-    if cleaned.isdigit() and 12 <= len(cleaned) <= 19 and _luhn(cleaned):
-        raise CardDeclined(
-            "Your card was declined. Your request was in test mode, but used a non test card. "
-            "For a list of valid test cards, visit: https://stripe.com/docs/testing.",
-            "test_mode_live_card",
-        )
-    if cleaned.startswith("pm_"):
-        raise StripeError(
-            404,
-            f"No such PaymentMethod: '{cleaned}'",
-            code="resource_missing",
-            param="payment_method",
-        )
-    raise CardDeclined(
-        "Your card number is incorrect.", "incorrect_number", code="incorrect_number"
-    )
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, char in enumerate(reversed(digits)):
-        n = int(char)
-        if i % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
-
-
-def charge_card(number_or_token: str) -> TestCard:
-    """The card, if a payment with it succeeds; CardDeclined (402) otherwise."""
-    card = _card(number_or_token)
-    if card.decline_code is not None:
-        raise CardDeclined(str(card.message), card.decline_code)
-    return card
+CHANGEABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+"""Statuses in which an intent's amount, currency, customer and card may still change."""
 
 
 def new_payment_intent(
@@ -121,14 +34,20 @@ def new_payment_intent(
     customer: str | None,
     metadata: dict[str, str],
     description: str | None = None,
+    capture_method: str = "automatic_async",
+    quiet: bool = False,
 ) -> dict[str, Any]:
-    """A payment intent waiting for a payment method (``payment_intent.created`` emitted)."""
+    """A payment intent waiting for a payment method (``payment_intent.created`` unless quiet).
+
+    An invoice's payment intent is quiet: the emulator sends only the invoice's events.
+    """
     intent = emu.state.new(
         "payment_intent",
         amount=amount,
         amount_capturable=0,
         amount_received=0,
-        capture_method="automatic_async",
+        automatic_payment_methods=None,
+        capture_method=capture_method,
         client_secret=None,
         confirmation_method="automatic",
         currency=currency,
@@ -137,61 +56,219 @@ def new_payment_intent(
         metadata=metadata,
         payment_method_types=["card"],
         status="requires_payment_method",
+        _quiet=quiet,
     )
     intent["client_secret"] = f"{intent['id']}_secret_{random_id('', 16)}"
-    emu.emit("payment_intent.created", intent)
+    if not quiet:
+        emu.emit("payment_intent.created", intent)
     return intent
 
 
-def succeed(emu: Emulator, intent: dict[str, Any]) -> None:
-    """Mark the intent paid (the caller emits ``payment_intent.succeeded`` when Stripe would)."""
+def pay_intent(
+    emu: Emulator,
+    intent: dict[str, Any],
+    pm: dict[str, Any],
+    *,
+    off_session: bool = False,
+    authenticated: bool = False,
+    return_url: str | None = None,
+) -> dict[str, Any]:
+    """Charge ``pm``: the intent ends ``succeeded``, ``requires_capture`` or ``requires_action``.
+
+    The caller sends ``payment_intent.succeeded`` where Stripe's order wants it.
+    A decline is recorded on the intent (``payment_intent.payment_failed``) and raised.
+    A card that asks for 3-D Secure gets it on-session (``requires_action``, or
+    ``authenticated`` when the hosted page did it); off-session, a card never
+    set up is declined with ``authentication_required``.
+    """
+    card = card_of(pm)
+    intent.update(payment_method=pm["id"], next_action=None)
+    failure = None
+    if card.authenticates and not pm["_authenticated"] and not authenticated:
+        if not off_session:
+            return _requires_action(emu, intent, return_url)
+        failure = CardDeclined(
+            "Your card was declined. This transaction requires authentication.",
+            "authentication_required",
+            code="authentication_required",
+        )
+    charge = new_charge(
+        emu,
+        amount=intent["amount"],
+        currency=intent["currency"],
+        customer=intent["customer"],
+        payment_method=pm,
+        payment_intent=intent["id"],
+        description=intent["description"],
+        metadata=intent["metadata"],
+        capture=intent["capture_method"] != "manual",
+        decline=failure,
+    )
+    intent["latest_charge"] = charge["id"]
+    if charge["status"] == "failed":
+        error = declined(charge)
+        intent["status"] = "requires_payment_method"
+        intent["last_payment_error"] = _payment_error(error)
+        if not intent["_quiet"]:
+            emu.emit("payment_intent.payment_failed", intent)
+        raise error
+    if authenticated:
+        pm["_authenticated"] = True
+    intent["last_payment_error"] = None
+    if intent["capture_method"] == "manual":
+        intent.update(status="requires_capture", amount_capturable=intent["amount"])
+        if not intent["_quiet"]:
+            emu.emit("payment_intent.amount_capturable_updated", intent)
+    else:
+        intent.update(status="succeeded", amount_received=intent["amount"])
+    return intent
+
+
+def _requires_action(
+    emu: Emulator, intent: dict[str, Any], return_url: str | None
+) -> dict[str, Any]:
     intent.update(
-        status="succeeded",
-        amount_received=intent["amount"],
-        latest_charge=random_id("ch_"),
-        payment_method=intent.get("payment_method") or random_id("pm_"),
-        last_payment_error=None,
+        status="requires_action",
+        next_action=part(
+            "payment_intent",
+            "next_action",
+            type="redirect_to_url",
+            redirect_to_url=part(
+                "payment_intent",
+                "next_action",
+                "redirect_to_url",
+                url=f"{emu.base_url}/3ds/{intent['id']}",
+                return_url=return_url,
+            ),
+        ),
+        _return_url=return_url,
+    )
+    emu.emit("payment_intent.requires_action", intent)
+    return intent
+
+
+def authenticate(emu: Emulator, intent: dict[str, Any], *, passed: bool) -> dict[str, Any]:
+    """The 3-D Secure challenge of an intent in ``requires_action``, completed or failed."""
+    if intent["status"] != "requires_action":
+        raise StripeError(
+            400, f"This PaymentIntent is {intent['status']}: nothing to authenticate."
+        )
+    pm = emu.state.objects[intent["payment_method"]]
+    if not passed:
+        intent.update(
+            status="requires_payment_method",
+            next_action=None,
+            last_payment_error=part(
+                "payment_intent",
+                "last_payment_error",
+                type="invalid_request_error",
+                code="payment_intent_authentication_failure",
+                message="The provided PaymentMethod has failed authentication. You can provide "
+                "payment_method_data or a new PaymentMethod to attempt to fulfill this "
+                "PaymentIntent again.",
+                payment_method_type="card",
+            ),
+        )
+        emu.emit("payment_intent.payment_failed", intent)
+        return intent
+    try:
+        pay_intent(emu, intent, pm, authenticated=True)
+    except CardDeclined:
+        return intent  # recorded on the intent, with its event
+    if intent["status"] == "succeeded":
+        emu.emit("payment_intent.succeeded", intent)
+    return intent
+
+
+def _payment_error(error: CardDeclined) -> dict[str, Any]:
+    return part(
+        "payment_intent",
+        "last_payment_error",
+        type=error.type,
+        code=error.code,
+        decline_code=error.decline_code,
+        message=error.message,
+        doc_url=f"https://docs.stripe.com/error-codes/{str(error.code).replace('_', '-')}",
+        payment_method_type="card",
     )
 
 
-@route("POST", "/v1/payment_intents", PaymentIntentCreateParams)
+_PAY_HONOURS = ("payment_method", "off_session", "return_url", "setup_future_usage=off_session")
+
+
+@route(
+    "POST",
+    "/v1/payment_intents",
+    PaymentIntentCreateParams,
+    honours=(
+        "amount",
+        "currency",
+        "customer",
+        "metadata",
+        "description",
+        "confirm",
+        "capture_method",
+        "automatic_payment_methods[enabled]",
+        *_PAY_HONOURS,
+    ),
+)
 def create_payment_intent(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    currency = str(params.get("currency", "")).lower()
-    if not currency:
-        raise StripeError(
-            400, "Missing required param: currency.", code="parameter_missing", param="currency"
-        )
+    currency = str(required(params, "currency")).lower()
     if params.get("customer"):
-        emu.state.get("customer", params["customer"])
+        emu.state.get("customer", params["customer"], param="customer")
     intent = new_payment_intent(
         emu,
-        amount=as_int(params, "amount"),
+        amount=amount_param(params),
         currency=currency,
         customer=params.get("customer"),
         metadata=metadata_update({}, params.get("metadata", {})),
         description=params.get("description"),
+        capture_method=params.get("capture_method") or "automatic_async",
     )
+    if "automatic_payment_methods" in params:
+        intent["automatic_payment_methods"] = part(
+            "payment_intent",
+            "automatic_payment_methods",
+            enabled=as_bool(params["automatic_payment_methods"], "enabled"),
+        )
     if params.get("payment_method"):
-        intent["payment_method"] = params["payment_method"]
+        intent["payment_method"] = payment_method(emu, params["payment_method"])["id"]
         intent["status"] = "requires_confirmation"
     if as_bool(params, "confirm"):
-        return _confirm(emu, intent)
+        return _confirm(emu, intent, params)
+    for name in ("off_session", "return_url", "setup_future_usage"):
+        if name in params:
+            raise StripeError(400, f"{name} can only be used with confirm=true.", param=name)
     return intent
 
 
-@route("POST", "/v1/payment_intents/{id}/confirm", PaymentIntentConfirmParams)
+def amount_param(params: dict[str, Any]) -> int:
+    amount = as_int(params, "amount")
+    if amount < 1:
+        raise StripeError(
+            400, "Amount must be at least 1 (in the currency's minor unit).", param="amount"
+        )
+    return amount
+
+
+@route(
+    "POST",
+    "/v1/payment_intents/{id}/confirm",
+    PaymentIntentConfirmParams,
+    honours=_PAY_HONOURS,
+)
 def confirm_payment_intent(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
     intent = emu.state.get("payment_intent", id, resource="payment_intent")
     if params.get("payment_method"):
-        intent["payment_method"] = params["payment_method"]
-    return _confirm(emu, intent)
+        intent["payment_method"] = payment_method(emu, params["payment_method"])["id"]
+    return _confirm(emu, intent, params)
 
 
-def _confirm(emu: Emulator, intent: dict[str, Any]) -> dict[str, Any]:
-    if intent["status"] == "succeeded":
+def _confirm(emu: Emulator, intent: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    if intent["status"] not in CHANGEABLE:
         raise StripeError(
             400,
-            "This PaymentIntent's status is succeeded; it cannot be confirmed again.",
+            f"This PaymentIntent's status is {intent['status']}; it cannot be confirmed.",
             code="payment_intent_unexpected_state",
         )
     if not intent.get("payment_method"):
@@ -200,24 +277,27 @@ def _confirm(emu: Emulator, intent: dict[str, Any]) -> dict[str, Any]:
             "You cannot confirm this PaymentIntent because it's missing a payment method.",
             code="payment_intent_unexpected_state",
         )
-    try:
-        charge_card(intent["payment_method"])
-    except CardDeclined as exc:
-        intent["status"] = "requires_payment_method"
-        intent["last_payment_error"] = part(
-            "payment_intent",
-            "last_payment_error",
-            type=exc.type,
-            code=exc.code,
-            decline_code=exc.decline_code,
-            message=exc.message,
-            doc_url=f"https://docs.stripe.com/error-codes/{str(exc.code).replace('_', '-')}",
-            payment_method_type="card",
+    save = params.get("setup_future_usage") == "off_session"
+    if save and not intent["customer"]:
+        raise StripeError(
+            400,
+            "A customer is needed to save the payment method for later (setup_future_usage).",
+            param="customer",
         )
-        emu.emit("payment_intent.payment_failed", intent)
-        raise
-    succeed(emu, intent)
-    emu.emit("payment_intent.succeeded", intent)
+    pm = emu.state.objects[intent["payment_method"]]
+    pay_intent(
+        emu,
+        intent,
+        pm,
+        off_session=as_bool(params, "off_session"),
+        return_url=params.get("return_url"),
+    )
+    if save and intent["status"] != "requires_action":
+        attach(emu, pm, intent["customer"])
+        pm["_authenticated"] = True
+        intent["setup_future_usage"] = "off_session"
+    if intent["status"] == "succeeded":
+        emu.emit("payment_intent.succeeded", intent)
     return intent
 
 
@@ -226,7 +306,7 @@ def retrieve_payment_intent(emu: Emulator, params: dict[str, Any], id: str) -> d
     return emu.state.get("payment_intent", id, resource="payment_intent")
 
 
-@route("GET", "/v1/payment_intents", PaymentIntentListParams)
+@route("GET", "/v1/payment_intents", PaymentIntentListParams, honours=("customer",))
 def list_payment_intents(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     items = emu.state.all("payment_intent")
     if params.get("customer"):

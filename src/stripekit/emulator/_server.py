@@ -41,8 +41,14 @@ class RunningEmulator:
         self.emulator.reset()
 
     def advance_clock(self, *, seconds: int = 0, days: int = 0) -> int:
-        """Move the emulator's time on: subscriptions renew, trials end. Returns the new now."""
+        """Move the emulator's time on: what falls due happens. Returns the new now."""
         return advance_clock(self.emulator, seconds + days * 86400)
+
+    def configure_dunning(
+        self, *, retry_days: tuple[int, ...] | None = None, then: str | None = None
+    ) -> None:
+        """How failed subscription payments are retried and how they end (see Emulator)."""
+        self.emulator.configure_dunning(retry_days=retry_days, then=then)
 
     def add_webhook_endpoint(
         self, url: str, *, secret: str | None = None, events: list[str] | None = None

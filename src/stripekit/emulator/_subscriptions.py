@@ -1,48 +1,47 @@
-"""Subscriptions and their invoices: start, renew with the clock, end a trial, cancel."""
+"""Subscriptions over time: start, renew on the clock, end a trial, fall behind, end.
+
+Changes asked through the API (plan changes, pauses, cancellation) are in
+``_subscription_updates``; this module is what happens to a subscription as
+time passes and as its invoices are paid or not.
+"""
 
 from __future__ import annotations
 
-import calendar
-from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from stripe.params import (
-    InvoiceListParams,
-    SubscriptionCancelParams,
-    SubscriptionListParams,
-    SubscriptionUpdateParams,
-)
+from stripe.params import SubscriptionListParams
 
-from stripekit._shapes import shape
-
-from ._core import Emulator, as_bool, metadata_update
+from ._core import Emulator, matching
+from ._invoice_lines import share
+from ._invoices import collect, finalize, mark_uncollectible, new_invoice, void
 from ._parts import part
+from ._periods import add_interval, item_lines, items_of, new_item, period_end, set_period
 from ._routes import route
+from ._schedule import Pending, timer
 from ._wire import StripeError
 
 __all__ = [
+    "after_failure",
+    "after_payment",
+    "bill",
     "cancel_subscription",
-    "period_end",
-    "renew_due",
+    "end_subscription",
+    "is_live",
+    "renew",
     "resume_subscription",
     "start_subscription",
 ]
 
-_LIVE = ("active", "trialing", "past_due")
+_ENDED = ("canceled", "incomplete_expired")
+_RENEWING = ("active", "trialing", "past_due", "unpaid")
 _TRIAL_WARNING = 3 * 86400
 """Stripe sends ``customer.subscription.trial_will_end`` three days before a trial ends."""
 
 
-def add_interval(timestamp: int, interval: str, count: int) -> int:
-    """``timestamp`` moved on by ``count`` intervals, months by the calendar (Jan 31 → Feb 28)."""
-    moment = datetime.fromtimestamp(timestamp, UTC)
-    if interval in ("day", "week"):
-        return int((moment + timedelta(days=count * (7 if interval == "week" else 1))).timestamp())
-    months = count * (12 if interval == "year" else 1)
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return int(moment.replace(year=year, month=month, day=day).timestamp())
+def is_live(sub: dict[str, Any]) -> bool:
+    """Whether the subscription has not ended (it can still be changed or canceled)."""
+    return sub["status"] not in _ENDED
 
 
 def start_subscription(
@@ -50,29 +49,46 @@ def start_subscription(
     *,
     customer: str,
     items: list[tuple[dict[str, Any], int]],
-    trial_days: int | None,
+    trial_end: int | None,
     metadata: dict[str, str],
-    payment_method: str,
+    payment_method: str | None,
+    trial_settings: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A new subscription and its first invoice, paid; events in Stripe's order."""
+    """A new subscription and its first invoice, paid; events in Stripe's order.
+
+    The caller has made sure the payment goes through (the hosted page declines first).
+    """
     now = emu.state.clock.now()
     first_price = items[0][0]
     recurring = first_price["recurring"]
-    trial_end = now + trial_days * 86400 if trial_days else None
-    period_end = trial_end or add_interval(now, recurring["interval"], recurring["interval_count"])
+    end = trial_end or add_interval(now, recurring["interval"], recurring["interval_count"])
+    owner = emu.state.objects[customer]
     sub = emu.state.new(
         "subscription",
         customer=customer,
         currency=first_price["currency"],
         status="trialing" if trial_end else "active",
         start_date=now,
-        billing_cycle_anchor=period_end if trial_end else now,
+        billing_cycle_anchor=end if trial_end else now,
         collection_method="charge_automatically",
         cancel_at_period_end=False,
         default_payment_method=payment_method,
         metadata=metadata,
         trial_start=now if trial_end else None,
         trial_end=trial_end,
+        trial_settings=part(
+            "subscription",
+            "trial_settings",
+            end_behavior=part(
+                "subscription",
+                "trial_settings",
+                "end_behavior",
+                **{
+                    "missing_payment_method": "create_invoice",
+                    **((trial_settings or {}).get("end_behavior") or {}),
+                },
+            ),
+        ),
         items={"object": "list", "data": [], "has_more": False, "url": ""},
         automatic_tax=part("subscription", "automatic_tax"),
         billing_mode=part("subscription", "billing_mode", type="classic"),
@@ -84,24 +100,18 @@ def start_subscription(
         payment_settings=part(
             "subscription", "payment_settings", save_default_payment_method="off"
         ),
+        test_clock=owner.get("test_clock"),
     )
     sub["items"]["url"] = f"/v1/subscription_items?subscription={sub['id']}"
-    for price, quantity in items:
-        item = emu.state.new(
-            "subscription_item",
-            price=emu.state.public(price),
-            quantity=quantity,
-            subscription=sub["id"],
-            current_period_start=now,
-            current_period_end=period_end,
-            discounts=[],
-            tax_rates=[],
-        )
-        item["plan"] = _plan(price)
-        sub["items"]["data"].append(emu.state.public(item))
+    sub["items"]["data"] = [new_item(emu, sub, p, q, now, end) for p, q in items]
     emu.emit("customer.subscription.created", sub)
-    invoice = _invoice(emu, sub, "subscription_create", now, period_end, free=trial_end is not None)
+    invoice = new_invoice(
+        emu, sub, reason="subscription_create", lines=item_lines(emu, sub, free=bool(trial_end)),
+        start=now, end=end,
+    )  # fmt: skip
     sub["latest_invoice"] = invoice["id"]
+    finalize(emu, invoice)
+    collect(emu, invoice)
     _warn_of_trial_end(emu, sub)  # a trial of three days or less: at once
     return sub, invoice
 
@@ -115,189 +125,161 @@ def _warn_of_trial_end(emu: Emulator, sub: dict[str, Any]) -> None:
         emu.emit("customer.subscription.trial_will_end", sub)
 
 
-def _plan(price: dict[str, Any]) -> dict[str, Any]:
-    """The legacy ``plan`` Stripe still puts beside a subscription item's price."""
-    recurring = price["recurring"]
-    plan = shape("plan")
-    plan.update(
-        id=price["id"],
-        active=price["active"],
-        amount=price["unit_amount"],
-        amount_decimal=str(price["unit_amount"]),
-        billing_scheme="per_unit",
-        created=price["created"],
-        currency=price["currency"],
-        interval=recurring["interval"],
-        interval_count=recurring["interval_count"],
-        livemode=False,
-        metadata={},
-        product=price["product"],
-        usage_type="licensed",
-    )
-    return plan
+@timer
+def _due(emu: Emulator) -> Pending:
+    """Trial warnings, scheduled cancellations, collection resuming, period ends."""
+    for sub in reversed(emu.state.all("subscription")):
+        if not is_live(sub):
+            continue
+        end = period_end(sub)
+        if sub["status"] == "trialing" and not sub.get("_trial_warned"):
+            yield sub["trial_end"] - _TRIAL_WARNING, partial(_warn_of_trial_end, emu, sub)
+        resumes = (sub.get("pause_collection") or {}).get("resumes_at")
+        if resumes:
+            yield resumes, partial(_resume_collection, emu, sub)
+        if sub["cancel_at"] is not None and sub["cancel_at"] <= end:
+            yield sub["cancel_at"], partial(end_subscription, emu, sub, at=sub["cancel_at"])
+        elif sub["status"] in _RENEWING:
+            yield end, partial(renew, emu, sub)
 
 
-def _period(sub: dict[str, Any]) -> tuple[int, int]:
-    item = sub["items"]["data"][0]
-    return item["current_period_start"], item["current_period_end"]
+def _resume_collection(emu: Emulator, sub: dict[str, Any]) -> None:
+    before = emu.state.public(sub)
+    sub["pause_collection"] = None
+    emu.emit_updated("customer.subscription.updated", sub, before)
 
 
-def _set_period(sub: dict[str, Any], start: int, end: int) -> None:
-    for item in sub["items"]["data"]:
-        item["current_period_start"], item["current_period_end"] = start, end
+def renew(emu: Emulator, sub: dict[str, Any]) -> None:
+    """The period ends: a trial ends, or the next period starts with its invoice.
 
-
-def _invoice(
-    emu: Emulator, sub: dict[str, Any], reason: str, start: int, end: int, *, free: bool = False
-) -> dict[str, Any]:
-    """An invoice for one period of ``sub``, created, finalized and paid (with its events)."""
-    customer = emu.state.objects.get(sub["customer"], {})
-    lines: list[dict[str, Any]] = []
-    total = 0
-    for item in sub["items"]["data"]:
-        price = item["price"]
-        amount = 0 if free else price["unit_amount"] * item["quantity"]
-        total += amount
-        product = emu.state.objects.get(price["product"], {})
-        line = shape("line_item")
-        line.update(
-            id=f"il_{item['id'][3:]}_{len(lines)}",
-            amount=amount,
-            currency=price["currency"],
-            description=f"{item['quantity']} x {product.get('name', price['product'])}"
-            + (" (trial)" if free else ""),
-            discountable=True,
-            livemode=False,
-            parent=part(
-                "line_item",
-                "parent",
-                type="subscription_item_details",
-                subscription_item_details=part(
-                    "line_item",
-                    "parent",
-                    "subscription_item_details",
-                    subscription=sub["id"],
-                    subscription_item=item["id"],
-                    proration=False,
-                    proration_details={"credited_items": None},
-                ),
-            ),
-            period={"start": start, "end": end},
-            pricing=part(
-                "line_item",
-                "pricing",
-                type="price_details",
-                price_details={"price": price["id"], "product": price["product"]},
-                unit_amount_decimal=str(0 if free else price["unit_amount"]),
-            ),
-            quantity=item["quantity"],
-            quantity_decimal=str(item["quantity"]),
-            subscription=sub["id"],
-            subtotal=amount,
-        )
-        lines.append(line)
-    count = sum(1 for i in emu.state.all("invoice") if i.get("customer") == sub["customer"])
-    now = emu.state.clock.now()
-    invoice = emu.state.new(
-        "invoice",
-        customer=sub["customer"],
-        customer_email=customer.get("email"),
-        customer_name=customer.get("name"),
-        subscription=sub["id"],
-        parent=part(
-            "invoice",
-            "parent",
-            type="subscription_details",
-            subscription_details=part(
-                "invoice",
-                "parent",
-                "subscription_details",
-                subscription=sub["id"],
-                metadata=dict(sub["metadata"]),
-            ),
-        ),
-        billing_reason=reason,
-        collection_method="charge_automatically",
-        currency=sub["currency"],
-        status="draft",
-        number=f"{customer.get('invoice_prefix', 'EMU')}-{count + 1:04d}",
-        period_start=start,
-        period_end=end,
-        subtotal=total,
-        subtotal_excluding_tax=total,
-        total=total,
-        total_excluding_tax=total,
-        amount_due=total,
-        amount_paid=0,
-        amount_remaining=total,
-        lines={"object": "list", "data": lines, "has_more": False, "url": ""},
-        account_country="US",
-        account_name="stripekit emulator",
-        auto_advance=True,
-        attempt_count=0,
-        attempted=False,
-        status_transitions=part("invoice", "status_transitions"),
-    )
-    invoice["lines"]["url"] = f"/v1/invoices/{invoice['id']}/lines"
-    for line in invoice["lines"]["data"]:
-        line["invoice"] = invoice["id"]
-    emu.emit("invoice.created", invoice)
-    invoice.update(
-        status="open", status_transitions={**invoice["status_transitions"], "finalized_at": now}
-    )
-    emu.emit("invoice.finalized", invoice)
-    invoice.update(
-        status="paid",
-        amount_paid=total,
-        amount_remaining=0,
-        attempted=True,
-        attempt_count=1,
-        status_transitions={**invoice["status_transitions"], "paid_at": now},
-    )
-    emu.emit("invoice.paid", invoice)
-    emu.emit("invoice.payment_succeeded", invoice)
-    return invoice
-
-
-def renew_due(emu: Emulator) -> None:
-    """Every subscription whose period ended by now renews, ends its trial or ends.
-
-    A trial that now has three days or less left says so first
-    (``customer.subscription.trial_will_end``), as Stripe does.
+    Paid: ``invoice.created``, ``invoice.finalized``, ``invoice.paid``,
+    ``invoice.payment_succeeded``, ``customer.subscription.updated``. Declined:
+    ``invoice.payment_failed`` instead of the two paid events, and the
+    subscription becomes ``past_due``. A trial that ends with no payment method
+    pauses or cancels the subscription instead when its ``trial_settings`` say so.
     """
-    now = emu.state.clock.now()
-    for sub in sorted(emu.state.all("subscription"), key=lambda s: s["_seq"]):
-        _warn_of_trial_end(emu, sub)
-        while sub["status"] in _LIVE and _period(sub)[1] <= now:
-            _roll_over(emu, sub)
-
-
-def _roll_over(emu: Emulator, sub: dict[str, Any]) -> None:
-    end = _period(sub)[1]
-    if sub["cancel_at_period_end"]:
-        _end(emu, sub, at=end)
-        return
-    recurring = sub["items"]["data"][0]["price"]["recurring"]
-    new_end = add_interval(end, recurring["interval"], recurring["interval_count"])
-    previous: dict[str, Any] = {"items": {"data": [dict(i) for i in sub["items"]["data"]]}}
     if sub["status"] == "trialing":
-        previous["status"] = "trialing"
+        _warn_of_trial_end(emu, sub)  # a trial ended early still warns first, as on Stripe
+    before = emu.state.public(sub)
+    end = period_end(sub)
+    if sub["status"] == "trialing":
+        missing = sub["trial_settings"]["end_behavior"]["missing_payment_method"]
+        if missing != "create_invoice" and not _has_payment_method(emu, sub):
+            _trial_ends_unpaid(emu, sub, how=missing, before=before)
+            return
         sub["status"] = "active"
-    _set_period(sub, end, new_end)
-    invoice = _invoice(emu, sub, "subscription_cycle", end, new_end)
-    previous["latest_invoice"] = sub["latest_invoice"]
+    recurring = items_of(sub)[0]["price"]["recurring"]
+    next_end = add_interval(end, recurring["interval"], recurring["interval_count"])
+    lines = item_lines(emu, sub, start=end, end=next_end)
+    if sub["cancel_at"] is not None and end < sub["cancel_at"] < next_end:
+        # The last period is cut short by the cancellation: Stripe bills it prorated.
+        for line in lines:
+            line["amount"] = line["subtotal"] = share(
+                line["amount"], sub["cancel_at"] - end, next_end - end
+            )
+            line["period"]["end"] = sub["cancel_at"]
+        next_end = sub["cancel_at"]
+    set_period(sub, end, next_end)
+    invoice = new_invoice(
+        emu, sub, reason="subscription_cycle", lines=lines, start=end, end=next_end
+    )
     sub["latest_invoice"] = invoice["id"]
-    emu.emit("customer.subscription.updated", sub, previous)
+    failure = bill(emu, sub, invoice)
+    emu.emit_updated("customer.subscription.updated", sub, before)
+    if failure:
+        after_failure(emu, sub, invoice)
 
 
-def _end(
+def bill(emu: Emulator, sub: dict[str, Any], invoice: dict[str, Any]) -> bool:
+    """Finalize and collect a new invoice as the subscription's state says (its collection
+    may be paused); True when a payment failed, the subscription then ``past_due``."""
+    paused = (sub.get("pause_collection") or {}).get("behavior")
+    if paused == "keep_as_draft":
+        return False  # new_invoice left it a draft that does not advance
+    if paused == "void":
+        void(emu, invoice)
+        return False
+    finalize(emu, invoice)
+    if paused == "mark_uncollectible":
+        mark_uncollectible(emu, invoice)
+        return False
+    if sub["status"] == "unpaid":
+        return False  # Stripe makes the invoice but does not try to pay it
+    if invoice["status"] == "paid":
+        return False
+    failed = collect(emu, invoice) is not None
+    if failed:
+        sub["status"] = "past_due"
+    elif sub["status"] == "past_due":
+        sub["status"] = "active"
+    return failed
+
+
+def _has_payment_method(emu: Emulator, sub: dict[str, Any]) -> bool:
+    customer = emu.state.objects.get(sub["customer"], {})
+    settings = customer.get("invoice_settings") or {}
+    return bool(sub["default_payment_method"] or settings.get("default_payment_method"))
+
+
+def _trial_ends_unpaid(
+    emu: Emulator, sub: dict[str, Any], *, how: str, before: dict[str, Any]
+) -> None:
+    if how == "cancel":
+        end_subscription(emu, sub, at=period_end(sub), reason="cancellation_requested")
+        return
+    sub.update(status="paused", pause_collection=None)
+    emu.emit_updated("customer.subscription.updated", sub, before)
+    emu.emit("customer.subscription.paused", sub)
+
+
+def after_payment(emu: Emulator, invoice: dict[str, Any], *, paid: bool) -> None:
+    """What an invoice's payment (or its last failure) does to its subscription.
+
+    Paid: a ``past_due`` or ``unpaid`` subscription whose latest invoice it is is
+    ``active`` again. Failed with no retry left: the dunning settings decide.
+    """
+    sub = emu.state.objects.get(invoice.get("subscription") or "")
+    if sub is None or not is_live(sub):
+        return
+    if paid:
+        if sub["status"] in ("past_due", "unpaid") and sub["latest_invoice"] == invoice["id"]:
+            before = emu.state.public(sub)
+            sub["status"] = "active"
+            emu.emit_updated("customer.subscription.updated", sub, before)
+        return
+    if sub["status"] == "active":
+        before = emu.state.public(sub)
+        sub["status"] = "past_due"
+        emu.emit_updated("customer.subscription.updated", sub, before)
+    after_failure(emu, sub, invoice)
+
+
+def after_failure(emu: Emulator, sub: dict[str, Any], invoice: dict[str, Any]) -> None:
+    """Once no retry is left: cancel, mark unpaid or leave past due, as the settings say."""
+    if invoice["next_payment_attempt"] is not None or sub["status"] != "past_due":
+        return
+    then = emu.state.dunning.then
+    if then == "cancel":
+        end_subscription(emu, sub, at=emu.state.clock.now(), reason="payment_failed")
+    elif then == "unpaid":
+        before = emu.state.public(sub)
+        sub["status"] = "unpaid"
+        emu.emit_updated("customer.subscription.updated", sub, before)
+
+
+def end_subscription(
     emu: Emulator, sub: dict[str, Any], *, at: int, reason: str = "cancellation_requested"
 ) -> None:
+    """The subscription is over (``customer.subscription.deleted``)."""
     sub.update(
         status="canceled",
         ended_at=at,
         canceled_at=sub.get("canceled_at") or at,
-        cancellation_details=part("subscription", "cancellation_details", reason=reason),
+        cancellation_details={
+            **(sub.get("cancellation_details") or part("subscription", "cancellation_details")),
+            "reason": reason,
+        },
+        pause_collection=None,
     )
     emu.emit("customer.subscription.deleted", sub)
 
@@ -306,7 +288,7 @@ def cancel_subscription(
     emu: Emulator, sub: dict[str, Any], *, at_period_end: bool
 ) -> dict[str, Any]:
     """Cancel now (``customer.subscription.deleted``) or at the period's end (``.updated``)."""
-    if sub["status"] not in _LIVE:
+    if not is_live(sub):
         raise StripeError(
             400,
             "A canceled subscription can only update its cancellation_details and metadata.",
@@ -314,33 +296,25 @@ def cancel_subscription(
         )
     if at_period_end:
         if not sub["cancel_at_period_end"]:
+            before = emu.state.public(sub)
             sub.update(
                 cancel_at_period_end=True,
-                cancel_at=_period(sub)[1],
+                cancel_at=period_end(sub),
                 canceled_at=emu.state.clock.now(),
             )
-            emu.emit(
-                "customer.subscription.updated",
-                sub,
-                {"cancel_at_period_end": False, "cancel_at": None, "canceled_at": None},
-            )
+            emu.emit_updated("customer.subscription.updated", sub, before)
         return sub
-    _end(emu, sub, at=emu.state.clock.now())
+    end_subscription(emu, sub, at=emu.state.clock.now())
     return sub
 
 
 def resume_subscription(emu: Emulator, sub: dict[str, Any]) -> dict[str, Any]:
-    """Undo a cancellation at the period's end (``customer.subscription.updated``)."""
-    if sub["cancel_at_period_end"] and sub["status"] in _LIVE:
-        previous = {k: sub[k] for k in ("cancel_at_period_end", "cancel_at", "canceled_at")}
+    """Undo a cancellation scheduled for later (``customer.subscription.updated``)."""
+    if sub["cancel_at"] is not None and is_live(sub):
+        before = emu.state.public(sub)
         sub.update(cancel_at_period_end=False, cancel_at=None, canceled_at=None)
-        emu.emit("customer.subscription.updated", sub, previous)
+        emu.emit_updated("customer.subscription.updated", sub, before)
     return sub
-
-
-def period_end(sub: dict[str, Any]) -> int:
-    """When the subscription's current period (or trial) ends."""
-    return _period(sub)[1]
 
 
 @route("GET", "/v1/subscriptions/{id}")
@@ -348,59 +322,24 @@ def retrieve_subscription(emu: Emulator, params: dict[str, Any], id: str) -> dic
     return emu.state.get("subscription", id)
 
 
-@route("GET", "/v1/subscriptions", SubscriptionListParams)
+@route(
+    "GET",
+    "/v1/subscriptions",
+    SubscriptionListParams,
+    honours=("status", "customer", "price", "test_clock"),
+)
 def list_subscriptions(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     items = emu.state.all("subscription")
     status = params.get("status")
-    if status != "all":
+    if status == "ended":
+        items = [s for s in items if not is_live(s)]
+    elif status != "all":
         items = (
             [s for s in items if s["status"] == status]
             if status
             else [s for s in items if s["status"] != "canceled"]
         )
-    if params.get("customer"):
-        items = [s for s in items if s["customer"] == params["customer"]]
+    items = matching(items, params, "customer", "test_clock")
     if params.get("price"):
-        items = [
-            s for s in items if any(i["price"]["id"] == params["price"] for i in s["items"]["data"])
-        ]
+        items = [s for s in items if any(i["price"]["id"] == params["price"] for i in items_of(s))]
     return emu.list_of(items, params, "/v1/subscriptions", "subscription")
-
-
-@route("POST", "/v1/subscriptions/{id}", SubscriptionUpdateParams)
-def update_subscription(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
-    sub = emu.state.get("subscription", id)
-    if "cancel_at_period_end" in params:
-        if as_bool(params, "cancel_at_period_end"):
-            return cancel_subscription(emu, sub, at_period_end=True)
-        resume_subscription(emu, sub)
-    if "metadata" in params:
-        before = dict(sub["metadata"])
-        sub["metadata"] = metadata_update(sub["metadata"], params["metadata"])
-        if before != sub["metadata"]:
-            emu.emit("customer.subscription.updated", sub, {"metadata": before})
-    if params.get("trial_end") == "now" and sub["status"] == "trialing":
-        _set_period(sub, _period(sub)[0], emu.state.clock.now())
-        sub["trial_end"] = emu.state.clock.now()
-        _warn_of_trial_end(emu, sub)
-        _roll_over(emu, sub)
-    return sub
-
-
-@route("DELETE", "/v1/subscriptions/{id}", SubscriptionCancelParams)
-def delete_subscription(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
-    return cancel_subscription(emu, emu.state.get("subscription", id), at_period_end=False)
-
-
-@route("GET", "/v1/invoices/{id}")
-def retrieve_invoice(emu: Emulator, params: dict[str, Any], id: str) -> dict[str, Any]:
-    return emu.state.get("invoice", id)
-
-
-@route("GET", "/v1/invoices", InvoiceListParams)
-def list_invoices(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    items = emu.state.all("invoice")
-    for name in ("customer", "subscription", "status"):
-        if params.get(name):
-            items = [i for i in items if i.get(name) == params[name]]
-    return emu.list_of(items, params, "/v1/invoices", "invoice")

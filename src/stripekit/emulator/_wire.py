@@ -6,7 +6,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-__all__ = ["StripeError", "decode_form", "missing", "unknown_parameter"]
+__all__ = ["StripeError", "decode_form", "missing", "not_emulated", "unknown_parameter"]
 
 _SEGMENT = re.compile(r"\[([^\]]*)\]")
 _DOCS = "https://docs.stripe.com/error-codes"
@@ -59,6 +59,16 @@ def unknown_parameter(param: str) -> StripeError:
     return StripeError(
         400, f"Received unknown parameter: {param}", code="parameter_unknown", param=param
     )
+
+
+def not_emulated(param: str, why: str = "", value: str | None = None) -> StripeError:
+    """The emulator's 400 for a param Stripe takes but the emulator cannot honour."""
+    shown = param if value is None else f"{param}={value}"
+    reason = why or (
+        "Stripe takes it, but the emulator cannot act on it; leave it out "
+        "(docs/emulator.md lists what each request honours)"
+    )
+    return StripeError(400, f"not emulated: {shown}. {reason}.", param=param)
 
 
 def decode_form(body: str) -> dict[str, Any]:

@@ -136,6 +136,37 @@ def test_the_webhook_needs_no_csrf_token_but_a_signature(stripekit_settings: Any
     assert forged.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            b'{"id": "evt_\\ud800", "object": "event", "type": "invoice.paid",'
+            b' "created": 1700000000, "data": {"object": {}}}',
+            "lone surrogate",
+        ),
+        (
+            b'{"id": "evt_1", "object": "event", "type": "invoice.paid", "created": 1e300,'
+            b' "data": {"object": {}}}',
+            "not a timestamp",
+        ),
+        (
+            b'{"id": "evt_2", "object": "event", "data": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+            "nests",
+        ),
+    ],
+)
+def test_a_signed_payload_no_store_can_keep_is_a_400(
+    stripekit_settings: Any, body: bytes, message: str
+) -> None:
+    from stripekit.testing import sign_payload
+
+    answer = Client().post(
+        "/stripe/webhook", body, content_type="application/json",
+        headers={"Stripe-Signature": sign_payload(body, WEBHOOK_SECRET)},
+    )  # fmt: skip
+    assert answer.status_code == 400 and message in answer.json()["error"]
+
+
 def test_a_project_template_replaces_the_shipped_one(
     stripekit_settings: Any, client: Client, settings: Any, tmp_path: Any
 ) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from stripekit._extras import needs_extra
+
 from ._common import CLIError
 
 __all__ = ["demo"]
@@ -20,12 +22,8 @@ def demo(
     webhook fulfil the order. With STRIPE_SECRET_KEY set to a real test key (and
     STRIPE_WEBHOOK_SECRET from `stripe listen`), it uses Stripe instead.
     """
-    try:
+    with needs_extra("stripekit demo"):
         from stripekit_fastapi._demo import run_demo
-    except ImportError as exc:
-        raise CLIError(
-            f"the demo needs FastAPI ({exc.name} is missing): pip install 'stripekit[fastapi]'"
-        ) from None
     try:
         run_demo(host, port, emulator_port)
     except RuntimeError as exc:

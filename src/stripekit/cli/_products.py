@@ -16,7 +16,8 @@ from stripekit.catalog._catalog import Catalog
 from stripekit.catalog._sync import SyncAction, SyncKind, SyncPlan, apply_sync, plan_sync
 from stripekit.catalog._sync_state import read_account
 
-from ._common import CLIError, console, load_settings
+from ._common import CLIError, console
+from ._project import load_settings
 
 __all__ = ["products_app"]
 

@@ -91,8 +91,8 @@ def _root(
 
 
 def main() -> None:
-    """Entry point of the ``stripekit`` console script."""
-    app()
+    """Entry point of the ``stripekit`` console script (and ``python -m stripekit.cli``)."""
+    app(prog_name="stripekit")
 
 
 def run(

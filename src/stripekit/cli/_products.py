@@ -79,7 +79,8 @@ def sync(
     if dry_run:
         console.print(f"dry run: {len(plan.actions)} change(s) planned, nothing written")
         return
-    with Progress(console=console) as progress:
+    # Transient: the bar goes when done, leaving the plan and the result.
+    with Progress(console=console, transient=True) as progress:
         task = progress.add_task("applying", total=len(plan.actions))
         try:
             apply_sync(client, plan, on_action=lambda _: progress.advance(task))

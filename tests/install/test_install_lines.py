@@ -85,21 +85,21 @@ def check_django(venv: Venv, tmp_path: Path) -> None:
     assert venv.has("stripekit_django") and venv.has("django")
     assert not venv.has("fastapi")
     _emulator_works(venv, tmp_path)
-    demo = run([venv.bin("stripekit"), "demo"], check=False)
-    assert demo.returncode == 1
-    assert demo.stderr.strip().splitlines() == [
-        "error: stripekit demo needs fastapi, which is not installed: install stripekit with "
-        'its [fastapi] extra (pip install -e ".[fastapi]" in a checkout)'
-    ]
+    _missing_extra(venv, "demo", module="fastapi", extra="fastapi")
 
 
 def check_postgres(venv: Venv, tmp_path: Path) -> None:
     assert venv.has("psycopg") and not venv.has("uvicorn")
-    emulator = run([venv.bin("stripekit"), "emulator"], check=False)
-    assert emulator.returncode == 1
-    assert emulator.stderr.strip().splitlines() == [
-        "error: stripekit emulator needs uvicorn, which is not installed: install stripekit "
-        'with its [emulator] extra (pip install -e ".[emulator]" in a checkout)'
+    _missing_extra(venv, "emulator", module="uvicorn", extra="emulator")
+
+
+def _missing_extra(venv: Venv, command: str, *, module: str, extra: str) -> None:
+    """``stripekit COMMAND`` without its extra: exit 1 and one line naming the extra."""
+    done = run([venv.bin("stripekit"), command], check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: stripekit {command} needs {module}, which is not installed: install stripekit "
+        f'with its [{extra}] extra (pip install -e ".[{extra}]" in a checkout)'
     ]
 
 

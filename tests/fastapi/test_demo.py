@@ -66,7 +66,7 @@ def test_the_demo_prints_its_secret_and_a_send_line_that_gets_a_2xx(tmp_path: An
         assert sent.returncode == 0, sent.stdout + sent.stderr
         assert "HTTP 200" in sent.stdout and '"processed"' in sent.stdout
     finally:
-        demo.send_signal(signal.SIGINT)
+        demo.send_signal(signal.SIGTERM)  # a process manager's stop: cleans up as Ctrl-C does
         rest = demo.communicate(timeout=30)[0]
     assert demo.returncode == 0, rest
     assert "nothing to fulfil" in rest and "stopped" in rest

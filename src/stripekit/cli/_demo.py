@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import typer
 
 from stripekit._extras import needs_extra
@@ -24,7 +27,9 @@ def demo(
     """
     with needs_extra("stripekit demo"):
         from stripekit_fastapi._demo import run_demo
+    # As the user typed it (.venv/bin/stripekit), for the command line the demo prints.
+    program = sys.argv[0] if Path(sys.argv[0]).name == "stripekit" else "stripekit"
     try:
-        run_demo(host, port, emulator_port)
+        run_demo(host, port, emulator_port, program)
     except RuntimeError as exc:
         raise CLIError(str(exc)) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -41,10 +42,12 @@ class DemoShop:
     webhook_secret: str | None = None
     """The secret its webhooks are signed with on the emulator (None with Stripe's own)."""
 
-    def send_command(self, event_type: str = "checkout.session.completed") -> str:
+    def send_command(
+        self, program: str = "stripekit", event_type: str = "checkout.session.completed"
+    ) -> str:
         """A ``stripekit webhooks send`` line that delivers a signed test event to the shop."""
         secret = f" --secret {self.webhook_secret}" if self.webhook_secret else ""
-        return f"stripekit webhooks send {event_type} --to {self.url}/stripe/webhook{secret}"
+        return f"{program} webhooks send {event_type} --to {self.url}/stripe/webhook{secret}"
 
 
 @contextmanager
@@ -127,8 +130,23 @@ def _printing_failures() -> Iterator[None]:
         logger.removeHandler(printer)
 
 
-def run_demo(host: str = "127.0.0.1", port: int = 8000, emulator_port: int = 12111) -> None:
-    """Run the demo until Ctrl-C, printing where to go and what happens."""
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_demo(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    emulator_port: int = 12111,
+    program: str = "stripekit",
+) -> None:
+    """Run the demo until Ctrl-C (or SIGTERM), printing where to go and what happens.
+
+    ``program`` is how the user started stripekit (``.venv/bin/stripekit``), for the
+    command line it prints.
+    """
+    # A stop from a process manager cleans up as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _stop)
     with running_demo(host, port, emulator_port) as shop:
         print(f"\n  stripekit demo shop: {shop.url}/\n", flush=True)
         print(f"  Stripe: {shop.stripe}", flush=True)
@@ -140,7 +158,7 @@ def run_demo(host: str = "127.0.0.1", port: int = 8000, emulator_port: int = 121
         print(
             "  4000 0000 0000 0002 is declined. Orders appear at", f"{shop.url}/orders", flush=True
         )
-        print(f"  A signed test event, from another terminal:\n    {shop.send_command()}")
+        print(f"  A signed test event, from another terminal:\n    {shop.send_command(program)}")
         print("  Ctrl-C to stop.\n", flush=True)
         try:
             threading.Event().wait()

@@ -30,6 +30,8 @@ WIDTH = 96  # the terminal the outputs are shown in
 SHOW_LINES = 24  # `events show`: the record, the error and the start of the payload
 DOC_EMULATOR = "http://127.0.0.1:12111"
 DOC_SHOP = "http://127.0.0.1:8000"
+# Where the stripekit package is (a checkout's src/, or site-packages), as tracebacks say it.
+_PACKAGES = str(Path(__import__("stripekit").__file__).parent.parent)
 _BLOCK = re.compile(r"^```(?P<lang>\w+)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
 
 SHOP = textwrap.dedent(
@@ -136,7 +138,7 @@ def run_command(line: str, folder: Path, env: dict[str, str]) -> str:
     )  # fmt: skip
     out = done.stdout + done.stderr
     out = out.replace(env["_SHOP_URL"], DOC_SHOP).replace(env["_EMULATOR_URL"], DOC_EMULATOR)
-    out = out.replace(str(folder), "/home/ada/shop").replace(str(ROOT / "src"), "/path/to/src")
+    out = out.replace(str(folder), "/home/ada/shop").replace(_PACKAGES, "/path/to/src")
     lines = [row.rstrip() for row in out.splitlines()]
     if args[1:3] == ["events", "show"] and len(lines) > SHOW_LINES:
         lines = [*lines[:SHOW_LINES], "..."]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,16 @@ def stripe_fixtures() -> dict[str, Any]:
         service_missing(f"Stripe's fixtures3.json is not at {FIXTURES3} (set STRIPEKIT_SHARED)")
     resources: dict[str, Any] = json.loads(FIXTURES3.read_text())["resources"]
     return resources
+
+
+@pytest.fixture(scope="session")
+def stripekit_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with this checkout's wheel, as `pip wheel --no-deps -w dist .` builds it (once)."""
+    from venvs import ROOT, run
+
+    where = tmp_path_factory.mktemp("dist")
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(where), str(ROOT)])
+    return where
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,9 @@ a Stripe price. A page shares one namespace across its blocks, like a reader's s
 webhook example gets ``request_body_bytes`` and ``request_headers``: a signed
 ``checkout.session.completed`` delivery, as a web framework would hand them over.
 
-Blocks in another language (``toml``, ``sh``, ``console``, ``text``) are not run.
+Blocks in another language (``toml``, ``sh``, ``console``, ``text``) are not run here;
+``py`` blocks are the files of docs/django.md's walkthrough (a project's settings,
+models, handlers), which tests/django/test_walkthrough.py writes and runs as written.
 """
 
 from __future__ import annotations

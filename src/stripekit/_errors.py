@@ -5,7 +5,8 @@ answers by class, never by message::
 
     StripekitError
     ├── ConfigurationError          settings or a products file is wrong
-    │   └── CatalogError            a products file is invalid (file, product, field)
+    │   ├── CatalogError            a products file is invalid (file, product, field)
+    │   └── MissingExtraError       an optional package is not installed (names the extra)
     ├── CheckoutError               a checkout request the catalog cannot serve
     │   ├── UnknownProductError     no product with that key          → 404
     │   ├── UnknownPriceError       the product has no such price     → 404
@@ -32,6 +33,7 @@ __all__ = [
     "ConfigurationError",
     "EventStoreError",
     "InvalidQuantityError",
+    "MissingExtraError",
     "PayloadError",
     "PayloadTooLargeError",
     "PriceResolutionError",
@@ -63,6 +65,23 @@ def shown(value: object, limit: int = 60) -> str:
 
 class ConfigurationError(StripekitError):
     """Settings are missing or inconsistent; the message names the variable to fix."""
+
+
+class MissingExtraError(ConfigurationError):
+    """A command or helper needs an optional package; the message names the extra to install.
+
+    Example:
+        >>> str(MissingExtraError("stripekit emulator", "uvicorn", "emulator")).split(":")[0]
+        'stripekit emulator needs uvicorn, which is not installed'
+    """
+
+    def __init__(self, what: str, module: str, extra: str) -> None:
+        super().__init__(
+            f"{what} needs {module}, which is not installed: install stripekit with its "
+            f'[{extra}] extra (pip install -e ".[{extra}]" in a checkout)'
+        )
+        self.module = module
+        self.extra = extra
 
 
 class CatalogError(ConfigurationError):

@@ -15,7 +15,15 @@ if TYPE_CHECKING:
 
     from ._settings import Settings
 
-__all__ = ["acall_stripe", "call_stripe", "make_client", "map_stripe_error"]
+__all__ = [
+    "acall_stripe",
+    "call_stripe",
+    "make_client",
+    "map_stripe_error",
+    "unreachable_message",
+]
+
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "0.0.0.0")  # noqa: S104 - names, not binds
 
 T = TypeVar("T")
 
@@ -47,9 +55,9 @@ def map_stripe_error(exc: Exception) -> StripeAPIError:
 
     if not isinstance(exc, stripe.StripeError):  # pragma: no cover - callers pass StripeErrors
         return StripeAPIError(f"Stripe request failed: {exc.__class__.__name__}")
-    message = exc.user_message or exc._message or exc.__class__.__name__
     if isinstance(exc, stripe.APIConnectionError):
-        message = f"could not reach Stripe ({message}); check STRIPE_API_BASE and the network"
+        return StripeAPIError(unreachable_message(exc))
+    message = exc.user_message or exc._message or exc.__class__.__name__
     return StripeAPIError(
         f"Stripe answered an error: {message}",
         status=exc.http_status,
@@ -66,6 +74,44 @@ def call_stripe(call: Callable[[], T]) -> T:
         return call()
     except stripe.StripeError as exc:
         raise map_stripe_error(exc) from exc
+
+
+def unreachable_message(exc: BaseException) -> str:
+    """One line for a Stripe API that did not answer: where, why, and what to do.
+
+    stripe-python raises ``APIConnectionError`` from the HTTP library's own error
+    (requests' or httpx's), which carries the request: its URL says where.
+
+    Example:
+        >>> import requests, stripe
+        >>> cause = requests.ConnectionError("[Errno 111] Connection refused")
+        >>> cause.request = requests.Request("GET", "http://127.0.0.1:12111/v1/prices").prepare()
+        >>> try:
+        ...     raise stripe.APIConnectionError("Network error") from cause
+        ... except stripe.APIConnectionError as exc:
+        ...     print(unreachable_message(exc))
+        could not reach Stripe at http://127.0.0.1:12111: connection refused; is `stripekit emulator` running?
+    """  # noqa: E501
+    from urllib.parse import urlsplit
+
+    cause = exc.__cause__ or exc.__context__
+    request = getattr(cause, "request", None) if cause is not None else None
+    url = urlsplit(str(getattr(request, "url", "") or ""))
+    where = f" at {url.scheme}://{url.netloc}" if url.netloc else ""
+    text = " ".join(str(cause or exc).lower().split())
+    if "refused" in text:
+        reason = "connection refused"
+    elif "timed out" in text or "timeout" in type(cause).__name__.lower():
+        reason = "no answer in time"
+    elif "name or service not known" in text or "nodename nor servname" in text:
+        reason = "unknown host"
+    else:
+        reason = type(cause or exc).__name__
+    if url.hostname in _LOCAL_HOSTS:
+        hint = "is `stripekit emulator` running?"
+    else:
+        hint = "check STRIPE_API_BASE and the network"
+    return f"could not reach Stripe{where}: {reason}; {hint}"
 
 
 async def acall_stripe(call: Callable[[], Awaitable[T]]) -> T:

@@ -15,7 +15,8 @@ FRAMEWORK = ANSWERS["framework"]
 ONLY = {
     "fastapi": [f"{SLUG}/app.py", f"{SLUG}/db.py", f"{SLUG}/handlers.py"],
     "django": [
-        "manage.py", f"{SLUG}/settings.py", f"{SLUG}/urls.py", f"{SLUG}/views.py", "shop",
+        "manage.py", f"{SLUG}/settings.py", f"{SLUG}/urls.py", f"{SLUG}/views.py",
+        f"{SLUG}/wsgi.py", "shop",
     ],
 }
 
@@ -50,15 +51,22 @@ def main() -> None:
     env = env.replace("STRIPE_PUBLISHABLE_KEY=", "STRIPE_PUBLISHABLE_KEY=pk_test_emulator", 1)
     env = env.replace("STRIPE_WEBHOOK_SECRET=", f"STRIPE_WEBHOOK_SECRET=whsec_{secrets.token_hex(16)}", 1)
     env = env.replace("# STRIPE_API_BASE=", "STRIPE_API_BASE=", 1)
+    if FRAMEWORK == "django":
+        # On this machine: DEBUG on, its own secret key, local hosts only.
+        env = env.replace("DJANGO_DEBUG=\n", "DJANGO_DEBUG=1\n", 1)
+        env = env.replace("DJANGO_SECRET_KEY=\n", f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}\n", 1)
+        env = env.replace("DJANGO_ALLOWED_HOSTS=shop.example\n", "DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost\n", 1)
+        env = env.replace(
+            "DJANGO_CSRF_TRUSTED_ORIGINS=https://shop.example\n", "DJANGO_CSRF_TRUSTED_ORIGINS=\n", 1
+        )
     (ROOT / ".env").write_text(env, encoding="utf-8")
     print(
         f"\n{ANSWERS['project_name']} is ready in {ROOT}\n\n"
         f"  cd {ROOT.name}\n"
-        "  python3 -m venv .venv && .venv/bin/pip install -e '.[test]'\n"
+        "  python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'\n"
         f"  .venv/bin/python -m {SLUG}          # the shop and the Stripe emulator: http://127.0.0.1:8000/\n"
         "  .venv/bin/pytest                    # its tests\n\n"
-        "Going live: put your keys in .env (never in .env.example), run `stripekit products sync`,\n"
-        "and register https://<your domain>/stripe/webhook in Stripe's Dashboard.\n",
+        "Going live: README.md says how (every setting is in .env; .env.example documents them).\n",
         file=sys.stdout,
     )
 

@@ -188,3 +188,43 @@ def test_an_unreachable_url_fails(cli: Runner, good_env: dict[str, str]) -> None
     result = cli("check", "--url", "http://127.0.0.1:9/webhook", env=good_env)
     assert result.exit_code == 1
     assert "is the app running?" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["products", "sync"], ["products", "pull", "--out", "-"]])
+def test_an_emulator_that_is_not_running_is_one_line(
+    cli: Runner, tmp_path: Path, command: list[str]
+) -> None:
+    from stripekit._serving import free_port
+
+    products = tmp_path / "products.toml"
+    products.write_text(PRODUCTS, encoding="utf-8")
+    port = free_port()  # nobody listens there
+    env = {
+        "STRIPE_SECRET_KEY": "sk_test_x",
+        "STRIPE_API_BASE": f"http://127.0.0.1:{port}",
+        "STRIPEKIT_PRODUCTS": str(products),
+    }
+    result = cli(*command, env=env)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: could not reach Stripe at http://127.0.0.1:{port}: connection refused; "
+        "is `stripekit emulator` running?"
+    )
+
+
+def test_an_unreachable_remote_api_says_to_check_the_network() -> None:
+    import requests
+    import stripe
+
+    from stripekit._stripe_api import map_stripe_error
+
+    cause = requests.ConnectTimeout("timed out")
+    cause.request = requests.Request("GET", "https://api.stripe.example/v1/prices").prepare()
+    try:
+        raise stripe.APIConnectionError("Network error") from cause
+    except stripe.APIConnectionError as exc:
+        error = map_stripe_error(exc)
+    assert str(error) == (
+        "could not reach Stripe at https://api.stripe.example: no answer in time; "
+        "check STRIPE_API_BASE and the network"
+    )

@@ -205,7 +205,52 @@ def test_a_dot_env_file_configures_the_command_and_the_app(
     monkeypatch.delenv("STRIPEKIT_DATABASE_URL")
     other = tmp_path / "other.env"
     other.write_text("STRIPEKIT_DATABASE_URL=sqlite:///elsewhere.sqlite3\n")
-    assert "no events" in cli("--env-file", str(other), "events", "list").stdout
+    elsewhere = cli("--env-file", str(other), "events", "list")
+    assert elsewhere.exit_code == 1
+    assert "no event store at sqlite:///elsewhere.sqlite3" in elsewhere.stderr
+    assert not (tmp_path / "elsewhere.sqlite3").exists()  # reading made no database
     missing = cli("--env-file", str(tmp_path / "nope.env"), "events", "list")
     assert missing.exit_code == 1
     assert "no such file" in missing.stderr
+
+
+def test_list_fits_80_columns_without_cutting_ids_or_types(
+    cli: Runner, shop: Any, database_url: str
+) -> None:
+    from cli_harness import deliver
+
+    long_id = "evt_1QwErTyUiOpAsDfGhJkLzXcV"  # as long as Stripe's
+    assert deliver(shop.kit, "customer.subscription.trial_will_end", long_id) == 200
+    assert deliver(shop.kit, "invoice.payment_failed", "evt_1QfAiLeDbYtHeMaIlErXyZ12") == 500
+    assert database_url.endswith("/events.sqlite3")  # in the working directory, so
+    relative = "sqlite:///events.sqlite3"  # the title names it as a user would
+    result = cli("events", "list", "--database-url", relative, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, result.stdout
+    for whole in (long_id, "customer.subscription.trial_will_end", "evt_1QfAiLeDbYtHeMaIlErXyZ12"):
+        assert any(whole in line for line in lines), whole
+    assert any("the mailer is down" in line for line in lines)
+    # Wide enough, one line per event.
+    wide = cli("events", "list", "--database-url", database_url, env={"COLUMNS": "120"})
+    row = next(line for line in wide.stdout.splitlines() if long_id in line)
+    assert "customer.subscription.trial_will_end" in row and "unhandled" in row
+
+
+@pytest.mark.parametrize("verb", [["list"], ["show", "evt_x"]])
+def test_a_database_without_event_tables_is_refused_and_left_alone(
+    cli: Runner, tmp_path: Any, verb: list[str]
+) -> None:
+    import sqlite3
+
+    other = tmp_path / "app.sqlite3"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE users (id INTEGER)")
+    result = cli("events", *verb, "--database-url", f"sqlite:///{other}")
+    assert result.exit_code == 1
+    assert "holds no stripekit event tables" in result.stderr
+    with sqlite3.connect(other) as db:
+        assert [row[0] for row in db.execute("SELECT name FROM sqlite_master")] == ["users"]
+    missing = cli("events", *verb, "--database-url", f"sqlite:///{tmp_path / 'none.sqlite3'}")
+    assert missing.exit_code == 1 and "no such file here" in missing.stderr
+    assert not (tmp_path / "none.sqlite3").exists()

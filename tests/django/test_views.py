@@ -178,3 +178,25 @@ def test_a_project_template_replaces_the_shipped_one(
     page = client.get("/stripe/cancel").content.decode()
     assert "Come back soon" in page
     assert "Django shop" in page  # still framed by the shipped layout
+
+
+def test_a_trial_success_page_says_nothing_is_due_today_and_when_the_first_charge_comes(
+    stripekit_settings: Any, client: Client, stripe_emulator: RunningEmulator
+) -> None:
+    stripe_client = emulator_client(stripe_emulator)
+    price = stripe_client.v1.prices.list({"lookup_keys": ["django_pro_monthly"]}).data[0]
+    session = stripe_client.v1.checkout.sessions.create({
+        "mode": "subscription", "line_items": [{"price": price.id, "quantity": 1}],
+        "subscription_data": {"trial_period_days": 14},
+        "success_url": "http://testserver/stripe/success?session_id={CHECKOUT_SESSION_ID}",
+    })  # fmt: skip
+    assert session.url is not None
+    httpx.post(session.url, data={"card_number": "4242424242424242", "email": "t@b.c"})
+    page = client.get(f"/stripe/success?session_id={session.id}").content.decode()
+    assert 'id="status">trial started' in page
+    assert '<strong id="total">nothing</strong>' in page
+    first = re.search(r'<p id="first-charge">(.*?)</p>', page)
+    assert first is not None
+    expected = r"Free until \w+ \d{1,2}, \d{4}; then \$15\.00 is charged, and the receipt goes to "
+    assert re.fullmatch(expected + r"t@b\.c\.", first[1]), first[1]
+    assert "$15.00" not in page.split('<p id="first-charge">')[0]  # nothing priced as due now

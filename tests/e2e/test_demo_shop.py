@@ -28,6 +28,8 @@ def buy(page: Any, shop: DemoShop, button: str, card: str) -> None:
 
 
 def test_buying_stickers_end_to_end(page: Any, shop: DemoShop) -> None:
+    missing: list[str] = []  # no page asks for what is not there (a favicon, say)
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
     buy(page, shop, "buy-stickers-demo_stickers", "4242 4242 4242 4242")
     page.wait_for_url(f"{shop.url}/stripe/success?session_id=cs_test_*")
     assert page.inner_text("#status") == "paid"
@@ -42,6 +44,7 @@ def test_buying_stickers_end_to_end(page: Any, shop: DemoShop) -> None:
         page.reload()
     order = page.inner_text(".order")
     assert "Sticker pack" in order and "ada@example.com" in order and "paid" in order
+    assert not missing, missing
 
 
 def test_a_declined_card_shows_the_decline(page: Any, shop: DemoShop) -> None:
@@ -53,9 +56,29 @@ def test_a_declined_card_shows_the_decline(page: Any, shop: DemoShop) -> None:
 
 
 def test_subscribing_with_a_trial(page: Any, shop: DemoShop) -> None:
+    page.goto(f"{shop.url}/")
+    card = page.inner_text("#product-pro")
+    assert card.count("7-day free trial") == 1, card
     buy(page, shop, "buy-pro-monthly", "4242424242424242")
     page.wait_for_url(f"{shop.url}/stripe/success?session_id=cs_test_*")
     assert page.inner_text("#status") == "trial started"
+    # Nothing is charged today; the page says what comes, and when.
+    assert page.inner_text("#total") == "nothing"
+    first = page.inner_text("#first-charge")
+    assert first.startswith("Free until ") and "then $12.00 is charged" in first
+    assert "ada@example.com" in first and "$12.00" not in page.inner_text(".sk-lines")
+
+
+def test_the_header_stacks_at_phone_width(page: Any, shop: DemoShop) -> None:
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(f"{shop.url}/")
+    brand = page.locator(".sk-brand").bounding_box()
+    nav = page.locator(".sk-nav").bounding_box()
+    assert brand is not None and nav is not None
+    overlap_x = brand["x"] < nav["x"] + nav["width"] and nav["x"] < brand["x"] + brand["width"]
+    overlap_y = brand["y"] < nav["y"] + nav["height"] and nav["y"] < brand["y"] + brand["height"]
+    assert not (overlap_x and overlap_y), (brand, nav)
+    assert nav["x"] + nav["width"] <= 320  # nothing runs off the screen
 
 
 def test_a_generated_project_in_the_browser(

@@ -44,9 +44,10 @@ class Runner:
     def __init__(self) -> None:
         self._runner = CliRunner()
 
-    def __call__(self, *args: str, env: dict[str, str] | None = None) -> Any:
-        # A wide terminal, so that assertions need not follow rich's line wrapping.
-        env = {"COLUMNS": "200", **(env or {})}
+    def __call__(self, *args: str, env: dict[str, str | None] | None = None) -> Any:
+        # A wide terminal, so that assertions need not follow rich's line wrapping; not
+        # in a Django project (pytest-django sets DJANGO_SETTINGS_MODULE) unless a test says.
+        env = {"COLUMNS": "200", "DJANGO_SETTINGS_MODULE": None, **(env or {})}
         return self._runner.invoke(app, list(args), env=env, catch_exceptions=False)
 
 

@@ -1,99 +1,99 @@
-"""Each generated project, installed in a fresh virtual environment: its tests pass, and its
-run command serves a shop where a purchase through the emulator is fulfilled.
-
-One environment, with stripekit installed from this repository, serves every
-generated project (each installed into it without dependencies): honest, since
-the project's own dependencies are exactly stripekit's extras.
+"""Each generated project, as a newcomer gets it: made by ``stripekit new`` from a stripekit
+installed from its wheel, then its README's two commands, as written, in the project's
+folder: a fresh virtual environment with only the project's own declared dependencies
+(the stripekit wheel it carries, its framework, its test tools), a shop that fulfils a
+purchase through the emulator, and its tests passing.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from cookiecutter.main import cookiecutter
+from venvs import Venv, clean_env, run
 
 from stripekit._serving import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "template"
 
 pytestmark = pytest.mark.slow
 
 
-def _run(command: list[str], **options: object) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, **options)  # type: ignore[call-overload]
-    assert result.returncode == 0, f"{command}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    return result  # type: ignore[no-any-return]
-
-
 @pytest.fixture(scope="session")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    where = tmp_path_factory.mktemp("projects-venv")
-    _run([sys.executable, "-m", "venv", str(where)])
-    python = where / "bin" / "python"
-    _run([str(python), "-m", "pip", "install", "-q", f"{ROOT}[fastapi,django]",
-          "pytest>=8", "pytest-asyncio>=0.23", "pytest-django>=4.8"])  # fmt: skip
-    return python
+def maker(stripekit_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Venv:
+    """stripekit installed from its wheel, alone: what runs `stripekit new`."""
+    venv = Venv.create(tmp_path_factory.mktemp("maker") / ".venv")
+    wheel = next(stripekit_dist.glob("stripekit-*.whl"))
+    run([venv.python, "-m", "pip", "install", "-q", str(wheel)])
+    return venv
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE", "DJANGO", "PYTEST"))}
-    env.update(extra)
-    return env
+def readme_commands(project: Path) -> list[str]:
+    """The shell blocks of the project's README: its two commands."""
+    text = (project / "README.md").read_text(encoding="utf-8")
+    return [block.strip() for block in re.findall(r"```sh\n(.*?)```", text, re.DOTALL)]
 
 
 @pytest.fixture(scope="module", params=["fastapi", "django"])
 def project(
-    request: pytest.FixtureRequest, venv: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[str, Path]:
+    request: pytest.FixtureRequest, maker: Venv, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     framework = request.param
     out = tmp_path_factory.mktemp(f"generated-{framework}")
-    path = Path(cookiecutter(
-        str(TEMPLATE), no_input=True, output_dir=str(out),
-        extra_context={"framework": framework, "project_name": f"Test {framework} shop"},
-    ))  # fmt: skip
-    _run([str(venv), "-m", "pip", "install", "-q", "--no-deps", "-e", str(path)])
-    return framework, path
+    made = run([maker.bin("stripekit"), "new", str(out), "--no-input", "--framework", framework,
+                "--name", f"Test {framework} shop"])  # fmt: skip
+    assert "✓ created" in made.stdout
+    path = out / f"test_{framework}_shop"
+    assert list((path / "wheels").glob("stripekit-*.whl"))  # carried, not fetched
+    return path
 
 
-def test_its_own_tests_pass(project: tuple[str, Path], venv: Path) -> None:
-    _, path = project
-    result = _run(
-        [str(venv), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=path, env=_clean_env()
-    )
-    assert " passed" in result.stdout
+def test_its_readme_has_two_commands(project: Path) -> None:
+    first, second = readme_commands(project)
+    assert first.startswith("python3 -m venv .venv && .venv/bin/pip install")
+    assert first.endswith(f".venv/bin/python -m {project.name}")
+    assert second == ".venv/bin/pytest"
 
 
-def test_its_run_command_serves_a_shop_that_fulfils_a_purchase(
-    project: tuple[str, Path], venv: Path, tmp_path: Path
+def test_its_two_commands_install_run_a_shop_that_fulfils_and_pass_its_tests(
+    project: Path, tmp_path: Path
 ) -> None:
-    _, path = project
+    first, second = readme_commands(project)
+    *install, serve = first.split(" && ")
+    run(" && ".join(install), cwd=project)
+    venv = Venv(project / ".venv")
+    # Only what the project declares: its framework, not the other one.
+    other = "django" if project.name.startswith("test_fastapi") else "fastapi"
+    assert not venv.has(other)
+    _serve_and_buy(project, serve, tmp_path)
+    tests = run(second, cwd=project)
+    assert re.search(r"\d+ passed", tests.stdout), tests.stdout
+
+
+def _serve_and_buy(project: Path, serve: str, tmp_path: Path) -> None:
+    """The README's run command (on free ports), then a purchase as a browser makes it."""
     port, emulator_port = free_port(), free_port()
-    env = _clean_env(
+    env = clean_env(
         STRIPE_API_BASE=f"http://127.0.0.1:{emulator_port}",
         SHOP_DATABASE=str(tmp_path / "shop.sqlite3"),
         STRIPEKIT_DATABASE_URL=f"sqlite:///{tmp_path / 'events.sqlite3'}",
     )
     process = subprocess.Popen(
-        [str(venv), "-m", path.name, "--port", str(port)], cwd=path, env=env,
+        ["bash", "-c", f"exec {serve} --port {port}"], cwd=project, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     shop = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=shop, timeout=10) as browser:
-            for _ in range(300):
+            for _ in range(600):
                 try:
                     if browser.get("/stripe/pricing").status_code == 200:
                         break
                 except httpx.HTTPError:
                     pass
+                assert process.poll() is None, "the shop stopped"
                 time.sleep(0.1)
             page = browser.get("/stripe/pricing").text
             form = {"product": "starter_kit"}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 import re
+import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -148,14 +151,121 @@ def test_no_secret_outside_gitignored_files(tmp_path: Path, framework: str) -> N
     assert (other / ".env").read_text() != env  # each project gets its own webhook secret
 
 
-def test_stripekit_new_runs_the_template(tmp_path: Path) -> None:
+def test_stripekit_new_runs_the_template_with_its_own_stripekit(tmp_path: Path) -> None:
+    import tomllib
+
     from cli_harness import Runner
 
     result = Runner()(
         "new", str(tmp_path), "--no-input", "--framework", "django", "--name", "Tea Room"
     )
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "tea_room" / "manage.py").is_file()
-    refused = Runner()("new", str(tmp_path / "x"), "--no-input", "--framework", "flask")
+    project = tmp_path / "tea_room"
+    assert (project / "manage.py").is_file()
+    # The project depends on this stripekit, from a wheel inside it, named relatively.
+    wheels = list((project / "wheels").glob("stripekit-*-py3-none-any.whl"))
+    assert len(wheels) == 1
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["dependencies"] == [
+        f"stripekit[django] @ {{root:uri}}/wheels/{wheels[0].name}"
+    ]
+    assert pyproject["tool"]["hatch"]["metadata"]["allow-direct-references"] is True
+    import zipfile
+
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        names = wheel.namelist()
+    assert "stripekit/cli/_new.py" in names and "stripekit/_template/cookiecutter.json" in names
+    assert "package index" in (project / "README.md").read_text()  # how to switch, later
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--framework", "flask"], "error: --framework 'flask': give fastapi or django"),
+        (["--name", "1 bad"], "error: project_slug '1_bad' must be a Python package name"),
+    ],
+)
+def test_a_refused_stripekit_new_is_one_line_and_leaves_no_folder(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    from cli_harness import Runner
+
+    target = tmp_path / "new" / "place"
+    refused = Runner()("new", str(target), "--no-input", *args)
     assert refused.exit_code == 1
-    assert "give fastapi or django" in refused.stderr
+    err = refused.stderr + capfd.readouterr().err  # the template's hook writes to the fd
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(message), err
+    assert not (tmp_path / "new").exists()
+
+
+def _project_env(project: Path, **values: str) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "STRIPE"))}
+    env.update(values)
+    return env
+
+
+def _live_env(project: Path) -> None:
+    """.env as for a deployment: real-looking keys, DEBUG off, the domain's hosts."""
+    (project / ".env").write_text(
+        "STRIPE_SECRET_KEY=sk_live_0123456789abcdefghijklmn\n"
+        "STRIPE_PUBLISHABLE_KEY=pk_live_0123456789abcdefghijklmn\n"
+        "STRIPE_WEBHOOK_SECRET=whsec_0123456789abcdefghijklmn\n"
+        "STRIPEKIT_BASE_URL=https://shop.example\n"
+        f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}\n"
+        "DJANGO_ALLOWED_HOSTS=shop.example,www.shop.example\n"
+        "DJANGO_CSRF_TRUSTED_ORIGINS=https://shop.example\n"
+        "DJANGO_TIME_ZONE=Europe/Paris\n"
+    )
+
+
+def _manage(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=project, env=_project_env(project),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_a_django_project_goes_live_by_its_env_alone(tmp_path: Path) -> None:
+    project = generate(tmp_path, framework="django")
+    show = "from django.conf import settings as s; print(s.DEBUG, s.ALLOWED_HOSTS, s.TIME_ZONE)"
+    # As generated: DEBUG on this machine, local hosts, its own secret key.
+    local = _manage(project, "shell", "-v", "0", "-c", show)
+    assert local.stdout.strip() == "True ['127.0.0.1', 'localhost'] UTC", local.stderr
+    _live_env(project)
+    live = _manage(project, "shell", "-v", "0", "-c", show + "; print(s.CSRF_TRUSTED_ORIGINS)")
+    assert live.stdout.split("\n")[:2] == [
+        "False ['shop.example', 'www.shop.example'] Europe/Paris",
+        "['https://shop.example']",
+    ], live.stderr
+    deploy = _manage(project, "check", "--deploy", "--fail-level", "WARNING")
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    assert "System check identified no issues" in deploy.stdout
+    # Without a secret key it stops at once, saying where to put one.
+    (project / ".env").write_text("DJANGO_DEBUG=0\n")
+    keyless = _manage(project, "check")
+    assert keyless.returncode == 1
+    assert "DJANGO_SECRET_KEY is not set: put one in .env" in keyless.stderr
+
+
+@pytest.mark.parametrize("framework", ["fastapi", "django"])
+def test_every_setting_the_project_reads_is_in_env_example(tmp_path: Path, framework: str) -> None:
+    project = generate(tmp_path, framework=framework)
+    example = (project / ".env.example").read_text()
+    read = set()
+    for path in project.rglob("*.py"):
+        if "tests" not in path.parts:
+            read |= set(re.findall(r"os\.environ(?:\.get)?[\[(]\"([A-Z_]+)\"", path.read_text()))
+            read |= set(re.findall(r"_(?:flag|list)\(\"([A-Z_]+)\"", path.read_text()))
+    read -= {"DJANGO_SETTINGS_MODULE"}  # manage.py's, not a setting
+    assert {"STRIPE_API_BASE", "SHOP_DATABASE"} <= read
+    if framework == "django":
+        assert {"DJANGO_SECRET_KEY", "DJANGO_DEBUG", "DJANGO_ALLOWED_HOSTS"} <= read
+    for name in sorted(read):
+        assert re.search(rf"^#? ?{name}=", example, re.MULTILINE), f"{name} is not in .env.example"
+    stripekit_settings = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET",
+                          "STRIPEKIT_BASE_URL", "STRIPEKIT_DATABASE_URL")  # fmt: skip
+    for name in stripekit_settings:
+        assert re.search(rf"^#? ?{name}=", example, re.MULTILINE), name

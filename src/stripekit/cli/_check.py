@@ -12,7 +12,8 @@ from rich.markup import escape
 from stripekit._errors import StripekitError
 from stripekit._settings import Settings
 
-from ._common import CLIError, console, load_settings
+from ._common import CLIError, console
+from ._project import load_settings
 
 __all__ = ["check"]
 

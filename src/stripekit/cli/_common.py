@@ -20,7 +20,6 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from stripekit._errors import StripekitError
-from stripekit._settings import Settings
 
 __all__ = [
     "CLIError",
@@ -29,8 +28,9 @@ __all__ = [
     "console",
     "error_console",
     "import_object",
-    "load_settings",
+    "load_env_file",
     "options",
+    "report",
 ]
 
 console = Console(highlight=False, soft_wrap=True)
@@ -47,6 +47,7 @@ class Options:
 
     env_file: Path | None = None
     debug: bool = False
+    django_settings: str | None = None
 
 
 def options(ctx: typer.Context) -> Options:
@@ -76,15 +77,6 @@ def load_env_file(path: Path | None) -> None:
             os.environ.setdefault(name, value)
 
 
-def load_settings(ctx: typer.Context, **flags: Any) -> Settings:
-    """Settings from flags, then the environment (which the ``.env`` file fills in).
-
-    Flags left at ``None`` fall through to the environment.
-    """
-    load_env_file(options(ctx).env_file)
-    return Settings(**{name: value for name, value in flags.items() if value is not None})
-
-
 def import_object(spec: str, option: str = "--app") -> Any:
     """``package.module:attr`` → that object, importable from the current directory."""
     module_name, _, attr = spec.partition(":")
@@ -105,6 +97,11 @@ def import_object(spec: str, option: str = "--app") -> Any:
     return value
 
 
+def report(exc: StripekitError) -> None:
+    """Print a user's mistake as one line on stderr."""
+    error_console.print(f"[bold red]error:[/] {escape(str(exc))}")
+
+
 class Group(TyperGroup):
     """The root group: turns a StripekitError from any subcommand into one readable line."""
 
@@ -114,5 +111,5 @@ class Group(TyperGroup):
         except StripekitError as exc:
             if isinstance(ctx.obj, Options) and ctx.obj.debug:
                 raise
-            error_console.print(f"[bold red]error:[/] {escape(str(exc))}")
+            report(exc)
             raise typer.Exit(1) from None

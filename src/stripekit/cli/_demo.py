@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import typer
+
+from stripekit._extras import needs_extra
 
 from ._common import CLIError
 
@@ -20,13 +25,11 @@ def demo(
     webhook fulfil the order. With STRIPE_SECRET_KEY set to a real test key (and
     STRIPE_WEBHOOK_SECRET from `stripe listen`), it uses Stripe instead.
     """
-    try:
+    with needs_extra("stripekit demo"):
         from stripekit_fastapi._demo import run_demo
-    except ImportError as exc:
-        raise CLIError(
-            f"the demo needs FastAPI ({exc.name} is missing): pip install 'stripekit[fastapi]'"
-        ) from None
+    # As the user typed it (.venv/bin/stripekit), for the command line the demo prints.
+    program = sys.argv[0] if Path(sys.argv[0]).name == "stripekit" else "stripekit"
     try:
-        run_demo(host, port, emulator_port)
+        run_demo(host, port, emulator_port, program)
     except RuntimeError as exc:
         raise CLIError(str(exc)) from None

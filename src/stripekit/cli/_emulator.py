@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from stripekit._extras import needs_extra
+
 from ._common import CLIError, console
 
 if TYPE_CHECKING:
@@ -41,7 +43,10 @@ def emulator(
     Point your app at it with STRIPE_API_BASE=http://127.0.0.1:12111 and any
     sk_test_ key. Pay with 4242 4242 4242 4242; 4000 0000 0000 0002 is declined.
     """
-    from stripekit.emulator import serve
+    with needs_extra("stripekit emulator"):
+        import uvicorn  # noqa: F401 - it serves the emulator: checked before anything starts
+
+        from stripekit.emulator import serve
 
     if webhook_secret is not None and not webhook_secret.startswith("whsec_"):
         raise CLIError("--webhook-secret must be a signing secret (whsec_...)")

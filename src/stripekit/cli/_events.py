@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,9 +17,10 @@ from rich.table import Table
 
 from stripekit.webhooks._dispatch import Dispatcher, WebhookResult
 from stripekit.webhooks._registry import WebhookRegistry
-from stripekit.webhooks._store import EventStatus, EventStore, StoredEvent
+from stripekit.webhooks._store import EventStatus, StoredEvent
 
-from ._common import CLIError, console, import_object, load_env_file, load_settings, options
+from ._common import CLIError, console, import_object, load_env_file, options
+from ._project import django_kit, in_django, open_event_store
 
 __all__ = ["events_app", "parse_since"]
 
@@ -29,7 +31,8 @@ events_app = typer.Typer(
 _DATABASE_URL = typer.Option(
     None,
     "--database-url",
-    help="Event store URL (default: STRIPEKIT_DATABASE_URL, else sqlite:///stripekit.sqlite3).",
+    help="Event store URL (default: a Django project's database, else STRIPEKIT_DATABASE_URL, "
+    "else sqlite:///stripekit.sqlite3).",
 )
 _STATUS_STYLE = {
     EventStatus.PROCESSED: "green",
@@ -64,26 +67,6 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _open(ctx: typer.Context, database_url: str | None) -> tuple[EventStore, str]:
-    from stripekit.store._factory import open_store
-
-    settings = load_settings(ctx, database_url=database_url)
-    url = settings.database_url.get_secret_value()
-    return open_store(url), _label(url)
-
-
-def _label(url: str) -> str:
-    """The store URL without its password, fit for printing."""
-    if url.startswith("memory:"):
-        return url
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "the event store"
-
-
 def _status(status: EventStatus) -> str:
     return f"[{_STATUS_STYLE.get(status, '')}]{status.value}[/]"
 
@@ -115,7 +98,7 @@ def list_events(
     database_url: str | None = _DATABASE_URL,
 ) -> None:
     """List recorded events, newest first."""
-    store, label = _open(ctx, database_url)
+    store, label = open_event_store(ctx, database_url)
     rows = store.list(
         type=type,
         status=status,
@@ -125,6 +108,21 @@ def list_events(
     if not rows:
         console.print(f"no events recorded in {label} match")
         return
+    console.print(_table(rows, label, console.width))
+    # Errors below the table, one line each: a table cell would cut them short.
+    for row in rows:
+        if row.status is EventStatus.FAILED and row.last_error:
+            width = max(40, console.width - len(row.id) - 2)
+            console.print(f"[red]{row.id}[/]: {escape(_first_line(row.last_error, width=width))}")
+
+
+def _table(rows: Sequence[StoredEvent], label: str, width: int) -> Table:
+    """The events as a table that fits ``width``: the type goes under the id when narrow."""
+    any_live = any(row.livemode for row in rows)
+    id_width = max(len(row.id) for row in rows)
+    type_width = max(len(row.type) for row in rows)
+    # Columns and the two spaces between each: status 10, tries 5, received 11, mode 4.
+    wide = id_width + type_width + 10 + 5 + 11 + (4 + 2 if any_live else 0) + 2 * 4 <= width
     table = Table(
         title=f"{len(rows)} event(s) in {label}",
         title_justify="left",
@@ -133,25 +131,24 @@ def list_events(
         show_edge=False,
     )
     # Ids and types are what a reader copies into the next command: never cut them.
-    table.add_column("id", no_wrap=True, min_width=max(len(row.id) for row in rows))
-    table.add_column("type", no_wrap=True, min_width=max(len(row.type) for row in rows))
+    if wide:
+        table.add_column("id", no_wrap=True, min_width=id_width)
+        table.add_column("type", no_wrap=True, min_width=type_width)
+    else:
+        table.add_column("id / type", no_wrap=True, min_width=max(id_width, type_width + 2))
     table.add_column("status", no_wrap=True)
-    table.add_column("tries", no_wrap=True)
-    table.add_column("received (UTC)", no_wrap=True, overflow="ellipsis")
-    any_live = any(row.livemode for row in rows)
+    table.add_column("tries", no_wrap=True, justify="right")
+    table.add_column("received (UTC)", no_wrap=True)
     if any_live:
         table.add_column("mode", no_wrap=True)
     for row in rows:
-        cells = [row.id, row.type, _status(row.status), str(row.attempts)]
-        cells.append(row.received_at.astimezone(UTC).strftime("%m-%d %H:%M:%S"))
+        cells = [row.id, row.type] if wide else [f"{row.id}\n  [dim]{escape(row.type)}[/]"]
+        cells += [_status(row.status), str(row.attempts)]
+        cells.append(row.received_at.astimezone(UTC).strftime("%m-%d %H:%M"))
         if any_live:
             cells.append("live" if row.livemode else "test")
         table.add_row(*cells)
-    console.print(table)
-    # Errors below the table, one line each: a table cell would cut them short.
-    failed = [row for row in rows if row.status is EventStatus.FAILED and row.last_error]
-    for row in failed:
-        console.print(f"[red]{row.id}[/]: {escape(_first_line(row.last_error, width=200))}")
+    return table
 
 
 @events_app.command("show")
@@ -161,7 +158,7 @@ def show_event(
     database_url: str | None = _DATABASE_URL,
 ) -> None:
     """Show one recorded event: its record and its payload, pretty-printed."""
-    store, label = _open(ctx, database_url)
+    store, label = open_event_store(ctx, database_url)
     row = store.get(event_id)
     if row is None:
         raise CLIError(f"no event {event_id} in {label}: `stripekit events list` shows what is")
@@ -198,10 +195,11 @@ def _print_record(row: StoredEvent) -> None:
 def replay_events(
     ctx: typer.Context,
     event_id: str | None = typer.Argument(None, help="The event to replay (evt_...)."),
-    app: str = typer.Option(
-        ...,
+    app: str | None = typer.Option(
+        None,
         "--app",
-        help="Your handlers: module:attribute of a StripeKit or a WebhookRegistry.",
+        help="Your handlers: module:attribute of a StripeKit or a WebhookRegistry "
+        "(in a Django project: its handlers, by default).",
     ),
     failed: bool = typer.Option(False, "--failed", help="Replay every failed event."),
     force: bool = typer.Option(
@@ -218,7 +216,16 @@ def replay_events(
     if (event_id is None) == (not failed):
         raise CLIError("give either an event id or --failed (not both)")
     load_env_file(options(ctx).env_file)  # before the app reads its settings
-    dispatcher, label = _dispatcher(ctx, import_object(app), database_url)
+    if app is not None:
+        target = import_object(app)
+    elif in_django(ctx):
+        target = django_kit()
+    else:
+        raise CLIError(
+            "give --app module:attribute (your StripeKit or WebhookRegistry), or run in your "
+            "Django project (DJANGO_SETTINGS_MODULE or --django-settings)"
+        )
+    dispatcher, label = _dispatcher(ctx, target, database_url)
     if event_id is not None:
         results = [dispatcher.replay(event_id, force=force)]
     else:
@@ -254,7 +261,7 @@ def _dispatcher(
             f"--app names a {type(target).__name__}; point it at your StripeKit or "
             "WebhookRegistry (module:attribute)"
         )
-    store, label = _open(ctx, database_url)
+    store, label = open_event_store(ctx, database_url)
     return Dispatcher(store, registry), label
 
 

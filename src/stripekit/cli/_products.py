@@ -16,7 +16,8 @@ from stripekit.catalog._catalog import Catalog
 from stripekit.catalog._sync import SyncAction, SyncKind, SyncPlan, apply_sync, plan_sync
 from stripekit.catalog._sync_state import read_account
 
-from ._common import CLIError, console, load_settings
+from ._common import CLIError, console
+from ._project import load_settings
 
 __all__ = ["products_app"]
 
@@ -78,7 +79,8 @@ def sync(
     if dry_run:
         console.print(f"dry run: {len(plan.actions)} change(s) planned, nothing written")
         return
-    with Progress(console=console) as progress:
+    # Transient: the bar goes when done, leaving the plan and the result.
+    with Progress(console=console, transient=True) as progress:
         task = progress.add_task("applying", total=len(plan.actions))
         try:
             apply_sync(client, plan, on_action=lambda _: progress.advance(task))

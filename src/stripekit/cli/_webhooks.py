@@ -13,7 +13,8 @@ from rich.json import JSON
 
 from stripekit.webhooks._event_types import check_pattern, known_event_types
 
-from ._common import CLIError, console, load_settings
+from ._common import CLIError, console
+from ._project import load_settings
 
 __all__ = ["webhooks_app"]
 

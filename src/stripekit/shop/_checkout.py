@@ -307,8 +307,12 @@ class CheckoutBuilder(_CheckoutBase):
             locale: one of Checkout's locales (``"auto"``, ``"fr"``, ``"pt-BR"``...).
 
         Raises:
-            UnknownProductError, UnknownPriceError, InvalidQuantityError, CheckoutError,
-            PriceResolutionError, StripeAPIError (when the price id is looked up).
+            UnknownProductError: no product with that key.
+            UnknownPriceError: the product has no such price.
+            InvalidQuantityError: the quantity is outside the product's bounds.
+            CheckoutError: any other request the catalog cannot serve.
+            PriceResolutionError: the price's Stripe id cannot be found.
+            StripeAPIError: Stripe refused the lookup of the price id.
         """
         plan = self._plan(
             product, price, quantity, customer, customer_email, client_reference_id,

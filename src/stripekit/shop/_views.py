@@ -197,12 +197,18 @@ class SessionSummary:
     email: str | None
     total: str
     lines: tuple[SessionLine, ...]
+    trial_ends: str | None = None
+    """A trial: the day it ends ("December 7, 2026"), when the first charge comes."""
+    first_charge: str | None = None
+    """A trial: what is charged when it ends (nothing is charged today)."""
     private: bool = False
     """True when the details were withheld from this viewer."""
 
     def withheld(self) -> SessionSummary:
         """This summary as a stranger may see it."""
-        return dataclasses.replace(self, email=None, total="", lines=(), private=True)
+        return dataclasses.replace(
+            self, email=None, total="", lines=(), first_charge=None, private=True
+        )
 
 
 def _session_id(session_id: str | None) -> str:
@@ -240,7 +246,7 @@ def summarize_session(
     client = kit.client
     try:
         session = call_stripe(
-            lambda: client.v1.checkout.sessions.retrieve(wanted, {"expand": ["line_items"]})
+            lambda: client.v1.checkout.sessions.retrieve(wanted, {"expand": _EXPAND})
         )
     except StripeAPIError as exc:
         raise _not_found(exc, wanted) from None
@@ -261,7 +267,7 @@ async def asummarize_session(
     client = kit.client
     try:
         session = await acall_stripe(
-            lambda: client.v1.checkout.sessions.retrieve_async(wanted, {"expand": ["line_items"]})
+            lambda: client.v1.checkout.sessions.retrieve_async(wanted, {"expand": _EXPAND})
         )
     except StripeAPIError as exc:
         raise _not_found(exc, wanted) from None
@@ -296,6 +302,28 @@ def remember_checkout_cookie(kit: ShopKit, cookie: str | None, session_id: str) 
     return remember_checkout(cookie, session_id, kit.settings.require_secret_key())
 
 
+# What was bought, and for a trial, when it ends and what it will cost then.
+_EXPAND = ["line_items", "subscription"]
+
+
+def _trial(session: stripe.checkout.Session, currency: str) -> tuple[str | None, str | None]:
+    """When a trial's first charge comes and how much it is; (None, None) if no trial."""
+    from datetime import UTC, datetime
+
+    from stripekit.catalog._currencies import format_amount
+
+    subscription = session.subscription
+    if session.payment_status != "no_payment_required" or subscription is None:
+        return None, None
+    if isinstance(subscription, str) or not subscription.trial_end:
+        return None, None
+    ends = datetime.fromtimestamp(subscription.trial_end, UTC)
+    amount = sum(
+        (item.price.unit_amount or 0) * (item.quantity or 1) for item in subscription.items.data
+    )
+    return f"{ends:%B} {ends.day}, {ends.year}", format_amount(amount, currency)
+
+
 def _summary(session: stripe.checkout.Session) -> SessionSummary:
     from stripekit.catalog._currencies import format_amount
 
@@ -309,6 +337,7 @@ def _summary(session: stripe.checkout.Session) -> SessionSummary:
         for item in (session.line_items.data if session.line_items else [])
     )
     details = session.customer_details
+    trial_ends, first_charge = _trial(session, currency)
     return SessionSummary(
         id=session.id,
         mode=session.mode,
@@ -319,6 +348,8 @@ def _summary(session: stripe.checkout.Session) -> SessionSummary:
         email=(details.email if details else None) or session.customer_email,
         total=format_amount(session.amount_total or 0, currency),
         lines=lines,
+        trial_ends=trial_ends,
+        first_charge=first_charge,
     )
 
 

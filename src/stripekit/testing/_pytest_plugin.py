@@ -18,8 +18,16 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def _stripekit_emulator_server() -> Iterator[RunningEmulator]:
-    from stripekit.emulator import run_emulator
+    from stripekit._errors import MissingExtraError
+    from stripekit._extras import needs_extra
 
+    try:
+        with needs_extra("the stripe_emulator fixture"):
+            import uvicorn  # noqa: F401 - it serves the emulator
+
+            from stripekit.emulator import run_emulator
+    except MissingExtraError as exc:
+        pytest.fail(str(exc), pytrace=False)
     with run_emulator() as running:
         yield running
 

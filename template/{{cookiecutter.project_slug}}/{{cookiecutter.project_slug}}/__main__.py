@@ -11,19 +11,20 @@ from . import ROOT, SHOP_NAME, load_env
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args()
     exported = "STRIPEKIT_BASE_URL" in os.environ
     load_env()
-    if not exported:
-        # Served here, the shop's pages are here (.env's value is for a deployment).
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default=os.environ.get("SHOP_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SHOP_PORT", "8000")))
+    args = parser.parse_args()
+    where = urlsplit(os.environ.get("STRIPE_API_BASE", ""))
+    local_stripe = where.hostname in ("127.0.0.1", "localhost")
+    if local_stripe and not exported:
+        # On this machine the shop's pages are where it is served (.env's value is
+        # for a deployment, which talks to Stripe and keeps it).
         os.environ["STRIPEKIT_BASE_URL"] = f"http://{args.host}:{args.port}"
-    api_base = os.environ.get("STRIPE_API_BASE", "")
     with ExitStack() as stack:
-        where = urlsplit(api_base)
-        if where.hostname in ("127.0.0.1", "localhost"):
+        if local_stripe:
             stack.enter_context(_emulator(where.hostname, where.port or 12111, args.host, args.port))
         _serve(args.host, args.port)
 

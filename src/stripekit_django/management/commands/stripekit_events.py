@@ -1,0 +1,13 @@
+"""``manage.py stripekit_events``: ``stripekit events``, with this project's settings."""
+
+from __future__ import annotations
+
+from stripekit_django.management._cli import StripekitCommand
+
+
+class Command(StripekitCommand):
+    """List, show and replay the webhook events this project recorded (stripekit events)."""
+
+    help = "List, show and replay the webhook events this project recorded (stripekit events)."
+    name = "stripekit_events"
+    cli_command = ("events",)

@@ -39,6 +39,18 @@ if TYPE_CHECKING:
     )
     from ._kit import StripeKit
     from ._settings import Settings
+    from .billing._memory import MemoryBillingStore
+    from .billing._models import (
+        CreditEntry,
+        Entitlements,
+        Purchase,
+        PurchaseLine,
+        Subscription,
+        SubscriptionItem,
+    )
+    from .billing._queries import Billing, Credits
+    from .billing._sql import SQLBillingStore
+    from .billing._store import BillingStore
     from .catalog._catalog import Catalog, Price, Product, load_catalog
     from .catalog._currencies import format_amount
     from .catalog._prices import PriceResolver
@@ -62,7 +74,9 @@ __version__ = "0.1.0"
 
 # public name -> the module (under stripekit) that defines it
 _EXPORTS: dict[str, str] = {
+    "Billing": "billing._queries",
     "BillingPortal": "shop._portal",
+    "BillingStore": "billing._store",
     "Buyer": "shop._views",
     "Catalog": "catalog._catalog",
     "CatalogError": "_errors",
@@ -71,20 +85,27 @@ _EXPORTS: dict[str, str] = {
     "Claim": "webhooks._store",
     "ClaimOutcome": "webhooks._store",
     "ConfigurationError": "_errors",
+    "CreditEntry": "billing._models",
+    "Credits": "billing._queries",
     "Dispatcher": "webhooks._dispatch",
+    "Entitlements": "billing._models",
     "Event": "webhooks._event",
     "EventStatus": "webhooks._store",
     "EventStore": "webhooks._store",
     "EventStoreError": "_errors",
     "InvalidQuantityError": "_errors",
-    "MissingExtraError": "_errors",
+    "MemoryBillingStore": "billing._memory",
     "MemoryEventStore": "store._memory",
+    "MissingExtraError": "_errors",
     "PayloadError": "_errors",
     "PayloadTooLargeError": "_errors",
     "Price": "catalog._catalog",
     "PriceResolutionError": "_errors",
     "PriceResolver": "catalog._prices",
     "Product": "catalog._catalog",
+    "Purchase": "billing._models",
+    "PurchaseLine": "billing._models",
+    "SQLBillingStore": "billing._sql",
     "SQLEventStore": "store._sql",
     "Settings": "_settings",
     "SignatureError": "_errors",
@@ -92,6 +113,8 @@ _EXPORTS: dict[str, str] = {
     "StripeAPIError": "_errors",
     "StripeKit": "_kit",
     "StripekitError": "_errors",
+    "Subscription": "billing._models",
+    "SubscriptionItem": "billing._models",
     "SyncAction": "catalog._sync",
     "SyncError": "_errors",
     "SyncKind": "catalog._sync",
@@ -116,7 +139,9 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "Billing",
     "BillingPortal",
+    "BillingStore",
     "Buyer",
     "Catalog",
     "CatalogError",
@@ -125,12 +150,16 @@ __all__ = [
     "Claim",
     "ClaimOutcome",
     "ConfigurationError",
+    "CreditEntry",
+    "Credits",
     "Dispatcher",
+    "Entitlements",
     "Event",
     "EventStatus",
     "EventStore",
     "EventStoreError",
     "InvalidQuantityError",
+    "MemoryBillingStore",
     "MemoryEventStore",
     "MissingExtraError",
     "PayloadError",
@@ -139,6 +168,9 @@ __all__ = [
     "PriceResolutionError",
     "PriceResolver",
     "Product",
+    "Purchase",
+    "PurchaseLine",
+    "SQLBillingStore",
     "SQLEventStore",
     "Settings",
     "SignatureError",
@@ -146,6 +178,8 @@ __all__ = [
     "StripeAPIError",
     "StripeKit",
     "StripekitError",
+    "Subscription",
+    "SubscriptionItem",
     "SyncAction",
     "SyncError",
     "SyncKind",

@@ -14,11 +14,15 @@ if TYPE_CHECKING:
     import stripe
 
     from ._types import Headers
+    from .billing._products import ProductKeys
+    from .billing._queries import Billing
+    from .billing._store import BillingStore
     from .catalog._catalog import Catalog
     from .catalog._prices import PriceResolver
     from .shop._checkout import CheckoutBuilder
     from .shop._portal import BillingPortal
     from .webhooks._dispatch import Dispatcher
+    from .webhooks._event import Event
     from .webhooks._processing import WebhookProcessor, WebhookResult
     from .webhooks._store import EventStore
 
@@ -84,6 +88,7 @@ class StripeKit:
         store: EventStore | str | None = None,
         client: stripe.StripeClient | None = None,
         unit_of_work: Callable[[], AbstractContextManager[object]] | None = None,
+        billing_store: BillingStore | None = None,
         **settings_values: Any,
     ) -> None:
         if settings is not None and settings_values:
@@ -94,6 +99,7 @@ class StripeKit:
         self._store_arg = store
         self._client = client
         self._unit_of_work = unit_of_work
+        self._billing_store_arg = billing_store
         self._async_http: stripe.HTTPXClient | None = None
         # Re-entrant: building the processor builds the store under the same lock.
         self._lock = threading.RLock()
@@ -199,6 +205,7 @@ class StripeKit:
             unit_of_work=self._unit_of_work,
             handler_timeout=s.handler_timeout,
             handler_threads=s.handler_threads,
+            first=self._kit_handlers,
         )
 
     @_built_once
@@ -215,7 +222,121 @@ class StripeKit:
             unit_of_work=self._unit_of_work,
             handler_timeout=self.settings.handler_timeout,
             handler_threads=self.settings.handler_threads,
+            first=self._kit_handlers,
         )
+
+    # -- the billing state --------------------------------------------------------------------
+
+    @_built_once
+    def billing(self) -> Billing:
+        """Who has paid for what: ``kit.billing.is_subscribed(user, "pro")``, ``purchases``,
+        ``entitlements``, ``credits.balance``... (see docs/billing.md)."""
+        from datetime import timedelta
+
+        from .billing._queries import Billing
+
+        if not self.billing_on:
+            from ._errors import ConfigurationError
+
+            raise ConfigurationError(
+                "the billing state is off: it needs STRIPE_SECRET_KEY (the mirror asks Stripe "
+                "to settle ties), and STRIPEKIT_BILLING not false"
+            )
+        return Billing(
+            self.billing_store,
+            self._product_keys,
+            grace=timedelta(days=self.settings.billing_grace_days),
+        )
+
+    @property
+    def billing_on(self) -> bool:
+        """Whether the kit keeps the billing state: ``STRIPEKIT_BILLING`` if set, else
+        whenever there is a secret key and a billing store beside the event store."""
+        if self.settings.billing is not None:
+            return self.settings.billing
+        return self.settings.secret_key is not None and self._billing_store_possible()
+
+    def _billing_store_possible(self) -> bool:
+        if self._billing_store_arg is not None:
+            return True
+        from .store._memory import MemoryEventStore
+        from .store._sql import SQLEventStore
+
+        return isinstance(self.store, SQLEventStore | MemoryEventStore)
+
+    @_built_once
+    def billing_store(self) -> BillingStore:
+        """Where the billing state lives: beside the events, in the event store's database."""
+        if self._billing_store_arg is not None:
+            return self._billing_store_arg
+        from .store._memory import MemoryEventStore
+        from .store._sql import SQLEventStore
+
+        store = self.store
+        if isinstance(store, SQLEventStore):
+            from .billing._sql import SQLBillingStore
+
+            return SQLBillingStore(store)
+        if isinstance(store, MemoryEventStore):
+            from .billing._memory import MemoryBillingStore
+
+            return MemoryBillingStore()
+        from ._errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"no billing store for an event store of type {type(store).__name__}: pass "
+            "billing_store= to StripeKit, or turn the billing state off (STRIPEKIT_BILLING=false)"
+        )
+
+    @_built_once
+    def _product_keys(self) -> ProductKeys:
+        from .billing._products import ProductKeys
+
+        catalog = self._catalog
+        if catalog is None and self.settings.products is not None:
+            catalog = self.catalog
+        return ProductKeys(catalog)
+
+    @_built_once
+    def _kit_handlers(self) -> WebhookRegistry | None:
+        """The kit's own handlers, run before the app's: the billing mirror's."""
+        if not self.billing_on:
+            return None
+        from .billing._projection import EVENT_PATTERNS, Mirror
+        from .webhooks._registry import TwinHandler
+
+        s = self.settings
+        mirror = Mirror(
+            self.billing_store,
+            self._product_keys,
+            self._client_factory if s.secret_key is not None else None,
+            refetch=s.billing_refetch,
+            clawback=s.credits_clawback,
+        )
+        registry = WebhookRegistry()
+
+        def billing_state(event: Event) -> None:
+            mirror.apply(event)
+
+        async def abilling_state(event: Event) -> None:
+            await mirror.aapply(event)
+
+        registry.register(EVENT_PATTERNS, TwinHandler(billing_state, abilling_state))
+        return registry
+
+    def linked_customer(self, user: str) -> str | None:
+        """The Stripe customer a checkout for ``user`` reuses (None with the billing state off)."""
+        if not self.billing_on:
+            return None
+        customer: str | None = self.billing.customer_for(user)
+        return customer
+
+    async def alinked_customer(self, user: str) -> str | None:
+        """Async twin of ``linked_customer``."""
+        if not self.billing_on:
+            return None
+        customer: str | None = await self.billing.acustomer_for(user)
+        return customer
 
     def replay(self, event_id: str, *, force: bool = False) -> WebhookResult:
         """Run a recorded event's handlers again: a failed one, or any with ``force``.

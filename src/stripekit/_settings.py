@@ -47,6 +47,10 @@ _ENV_NAMES: dict[str, str] = {
     "database_connect_timeout": "STRIPEKIT_DATABASE_CONNECT_TIMEOUT",
     "database_statement_timeout": "STRIPEKIT_DATABASE_STATEMENT_TIMEOUT",
     "database_lock_timeout": "STRIPEKIT_DATABASE_LOCK_TIMEOUT",
+    "billing": "STRIPEKIT_BILLING",
+    "billing_refetch": "STRIPEKIT_BILLING_REFETCH",
+    "billing_grace_days": "STRIPEKIT_BILLING_GRACE_DAYS",
+    "credits_clawback": "STRIPEKIT_CREDITS_CLAWBACK",
 }
 
 _SECRET_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
@@ -175,6 +179,26 @@ class Settings(BaseSettings):
         default=3.0, gt=0, le=600, validation_alias=_env("database_lock_timeout")
     )
     """Seconds an event store statement may wait for a lock on PostgreSQL."""
+
+    billing: bool | None = Field(default=None, validation_alias=_env("billing"))
+    """Keep the billing state (``kit.billing``): who has paid for what, mirrored from the
+    events by the kit's own handlers, which run before the app's. Unset: on whenever
+    ``STRIPE_SECRET_KEY`` is set (the mirror asks Stripe to settle ties) and the event
+    store has a billing store beside it."""
+
+    billing_refetch: Literal["ties", "always"] = Field(
+        default="ties", validation_alias=_env("billing_refetch")
+    )
+    """``ties``: fetch an object from Stripe only to settle events of the same second;
+    ``always``: fetch every object an event names (one API call per event)."""
+
+    billing_grace_days: float = Field(
+        default=3.0, ge=0, le=365, validation_alias=_env("billing_grace_days")
+    )
+    """Days a ``past_due`` subscription keeps access after its period began."""
+
+    credits_clawback: bool = Field(default=True, validation_alias=_env("credits_clawback"))
+    """Whether a refund takes back the credits its purchase granted (never below zero)."""
 
     trusted_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), validation_alias=_env("trusted_origins")

@@ -183,11 +183,15 @@ def test_a_project_template_replaces_the_shipped_one(
 def test_a_trial_success_page_says_nothing_is_due_today_and_when_the_first_charge_comes(
     stripekit_settings: Any, client: Client, stripe_emulator: RunningEmulator
 ) -> None:
+    from django.contrib.auth.models import User
+
+    buyer = User.objects.create_user("trialist", "t@b.c")
+    client.force_login(buyer)  # the receipt's details are its buyer's alone
     stripe_client = emulator_client(stripe_emulator)
     price = stripe_client.v1.prices.list({"lookup_keys": ["django_pro_monthly"]}).data[0]
     session = stripe_client.v1.checkout.sessions.create({
         "mode": "subscription", "line_items": [{"price": price.id, "quantity": 1}],
-        "subscription_data": {"trial_period_days": 14},
+        "subscription_data": {"trial_period_days": 14}, "client_reference_id": str(buyer.pk),
         "success_url": "http://testserver/stripe/success?session_id={CHECKOUT_SESSION_ID}",
     })  # fmt: skip
     assert session.url is not None

@@ -55,7 +55,7 @@ async def test_refusals(client: httpx.AsyncClient, kit: StripeKit) -> None:
 
 
 async def test_an_unhandled_type_is_acknowledged(client: httpx.AsyncClient) -> None:
-    body, headers = signed_event("customer.created", secret=WEBHOOK_SECRET)
+    body, headers = signed_event("product.created", secret=WEBHOOK_SECRET)
     answer = await client.post("/stripe/webhook", content=body, headers=headers)
     assert (answer.status_code, answer.json()["status"]) == (200, "unhandled")
 
@@ -127,7 +127,7 @@ async def test_router_dependencies_guard_the_pages_but_not_the_webhook(kit: Stri
 
     app = FastAPI()
     app.include_router(stripekit_router(kit), prefix="/stripe", dependencies=[Depends(staff_only)])
-    body, headers = signed_event("customer.created", secret=WEBHOOK_SECRET)
+    body, headers = signed_event("product.created", secret=WEBHOOK_SECRET)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://shop.test"
     ) as client:

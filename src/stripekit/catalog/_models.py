@@ -268,6 +268,9 @@ class Product(_Model):
     id: Annotated[str, Field(pattern=r"^prod_[A-Za-z0-9]+$")] | None = None
     """The Stripe product (``prod_...``) this entry describes, for a catalog adopted
     with ``stripekit products pull``; otherwise sync finds its product by key."""
+    credits: Annotated[int, Field(ge=1, le=1_000_000_000, strict=True)] | None = None
+    """Credits the product grants (the billing state's ledger): per unit bought for a
+    one-time product, per paid invoice (and unit) for a subscription."""
 
     @field_validator("image")
     @classmethod

@@ -22,6 +22,7 @@ from functools import partial
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from stripekit._errors import CheckoutError, InvalidQuantityError
+from stripekit._metadata_keys import METADATA_PRICE, METADATA_PRODUCT, METADATA_USER
 from stripekit._stripe_api import acall_stripe, call_stripe
 from stripekit.catalog._catalog import metadata_problem
 
@@ -39,8 +40,6 @@ _CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]+")
 _MAX_TRIAL_DAYS = 730
 _MAX_CLIENT_REFERENCE_ID = 200
 _MAX_IDEMPOTENCY_KEY = 255
-METADATA_PRODUCT = "stripekit_product"
-METADATA_PRICE = "stripekit_price"
 
 
 def customer_problem(customer: object) -> str | None:
@@ -169,7 +168,7 @@ class _CheckoutBase:
             customer=customer,
             customer_email=customer_email,
             client_reference_id=client_reference_id,
-            metadata=self._metadata(found, chosen, metadata),
+            metadata=self._metadata(found, chosen, metadata, client_reference_id),
             allow_promotion_codes=_flag("allow_promotion_codes", allow_promotion_codes),
             trial_days=self._trial(found, chosen, trial_days),
             automatic_tax=_flag("automatic_tax", automatic_tax),
@@ -178,7 +177,7 @@ class _CheckoutBase:
 
     @staticmethod
     def _metadata(
-        product: Product, price: Price, extra: Mapping[str, str] | None
+        product: Product, price: Price, extra: Mapping[str, str] | None, user: str | None
     ) -> dict[str, str]:
         extra = dict(extra or {})
         reserved = sorted(k for k in extra if isinstance(k, str) and k.startswith("stripekit_"))
@@ -186,6 +185,10 @@ class _CheckoutBase:
             # Webhook handlers trust these to say what was bought: only the kit sets them.
             raise CheckoutError(f"metadata key {reserved[0]!r} is reserved for stripekit")
         merged = {**extra, METADATA_PRODUCT: product.key, METADATA_PRICE: price.key}
+        if user is not None:
+            # On the session, its subscription and its payment: each of their events
+            # then names the app's user, whichever arrives first.
+            merged[METADATA_USER] = user
         problem = metadata_problem(merged)
         if problem is not None:
             raise CheckoutError(f"metadata {problem}")

@@ -71,6 +71,8 @@ class ShopKit(Protocol):
     def client(self) -> stripe.StripeClient: ...
     @property
     def settings(self) -> Settings: ...
+    def linked_customer(self, user: str) -> str | None: ...
+    async def alinked_customer(self, user: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -145,13 +147,16 @@ def _whole_number(raw: object) -> int | None:
     return int(text)
 
 
-def _checkout_arguments(request: CheckoutRequest, buyer: Buyer | None) -> dict[str, Any]:
+def _checkout_arguments(
+    request: CheckoutRequest, buyer: Buyer | None, linked: str | None
+) -> dict[str, Any]:
     buyer = buyer or Buyer()
+    customer = buyer.customer or linked
     return {
         "price": request.price,
         "quantity": request.quantity,
-        "customer": buyer.customer,
-        "customer_email": None if buyer.customer else buyer.email,
+        "customer": customer,
+        "customer_email": None if customer else buyer.email,
         "client_reference_id": buyer.reference,
         "metadata": dict(buyer.metadata) or None,
     }
@@ -160,15 +165,26 @@ def _checkout_arguments(request: CheckoutRequest, buyer: Buyer | None) -> dict[s
 def start_checkout(
     kit: ShopKit, request: CheckoutRequest, buyer: Buyer | None
 ) -> stripe.checkout.Session:
-    """Create the Checkout Session a buyer asked for (anonymous when ``buyer`` is None)."""
-    return kit.checkout.create(request.product, **_checkout_arguments(request, buyer))
+    """Create the Checkout Session a buyer asked for (anonymous when ``buyer`` is None).
+
+    A signed-in buyer without a ``customer`` reuses the customer the billing state
+    has linked to their reference (one customer per user, not one per checkout).
+    """
+    linked = None
+    if buyer is not None and buyer.customer is None and buyer.reference:
+        linked = kit.linked_customer(buyer.reference)
+    return kit.checkout.create(request.product, **_checkout_arguments(request, buyer, linked))
 
 
 async def astart_checkout(
     kit: ShopKit, request: CheckoutRequest, buyer: Buyer | None
 ) -> stripe.checkout.Session:
     """Async twin of ``start_checkout``."""
-    return await kit.checkout.acreate(request.product, **_checkout_arguments(request, buyer))
+    linked = None
+    if buyer is not None and buyer.customer is None and buyer.reference:
+        linked = await kit.alinked_customer(buyer.reference)
+    arguments = _checkout_arguments(request, buyer, linked)
+    return await kit.checkout.acreate(request.product, **arguments)
 
 
 @dataclass(frozen=True)

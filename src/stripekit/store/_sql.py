@@ -379,6 +379,14 @@ class SQLEventStore:
         return statement
 
     @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction on the store's database, for state kept beside the events
+        (the billing mirror): SQLite's single writer connection (inside a batch of
+        ``call_async``, the batch's transaction), else a pooled connection."""
+        with self._transaction() as conn:
+            yield conn
+
+    @contextmanager
     def _transaction(self) -> Iterator[Connection]:
         if not self._ready:
             self.migrate()

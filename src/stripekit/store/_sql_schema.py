@@ -50,6 +50,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Tables",
     "UTCDateTime",
+    "apply_migrations",
     "build_tables",
     "insert_new",
     "insert_or_nothing",
@@ -200,20 +201,35 @@ def like_pattern(pattern: str) -> str:
 
 def migrate(conn: Connection, tables: Tables, now: datetime) -> int:
     """Apply the missing migrations on ``conn`` (the caller commits); the version reached."""
-    _lock(conn, tables.prefix)
-    versions = tables.versions
+    return apply_migrations(
+        conn, tables.versions, MIGRATIONS, tables.prefix, now, what="event store"
+    )
+
+
+def apply_migrations(
+    conn: Connection,
+    versions: Table,
+    migrations: list[Callable[[Connection, str], None]],
+    prefix: str,
+    now: datetime,
+    *,
+    what: str,
+) -> int:
+    """Bring a set of tables to the last of ``migrations`` under a lock other migrators
+    wait for; the caller commits. Shared by the event store and the billing mirror."""
+    _lock(conn, versions.name)
     versions.create(conn, checkfirst=True)
     current = conn.execute(select(func.max(versions.c.version))).scalar_one_or_none() or 0
-    if current > SCHEMA_VERSION:
+    if current > len(migrations):
         raise EventStoreError(
-            f"the event store's tables ({tables.prefix}*) are at schema version {current}, "
-            f"but this stripekit only knows up to version {SCHEMA_VERSION}: another process "
+            f"the {what}'s tables ({prefix}*) are at schema version {current}, "
+            f"but this stripekit only knows up to version {len(migrations)}: another process "
             f'runs a newer stripekit; upgrade this one too (pip install -U "stripekit")'
         )
-    for version in range(current + 1, SCHEMA_VERSION + 1):
-        MIGRATIONS[version - 1](conn, tables.prefix)
+    for version in range(current + 1, len(migrations) + 1):
+        migrations[version - 1](conn, prefix)
         conn.execute(insert(versions).values(version=version, applied_at=now))
-    return SCHEMA_VERSION
+    return len(migrations)
 
 
 def _lock(conn: Connection, prefix: str) -> None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from stripekit._errors import ConfigurationError, EventStoreError
 
 from ._event import Event, parse_event
-from ._registry import WebhookRegistry, is_async_handler
+from ._registry import TwinHandler, WebhookRegistry, is_async_handler
 from ._store import Claim, ClaimOutcome, EventStatus, EventStore
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ class Dispatcher:
         handler_timeout: float = 10.0,
         handler_threads: int = 8,
         store_deadline: float | None = None,
+        first: WebhookRegistry | None = None,
     ) -> None:
         if not 0 < handler_timeout < lease:
             raise ConfigurationError(
@@ -88,6 +89,9 @@ class Dispatcher:
             )
         self.store = store
         self.registry = registry
+        self.first = first
+        """Handlers that run before the registry's, in the same unit of work (the kit's
+        own: the billing mirror), so that the app's handlers see what they wrote."""
         self.lease = lease
         self.client_factory = client_factory
         self.unit_of_work = unit_of_work or nullcontext
@@ -107,6 +111,19 @@ class Dispatcher:
     def __repr__(self) -> str:
         return f"<Dispatcher store={type(self.store).__name__}>"
 
+    def handlers_for(self, event_type: str) -> tuple[Handler, ...]:
+        """The handlers an event of this type runs: ``first``'s, then the registry's."""
+        own = self.registry.handlers_for(event_type)
+        if self.first is None:
+            return own
+        return self.first.handlers_for(event_type) + own
+
+    def freeze(self) -> None:
+        """Close registration: events flow (see ``WebhookRegistry.freeze``)."""
+        self.registry.freeze()
+        if self.first is not None:
+            self.first.freeze()
+
     # -- sync ------------------------------------------------------------------------------
 
     def dispatch(self, event: Event, claim: Claim) -> WebhookResult:
@@ -115,7 +132,7 @@ class Dispatcher:
         if skipped is not None:
             return skipped
         store = self.store
-        handlers = self.registry.handlers_for(event.type)
+        handlers = self.handlers_for(event.type)
         status, result = _done(event, bool(handlers))
         try:
             with self.unit_of_work():
@@ -160,7 +177,7 @@ class Dispatcher:
             return unavailable(event_id, exc)
         if stored is None:
             return _missing(event_id)
-        self.registry.freeze()
+        self.freeze()
         return self.dispatch(parse_event(stored.payload, self.client_factory), claim)
 
     # -- async -----------------------------------------------------------------------------
@@ -171,7 +188,7 @@ class Dispatcher:
         skipped = not_dispatched(event, claim)
         if skipped is not None:
             return skipped
-        handlers = self.registry.handlers_for(event.type)
+        handlers = self.handlers_for(event.type)
         failure = await self._arun_handlers(event, handlers) if handlers else None
         if failure is not None:
             error, result = failure
@@ -197,7 +214,9 @@ class Dispatcher:
             budget = asyncio.timeout_at(deadline)
             try:
                 async with budget:
-                    if is_async_handler(handler):
+                    if isinstance(handler, TwinHandler):
+                        await handler.run_async(event)
+                    elif is_async_handler(handler):
                         await handler(event)  # type: ignore[misc]
                     else:
                         run = functools.partial(contextvars.copy_context().run, handler, event)
@@ -253,7 +272,7 @@ class Dispatcher:
             return unavailable(event_id, exc)
         if stored is None:
             return _missing(event_id)
-        self.registry.freeze()
+        self.freeze()
         return await self.adispatch(parse_event(stored.payload, self.client_factory), claim)
 
     async def call_store(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -70,6 +70,7 @@ class WebhookProcessor:
         unit_of_work: Callable[[], AbstractContextManager[object]] | None = None,
         handler_timeout: float = 10.0,
         handler_threads: int = 8,
+        first: WebhookRegistry | None = None,
     ) -> None:
         if not secrets:
             raise ConfigurationError(
@@ -98,6 +99,7 @@ class WebhookProcessor:
             unit_of_work=unit_of_work,
             handler_timeout=handler_timeout,
             handler_threads=handler_threads,
+            first=first,
         )
 
     def __repr__(self) -> str:
@@ -187,7 +189,7 @@ class WebhookProcessor:
         except WebhookError as exc:
             logger.warning("webhook refused (%d): %s", exc.status, exc)
             return WebhookResult(exc.status, {"error": str(exc)}, "rejected", error=exc)
-        self.registry.freeze()
+        self.dispatcher.freeze()
         return event
 
     def _livemode_mismatch(self, event: Event) -> str | None:

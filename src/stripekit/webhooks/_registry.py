@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import fnmatch
 import inspect
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 from stripekit._errors import ConfigurationError
 
 from ._event_types import check_pattern
 from ._types import Handler
 
-__all__ = ["WebhookRegistry"]
+if TYPE_CHECKING:
+    from ._event import Event
+
+__all__ = ["TwinHandler", "WebhookRegistry", "is_async_handler"]
 
 H = TypeVar("H", bound=Handler)
 
@@ -115,3 +118,31 @@ def is_async_handler(handler: Handler) -> bool:
     return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
         getattr(handler, "__call__", None)  # noqa: B004 - async callable objects
     )
+
+
+class TwinHandler:
+    """A handler with a sync body and an async one: the sync path (``process``, Django)
+    calls the first in its thread, the async path (``aprocess``) awaits the second on
+    the loop. The kit's own handlers (the billing mirror) are such twins.
+
+    Example:
+        >>> def record(event): ...
+        >>> async def arecord(event): ...
+        >>> twin = TwinHandler(record, arecord)
+        >>> twin.__qualname__
+        'record'
+    """
+
+    def __init__(
+        self, sync: Callable[[Event], object], async_: Callable[[Event], Awaitable[object]]
+    ) -> None:
+        self.sync = sync
+        self.async_ = async_
+        self.__qualname__ = _name(sync)
+
+    def __call__(self, event: Event) -> object:
+        return self.sync(event)
+
+    async def run_async(self, event: Event) -> None:
+        """The async body."""
+        await self.async_(event)

@@ -294,7 +294,7 @@ BAD_FILES: list[tuple[str, str, str | None, str | None, str]] = [
         + MINIMAL_PRICE,
         "book",
         "nmae",
-        "unknown field 'nmae'; did you mean 'name'? allowed: description, features,",
+        "unknown field 'nmae'; did you mean 'name'? allowed: credits, description, features,",
     ),
     (
         "misspelt price field",

@@ -104,7 +104,12 @@ def builder(stripe_server: FakeStripe, clock: Clock) -> CheckoutBuilder:
 
 def test_payment_params_exactly(builder: CheckoutBuilder) -> None:
     params = builder.build("credits", quantity=3, client_reference_id="user_42")
-    metadata = {"stripekit_product": "credits", "stripekit_price": "credits_100"}
+    metadata = {
+        "stripekit_product": "credits",
+        "stripekit_price": "credits_100",
+        # On the session and its payment: each of their events names the app's user.
+        "stripekit_user": "user_42",
+    }
     assert params == {
         "mode": "payment",
         "line_items": [{"price": "price_credits", "quantity": 3}],
@@ -314,8 +319,10 @@ def test_create_sends_the_params_with_a_derived_idempotency_key(
         "client_reference_id": "user_42",
         "metadata[stripekit_product]": "credits",
         "metadata[stripekit_price]": "credits_100",
+        "metadata[stripekit_user]": "user_42",
         "payment_intent_data[metadata][stripekit_product]": "credits",
         "payment_intent_data[metadata][stripekit_price]": "credits_100",
+        "payment_intent_data[metadata][stripekit_user]": "user_42",
     }
     assert request.idempotency_key is not None
     assert request.idempotency_key.startswith("stripekit-checkout-")

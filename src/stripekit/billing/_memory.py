@@ -1,0 +1,159 @@
+"""MemoryBillingStore: the billing mirror in this process's memory (tests, one process)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Collection
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from ._models import CreditEntry
+from ._store import Kind, PutResult, Row, SpendOutcome
+
+__all__ = ["MemoryBillingStore"]
+
+T = TypeVar("T")
+
+
+class _State:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[Kind, str], Row] = {}
+        self.links: dict[str, tuple[str, int]] = {}  # customer -> (user, order linked)
+        self.ledger: list[tuple[str, CreditEntry]] = []  # (owner, entry)
+        self.sources: set[str] = set()
+        self.balances: dict[str, int] = {}
+
+
+class _Writer:
+    def __init__(self, state: _State, clock: Callable[[], datetime]) -> None:
+        self._s = state
+        self._now = clock
+
+    def put(self, row: Row, *, allow_equal: bool = False) -> PutResult:
+        key = (row.kind, row.id)
+        stored = self._s.rows.get(key)
+        if stored is not None and stored.version > row.version:
+            return PutResult.STALE
+        if stored is not None and stored.version == row.version and not allow_equal:
+            same = row.event is not None and stored.event == row.event
+            return PutResult.SAME if same else PutResult.TIE
+        self._s.rows[key] = row
+        return PutResult.APPLIED
+
+    def replace(self, row: Row) -> None:
+        stored = self._s.rows.get((row.kind, row.id))
+        version = max(row.version, stored.version if stored is not None else 0)
+        event = row.event if version == row.version else (stored.event if stored else None)
+        self._s.rows[(row.kind, row.id)] = Row(
+            row.kind, row.id, row.columns, row.data, version, event
+        )
+
+    def get(self, kind: Kind, object_id: str) -> Row | None:
+        return self._s.rows.get((kind, object_id))
+
+    def find(self, kind: Kind, column: str, values: Collection[str]) -> list[Row]:
+        wanted = set(values)
+        found = [
+            row
+            for (row_kind, _), row in self._s.rows.items()
+            if row_kind is kind and row.columns.get(column) in wanted
+        ]
+        return sorted(found, key=lambda row: row.id)
+
+    def link(self, customer: str, user: str) -> str:
+        linked = self._s.links.get(customer)
+        if linked is None:
+            self._s.links[customer] = (user, len(self._s.links))
+            return user
+        return linked[0]
+
+    def user_of(self, customer: str) -> str | None:
+        linked = self._s.links.get(customer)
+        return None if linked is None else linked[0]
+
+    def customers_of(self, user: str) -> list[str]:
+        mine = [(order, c) for c, (u, order) in self._s.links.items() if u == user]
+        return [customer for _, customer in sorted(mine, reverse=True)]
+
+    def grant(self, owner: str, amount: int, reason: str, source: str) -> bool:
+        if source in self._s.sources:
+            return False
+        self._add(owner, amount, reason, source)
+        return True
+
+    def spend(self, owner: str, amount: int, reason: str, key: str) -> SpendOutcome:
+        source = f"spend:{key}"
+        if source in self._s.sources:
+            return SpendOutcome.DUPLICATE
+        if self._s.balances.get(owner, 0) < amount:
+            return SpendOutcome.INSUFFICIENT
+        self._add(owner, -amount, reason, source)
+        return SpendOutcome.SPENT
+
+    def take_back(self, owner: str, amount: int, reason: str, source: str) -> int:
+        if source in self._s.sources:
+            return 0
+        taken = max(0, min(amount, self._s.balances.get(owner, 0)))
+        self._add(owner, -taken, reason, source)
+        return taken
+
+    def balance(self, owner: str) -> int:
+        return self._s.balances.get(owner, 0)
+
+    def history(self, owner: str, limit: int) -> list[CreditEntry]:
+        mine = [entry for who, entry in self._s.ledger if who == owner]
+        return list(reversed(mine))[:limit]
+
+    def entries_from(self, prefix: str) -> list[CreditEntry]:
+        return [entry for _, entry in self._s.ledger if entry.source.startswith(prefix)]
+
+    def move_credits(self, from_owner: str, to_owner: str) -> None:
+        if from_owner == to_owner:
+            return
+        self._s.ledger = [
+            (to_owner if who == from_owner else who, entry) for who, entry in self._s.ledger
+        ]
+        moved = self._s.balances.pop(from_owner, 0)
+        self._s.balances[to_owner] = self._s.balances.get(to_owner, 0) + moved
+
+    def _add(self, owner: str, amount: int, reason: str, source: str) -> None:
+        self._s.sources.add(source)
+        self._s.ledger.append((owner, CreditEntry(amount, reason, source, self._now())))
+        self._s.balances[owner] = self._s.balances.get(owner, 0) + amount
+
+
+class MemoryBillingStore:
+    """The billing mirror in memory: thread-safe, gone when the process ends.
+
+    ``run`` holds one lock for the whole transaction and puts everything back
+    if ``work`` raises, as a database would.
+
+    Example:
+        >>> from stripekit.billing._store import Kind, Row
+        >>> store = MemoryBillingStore()
+        >>> store.run(lambda tx: tx.put(Row(Kind.CUSTOMER, "cus_1", {}, version=5))).value
+        'applied'
+    """
+
+    blocking = False
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self._state = _State()
+        self._lock = threading.RLock()
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def run(self, work: Callable[[Any], T]) -> T:
+        with self._lock:
+            saved = copy.deepcopy(self._state)
+            try:
+                return work(_Writer(self._state, self._clock))
+            except BaseException:
+                self._state = saved
+                raise
+
+    async def arun(self, work: Callable[[Any], T]) -> T:
+        return self.run(work)
+
+    def __repr__(self) -> str:
+        return f"<MemoryBillingStore objects={len(self._state.rows)}>"

@@ -1,0 +1,219 @@
+"""A shop on the emulator whose events are captured, to deliver to a kit in any order.
+
+``Flows`` drives real lifecycles through the emulator (checkouts made by the
+kit's own checkout builder, paid on the hosted page; the clock; refunds and
+disputes through the API) while the emulator delivers every event, signed, to
+a sink. The tests then hand those deliveries to a fresh kit, in order or not,
+and compare its billing state with the emulator's objects.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import stripe
+from webhook_sink import WebhookSink
+
+from stripekit import Catalog, StripeKit, apply_sync, plan_sync, read_account
+from stripekit.emulator import RunningEmulator
+from stripekit.testing import sign_payload
+
+SECRET_KEY = "sk_test_billing"
+WEBHOOK_SECRET = "whsec_billing"
+
+PRODUCTS = """
+[products.pro]
+name = "Pro"
+mode = "subscription"
+features = ["Unlimited projects", "Priority support"]
+credits = 100
+
+[[products.pro.prices]]
+key = "monthly"
+lookup_key = "bill_pro_monthly"
+amount = 1500
+currency = "usd"
+interval = "month"
+
+[[products.pro.prices]]
+key = "trial"
+lookup_key = "bill_pro_trial"
+amount = 1500
+currency = "usd"
+interval = "month"
+trial_days = 7
+
+[products.team]
+name = "Team"
+mode = "subscription"
+features = ["Unlimited projects", "Shared workspaces"]
+credits = 500
+
+[[products.team.prices]]
+lookup_key = "bill_team_monthly"
+amount = 4900
+currency = "usd"
+interval = "month"
+
+[products.pack]
+name = "Credit pack"
+mode = "payment"
+max_quantity = 5
+credits = 50
+
+[[products.pack.prices]]
+lookup_key = "bill_pack"
+amount = 900
+currency = "usd"
+
+[products.book]
+name = "The Book"
+mode = "payment"
+features = ["The book, as a PDF"]
+
+[[products.book.prices]]
+lookup_key = "bill_book"
+amount = 1900
+currency = "usd"
+"""
+
+CARD = "4242424242424242"
+DECLINES_LATER = "4000000000000341"
+DISPUTED = "4000000000000259"
+
+
+def write_products(folder: Path) -> Path:
+    path = folder / "products.toml"
+    path.write_text(PRODUCTS)
+    return path
+
+
+def make_kit(emulator: RunningEmulator, products: Path, **settings: Any) -> StripeKit:
+    """A kit on the emulator; the store is memory unless ``store=`` says otherwise."""
+    settings.setdefault("store", "memory://")
+    return StripeKit(
+        secret_key=SECRET_KEY,
+        webhook_secret=WEBHOOK_SECRET,
+        api_base=emulator.api_base,
+        products=str(products),
+        base_url="http://shop.test",
+        **settings,
+    )
+
+
+class Flows:
+    """Lifecycles played on the emulator; every event it sends is in ``events``."""
+
+    def __init__(self, emulator: RunningEmulator, products: Path) -> None:
+        self.emulator = emulator
+        self.sink = WebhookSink().__enter__()
+        emulator.add_webhook_endpoint(self.sink.url, secret=WEBHOOK_SECRET)
+        self.client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": emulator.api_base})
+        catalog = Catalog.load(products)
+        apply_sync(self.client, plan_sync(catalog, read_account(self.client, catalog)))
+        # The kit whose checkout builder makes the sessions (it processes nothing).
+        self.kit = make_kit(emulator, products)
+
+    def close(self) -> None:
+        self.sink.__exit__(None, None, None)
+
+    # -- what a buyer does -----------------------------------------------------------------
+
+    def checkout(
+        self, user: str | None, product: str, *, price: str | None = None, quantity: int = 1,
+        card: str = CARD, email: str = "buyer@example.com", pay: bool = True,
+    ) -> str:  # fmt: skip
+        """A checkout made by the kit for ``user`` and paid on the hosted page; its id."""
+        customer = self.kit.linked_customer(user) if user else None
+        session = self.kit.checkout.create(
+            product, price=price, quantity=quantity, client_reference_id=user,
+            customer=customer, customer_email=None if customer else email,
+        )  # fmt: skip
+        if pay:
+            form = {"card_number": card, "email": email, "name": "Ada"}
+            answer = httpx.post(str(session.url), data=form)
+            if answer.status_code == 200 and "3D Secure" in answer.text:
+                answer = httpx.post(str(session.url), data={**form, "three_d_secure": "complete"})
+            assert answer.status_code == 303, answer.text[:500]
+        self.settle()
+        return str(session.id)
+
+    def subscription_of(self, session_id: str) -> str:
+        return str(self.client.v1.checkout.sessions.retrieve(session_id).subscription)
+
+    def refund(self, session_id: str, amount: int | None = None) -> str:
+        intent = self.client.v1.checkout.sessions.retrieve(session_id).payment_intent
+        params: dict[str, Any] = {"payment_intent": str(intent)}
+        if amount is not None:
+            params["amount"] = amount
+        refund = self.client.v1.refunds.create(params)  # type: ignore[arg-type]
+        self.settle()
+        return str(refund.id)
+
+    def cancel_at_period_end(self, sub: str, value: bool = True) -> None:
+        self.client.v1.subscriptions.update(sub, {"cancel_at_period_end": value})
+        self.settle()
+
+    def cancel_now(self, sub: str) -> None:
+        self.client.v1.subscriptions.cancel(sub)
+        self.settle()
+
+    def change_plan(self, sub: str, lookup_key: str) -> None:
+        price = self.client.v1.prices.list({"lookup_keys": [lookup_key]}).data[0]
+        current = self.client.v1.subscriptions.retrieve(sub)
+        item = current["items"]["data"][0]["id"]
+        self.client.v1.subscriptions.update(
+            sub, {"items": [{"id": item, "price": price.id}], "proration_behavior": "none"}
+        )
+        self.settle()
+
+    def pay_open_invoice(self, sub: str) -> None:
+        current = self.client.v1.subscriptions.retrieve(sub)
+        invoice = str(current.latest_invoice)
+        self.client.v1.invoices.pay(invoice, {"payment_method": "pm_card_visa"})
+        self.settle()
+
+    def advance(self, days: int) -> None:
+        self.emulator.advance_clock(days=days)
+        self.settle()
+
+    def settle(self) -> None:
+        self.emulator.wait_for_deliveries()
+
+    # -- what the shop receives ------------------------------------------------------------
+
+    @property
+    def events(self) -> list[tuple[bytes, str]]:
+        """Each delivered event once: (body, type), in the order the emulator sent them."""
+        seen: set[str] = set()
+        found = []
+        for received in self.sink.received:
+            event = received.event
+            if event["id"] not in seen:
+                seen.add(event["id"])
+                found.append((received.body, str(event["type"])))
+        return found
+
+    def current(self, kind: str, object_id: str) -> dict[str, Any]:
+        """An object as the emulator has it now, as a plain dict."""
+        retrieve = {
+            "subscription": self.client.v1.subscriptions.retrieve,
+            "invoice": self.client.v1.invoices.retrieve,
+            "session": self.client.v1.checkout.sessions.retrieve,
+            "customer": self.client.v1.customers.retrieve,
+        }[kind]
+        return json.loads(json.dumps(retrieve(object_id).to_dict(), default=str))
+
+
+def deliver(kit: StripeKit, body: bytes) -> Any:
+    """One delivery, signed now (the emulator's own signature may be days old on its clock)."""
+    headers = {"Stripe-Signature": sign_payload(body, WEBHOOK_SECRET)}
+    return kit.handle_webhook(body, headers)
+
+
+async def adeliver(kit: StripeKit, body: bytes) -> Any:
+    headers = {"Stripe-Signature": sign_payload(body, WEBHOOK_SECRET)}
+    return await kit.ahandle_webhook(body, headers)

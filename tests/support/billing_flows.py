@@ -125,13 +125,24 @@ class Flows:
     def checkout(
         self, user: str | None, product: str, *, price: str | None = None, quantity: int = 1,
         card: str = CARD, email: str = "buyer@example.com", pay: bool = True,
+        via_kit: bool = True,
     ) -> str:  # fmt: skip
-        """A checkout made by the kit for ``user`` and paid on the hosted page; its id."""
+        """A checkout made by the kit for ``user`` (or by the app itself, ``via_kit=False``:
+        no stripekit metadata) and paid on the hosted page; its id."""
         customer = self.kit.linked_customer(user) if user else None
-        session = self.kit.checkout.create(
-            product, price=price, quantity=quantity, client_reference_id=user,
-            customer=customer, customer_email=None if customer else email,
-        )  # fmt: skip
+        if via_kit:
+            session = self.kit.checkout.create(
+                product, price=price, quantity=quantity, client_reference_id=user,
+                customer=customer, customer_email=None if customer else email,
+            )  # fmt: skip
+        else:
+            _, catalog_price = self.kit.catalog.price(product, price)
+            found = self.client.v1.prices.list({"lookup_keys": [catalog_price.lookup_key]})
+            session = self.client.v1.checkout.sessions.create({
+                "mode": self.kit.catalog.get(product).mode, "client_reference_id": user or "",
+                "line_items": [{"price": found.data[0].id, "quantity": quantity}],
+                "success_url": "http://shop.test/done", "customer_email": email,
+            })  # fmt: skip
         if pay:
             form = {"card_number": card, "email": email, "name": "Ada"}
             answer = httpx.post(str(session.url), data=form)

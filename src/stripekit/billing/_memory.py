@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
@@ -23,6 +22,16 @@ class _State:
         self.ledger: list[tuple[str, CreditEntry]] = []  # (owner, entry)
         self.sources: set[str] = set()
         self.balances: dict[str, int] = {}
+
+    def copy(self) -> _State:
+        """A copy to roll back to: the containers are copied, their items are immutable."""
+        saved = _State()
+        saved.rows = dict(self.rows)
+        saved.links = dict(self.links)
+        saved.ledger = list(self.ledger)
+        saved.sources = set(self.sources)
+        saved.balances = dict(self.balances)
+        return saved
 
 
 class _Writer:
@@ -145,7 +154,7 @@ class MemoryBillingStore:
 
     def run(self, work: Callable[[Any], T]) -> T:
         with self._lock:
-            saved = copy.deepcopy(self._state)
+            saved = self._state.copy()
             try:
                 return work(_Writer(self._state, self._clock))
             except BaseException:

@@ -5,6 +5,9 @@
   if/elif chain, the handlers' work runs on the event loop.
 - ``kit_sync_app``: the same with plain ``def`` handlers, which the kit runs in a
   worker thread (so that one that blocks cannot stall the server).
+- ``kit_billing_app``: ``kit_app`` with the billing state on: each event also
+  updates the mirror (a checkout session row per delivery), in the same batched
+  SQLite commits as the events.
 - ``baseline_app``: how most apps do it today: a minimal Starlette endpoint that
   calls ``stripe.Webhook.construct_event`` and an if/elif chain.
 
@@ -19,7 +22,7 @@ from typing import Any
 SECRET = os.environ.get("BENCH_WEBHOOK_SECRET", "whsec_benchmark_secret")
 
 
-def _kit_app(*, async_handlers: bool) -> Any:
+def _kit_app(*, async_handlers: bool, billing: bool = False) -> Any:
     from fastapi import FastAPI
 
     from stripekit import Catalog, Event, Price, Product, StripeKit, WebhookRegistry
@@ -46,6 +49,8 @@ def _kit_app(*, async_handlers: bool) -> Any:
         catalog=catalog,
         webhooks=webhooks,
         database_url=os.environ["BENCH_DATABASE_URL"],
+        # Off unless asked for: the route's own cost, as in earlier runs.
+        billing=billing,
     )
     app = FastAPI()
     app.include_router(stripekit_router(kit), prefix="/stripe")
@@ -58,6 +63,10 @@ def kit_app() -> Any:
 
 def kit_sync_app() -> Any:
     return _kit_app(async_handlers=False)
+
+
+def kit_billing_app() -> Any:
+    return _kit_app(async_handlers=True, billing=True)
 
 
 def baseline_app() -> Any:

@@ -85,8 +85,8 @@ class Purchase:
     """A one-time checkout (``mode = "payment"``) and what became of its payment.
 
     ``status`` is ``paid``, ``pending`` (a delayed payment method is still
-    settling), ``failed`` (it did not settle), ``open`` or ``expired`` (the
-    buyer never paid). ``refunded`` is how much was given back; ``dispute`` the
+    settling) or ``failed`` (it did not settle); a checkout never completed is
+    not a purchase. ``refunded`` is how much was given back; ``dispute`` the
     status of the latest dispute, if the payment was disputed.
     """
 

@@ -278,6 +278,8 @@ class Mirror:
 
     def _session(self, event: Event, session: Mapping[str, Any], stamp: _Stamp) -> _Steps:
         yield from self._link(_customer_of(session), _session_user(session))
+        if session.get("status") != "complete":
+            return  # an open or expired checkout: nothing was bought
         failed = event.type == "checkout.session.async_payment_failed"
         if not self.refetch_always:
             result = yield from self._put_session(session, stamp, failed, allow_equal=False)
@@ -298,26 +300,34 @@ class Mirror:
         self, session: Mapping[str, Any], stamp: _Stamp, failed: bool, *, allow_equal: bool
     ) -> Generator[_Step, Any, PutResult]:
         session_id = str(session["id"])
-        stored: Row | None = yield _Run(lambda tx: tx.get(Kind.PURCHASE, session_id))
-        lines = stored.data.get("lines") if stored is not None else None
-        failed = failed or bool(stored is not None and stored.data.get("async_failed"))
-        if lines is None and session.get("mode") == "payment" and _paid(session, failed):
+        wants_lines = session.get("mode") == "payment"
+        listed: list[dict[str, Any]] | None = None
+        while True:
+            # One transaction reads what is kept (lines listed before, a failure) and
+            # writes; it asks for the lines first when a paid session has none yet.
+            def write(tx: BillingWriter, listed: Any = listed) -> PutResult | None:
+                stored = tx.get(Kind.PURCHASE, session_id)
+                lines = stored.data.get("lines") if stored is not None else None
+                has_failed = failed or bool(stored is not None and stored.data.get("async_failed"))
+                if lines is None:
+                    lines = listed
+                if lines is None and wants_lines and _paid(session, has_failed):
+                    return None
+                row = stamp.on(purchase_row(session, stamp.version, lines=lines, failed=has_failed))
+                result = tx.put(row, allow_equal=allow_equal)
+                kept = row if result is PutResult.APPLIED else tx.get(Kind.PURCHASE, session_id)
+                if kept is not None and has_failed and not kept.data.get("async_failed"):
+                    # The failure is a fact of the event, kept whatever wrote the row last.
+                    kept = _with_failure(kept)
+                    tx.replace(kept)
+                self.settle_credits(tx, session_id, kept)
+                return result
+
+            result: PutResult | None = yield _Run(write)
+            if result is not None:
+                return result
             items = yield _LineItems(session_id)
-            lines = purchase_lines(items or [], self.keys)
-        row = stamp.on(purchase_row(session, stamp.version, lines=lines, failed=failed))
-
-        def write(tx: BillingWriter) -> PutResult:
-            result = tx.put(row, allow_equal=allow_equal)
-            if result is not PutResult.APPLIED and failed:
-                # The failure is a fact of the event, kept whatever wrote the row last.
-                kept = tx.get(Kind.PURCHASE, session_id)
-                if kept is not None and not kept.data.get("async_failed"):
-                    tx.replace(_with_failure(kept))
-            self.settle_credits(tx, session_id)
-            return result
-
-        result: PutResult = yield _Run(write)
-        return result
+            listed = purchase_lines(items or [], self.keys)
 
     # -- invoices -------------------------------------------------------------------------
 
@@ -387,9 +397,13 @@ class Mirror:
 
         yield _Run(settle)
 
-    def settle_credits(self, tx: BillingWriter, session_id: str) -> None:
-        """Grant a paid purchase's credits, and take back what its refunds call for."""
-        purchase = tx.get(Kind.PURCHASE, session_id)
+    def settle_credits(
+        self, tx: BillingWriter, session_id: str, purchase: Row | None = None
+    ) -> None:
+        """Grant a paid purchase's credits, and take back what its refunds call for
+        (``purchase``: its row as just written, when the caller has it)."""
+        if purchase is None:
+            purchase = tx.get(Kind.PURCHASE, session_id)
         if purchase is None or purchase.columns.get("status") != "paid":
             return
         owner = owner_of(tx, purchase.columns.get("customer"), purchase.columns.get("user_ref"))

@@ -240,7 +240,7 @@ def purchase_row(
 
 
 def purchase_status(session: Mapping[str, Any], failed: bool) -> str:
-    """paid, pending, failed, open or expired."""
+    """paid, pending or failed (open or expired: a checkout never completed, not kept)."""
     status = session.get("status")
     if status == "expired":
         return "expired"

@@ -14,6 +14,7 @@ balance >= amount``. So two workers never both win, on SQLite or PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     insert,
     select,
@@ -37,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from stripekit.store._sql_direct import DirectStatement, driver_connection
 from stripekit.store._sql_schema import UTCDateTime, apply_migrations
 
 from ._models import CreditEntry
@@ -53,7 +56,11 @@ PREFIX = "stripekit_billing_"
 
 
 class _Tables:
+    """The mirror's tables, and its hot statements built once (SQLAlchemy's cost is in
+    building a statement, not in running a built one with new values)."""
+
     def __init__(self, prefix: str) -> None:
+        self._statements: dict[tuple[Any, ...], Any] = {}
         self.metadata = MetaData()
         self.objects: dict[Kind, Table] = {
             kind: _object_table(self.metadata, prefix, kind) for kind in Kind
@@ -81,6 +88,70 @@ class _Tables:
             Column("version", Integer, primary_key=True, autoincrement=False),
             Column("applied_at", UTCDateTime, nullable=False),
         )
+
+    def upsert(self, dialect: str, kind: Kind, allow_equal: bool) -> Any:
+        """INSERT, or UPDATE over an older version (the same one too, with allow_equal)."""
+        key = ("upsert", dialect, kind, allow_equal)
+        statement = self._statements.get(key)
+        if statement is None:
+            table = self.objects[kind]
+            module = postgresql if dialect == "postgresql" else sqlite
+            names = ["id", "version", "event", *COLUMNS[kind], "data"]
+            insert_ = module.insert(table).values({name: bindparam(name) for name in names})
+            newer = insert_.excluded.version
+            guard = table.c.version <= newer if allow_equal else table.c.version < newer
+            statement = insert_.on_conflict_do_update(
+                index_elements=[table.c.id],
+                set_={name: insert_.excluded[name] for name in names if name != "id"},
+                where=guard,
+            ).execution_options(preserve_rowcount=True)
+            self._statements[key] = statement
+        return statement
+
+    def version_of(self, kind: Kind) -> Any:
+        key = ("version", kind)
+        if key not in self._statements:
+            table = self.objects[kind]
+            query = select(table.c.version, table.c.event).where(table.c.id == bindparam("b_id"))
+            self._statements[key] = query
+        return self._statements[key]
+
+    def direct(
+        self, key: tuple[Any, ...], statement: Any, dialect: Any, values: dict[str, Any]
+    ) -> DirectStatement:
+        """``statement`` compiled once for sqlite3 (its values through the types' own
+        bind processors, JSON included), run without SQLAlchemy's per-call work."""
+        found = self._statements.get(("direct", *key))
+        if found is None:
+            found = DirectStatement(statement, dialect, values.keys())
+            self._statements[("direct", *key)] = found
+        direct: DirectStatement = found
+        return direct
+
+    def sqlite_get(self, conn: Connection, kind: Kind, object_id: str) -> Row | None:
+        """A row by id, read straight from sqlite3: the other hot statement."""
+        key = ("sqlite_get", kind)
+        sql = self._statements.get(key)
+        if sql is None:
+            # SQLAlchemy's own statement, compiled once: "SELECT ... WHERE id = ?".
+            sql = str(self.select_by_id(kind).compile(dialect=conn.dialect))
+            self._statements[key] = sql
+        cursor = driver_connection(conn).execute(sql, (object_id,))
+        found = cursor.fetchone()
+        if found is None:
+            return None
+        mapping = dict(zip((c[0] for c in cursor.description), found, strict=True))
+        mapping["data"] = json.loads(mapping["data"]) if mapping["data"] else {}
+        if "deleted" in mapping:
+            mapping["deleted"] = bool(mapping["deleted"])
+        return _row_from_mapping(kind, mapping)
+
+    def select_by_id(self, kind: Kind) -> Any:
+        key = ("select", kind)
+        if key not in self._statements:
+            table = self.objects[kind]
+            self._statements[key] = select(table).where(table.c.id == bindparam("b_id"))
+        return self._statements[key]
 
 
 def _object_table(metadata: MetaData, prefix: str, kind: Kind) -> Table:
@@ -119,24 +190,19 @@ class _Writer:
         self._now = now
 
     def put(self, row: Row, *, allow_equal: bool = False) -> PutResult:
-        table = self._t.objects[row.kind]
+        dialect = self._conn.dialect
+        statement = self._t.upsert(dialect.name, row.kind, allow_equal)
         values = _values(row)
-        newer = table.c.version <= row.version if allow_equal else table.c.version < row.version
-        module = postgresql if self._conn.dialect.name == "postgresql" else sqlite
-        statement = (
-            module.insert(table)
-            .values(values)
-            .on_conflict_do_update(
-                index_elements=[table.c.id],
-                set_={k: v for k, v in values.items() if k != "id"},
-                where=newer,
-            )
-            .execution_options(preserve_rowcount=True)
-        )
-        if self._conn.execute(statement).rowcount == 1:
+        if dialect.name == "sqlite":
+            # The hot write of every event: straight to sqlite3 (see DirectStatement).
+            direct = self._t.direct(("upsert", row.kind, allow_equal), statement, dialect, values)
+            applied = direct.run(self._conn, values) == 1
+        else:
+            applied = self._conn.execute(statement, values).rowcount == 1
+        if applied:
             return PutResult.APPLIED
-        query = select(table.c.version, table.c.event).where(table.c.id == row.id)
-        version, event = self._conn.execute(query).one()
+        found = self._conn.execute(self._t.version_of(row.kind), {"b_id": row.id}).one()
+        version, event = found
         if version != row.version:
             return PutResult.STALE
         return PutResult.SAME if row.event is not None and event == row.event else PutResult.TIE
@@ -154,8 +220,9 @@ class _Writer:
             self._conn.execute(update(table).where(table.c.id == row.id).values(values))
 
     def get(self, kind: Kind, object_id: str) -> Row | None:
-        table = self._t.objects[kind]
-        found = self._conn.execute(select(table).where(table.c.id == object_id)).first()
+        if self._conn.dialect.name == "sqlite":
+            return self._t.sqlite_get(self._conn, kind, object_id)
+        found = self._conn.execute(self._t.select_by_id(kind), {"b_id": object_id}).first()
         return None if found is None else _row(kind, found)
 
     def find(self, kind: Kind, column: str, values: Collection[str]) -> list[Row]:
@@ -304,7 +371,10 @@ def _values(row: Row) -> dict[str, Any]:
 
 
 def _row(kind: Kind, found: Any) -> Row:
-    mapping = found._mapping
+    return _row_from_mapping(kind, found._mapping)
+
+
+def _row_from_mapping(kind: Kind, mapping: Any) -> Row:
     columns = {name: mapping[name] for name in COLUMNS[kind]}
     if kind is Kind.CUSTOMER:
         columns["user_ref"] = mapping["user_ref"]

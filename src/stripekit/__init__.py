@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._errors import (
+        BillingError,
         CatalogError,
         CheckoutError,
         ConfigurationError,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         StripeAPIError,
         StripekitError,
         SyncError,
+        UnknownBillingObjectError,
         UnknownEventTypeError,
         UnknownPriceError,
         UnknownProductError,
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
         Subscription,
         SubscriptionItem,
     )
+    from .billing._operations import Operations, PlanChangePreview, RefundResult
     from .billing._queries import Billing, Credits
     from .billing._sql import SQLBillingStore
     from .billing._store import BillingStore
@@ -75,6 +78,7 @@ __version__ = "0.1.0"
 # public name -> the module (under stripekit) that defines it
 _EXPORTS: dict[str, str] = {
     "Billing": "billing._queries",
+    "BillingError": "_errors",
     "BillingPortal": "shop._portal",
     "BillingStore": "billing._store",
     "Buyer": "shop._views",
@@ -97,14 +101,17 @@ _EXPORTS: dict[str, str] = {
     "MemoryBillingStore": "billing._memory",
     "MemoryEventStore": "store._memory",
     "MissingExtraError": "_errors",
+    "Operations": "billing._operations",
     "PayloadError": "_errors",
     "PayloadTooLargeError": "_errors",
+    "PlanChangePreview": "billing._operations",
     "Price": "catalog._catalog",
     "PriceResolutionError": "_errors",
     "PriceResolver": "catalog._prices",
     "Product": "catalog._catalog",
     "Purchase": "billing._models",
     "PurchaseLine": "billing._models",
+    "RefundResult": "billing._operations",
     "SQLBillingStore": "billing._sql",
     "SQLEventStore": "store._sql",
     "Settings": "_settings",
@@ -119,6 +126,7 @@ _EXPORTS: dict[str, str] = {
     "SyncError": "_errors",
     "SyncKind": "catalog._sync",
     "SyncPlan": "catalog._sync",
+    "UnknownBillingObjectError": "_errors",
     "UnknownEventTypeError": "_errors",
     "UnknownPriceError": "_errors",
     "UnknownProductError": "_errors",
@@ -140,6 +148,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "Billing",
+    "BillingError",
     "BillingPortal",
     "BillingStore",
     "Buyer",
@@ -162,14 +171,17 @@ __all__ = [
     "MemoryBillingStore",
     "MemoryEventStore",
     "MissingExtraError",
+    "Operations",
     "PayloadError",
     "PayloadTooLargeError",
+    "PlanChangePreview",
     "Price",
     "PriceResolutionError",
     "PriceResolver",
     "Product",
     "Purchase",
     "PurchaseLine",
+    "RefundResult",
     "SQLBillingStore",
     "SQLEventStore",
     "Settings",
@@ -184,6 +196,7 @@ __all__ = [
     "SyncError",
     "SyncKind",
     "SyncPlan",
+    "UnknownBillingObjectError",
     "UnknownEventTypeError",
     "UnknownPriceError",
     "UnknownProductError",

@@ -12,6 +12,9 @@ answers by class, never by message::
     │   ├── UnknownPriceError       the product has no such price     → 404
     │   ├── UnknownSessionError     a success page for no known session → 404
     │   └── InvalidQuantityError    quantity outside the product's bounds → 422
+    ├── BillingError                a billing operation that cannot be done as asked → 400
+    │   └── UnknownBillingObjectError   no such subscription, purchase or invoice for
+    │                                   this user (never acted on)          → 404
     ├── PriceResolutionError        a price's Stripe id cannot be found
     ├── StripeAPIError              Stripe answered with an error     → 502
     ├── WebhookError                a webhook delivery was refused
@@ -28,6 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "BillingError",
     "CatalogError",
     "CheckoutError",
     "ConfigurationError",
@@ -41,6 +45,7 @@ __all__ = [
     "StripeAPIError",
     "StripekitError",
     "SyncError",
+    "UnknownBillingObjectError",
     "UnknownEventTypeError",
     "UnknownPriceError",
     "UnknownProductError",
@@ -156,6 +161,14 @@ class InvalidQuantityError(CheckoutError, ValueError):
 
 class UnknownSessionError(CheckoutError, LookupError):
     """The success page was given a session id Stripe does not know (or not one at all)."""
+
+
+class BillingError(StripekitError):
+    """A billing operation that cannot be done as asked; the message says why."""
+
+
+class UnknownBillingObjectError(BillingError, LookupError):
+    """No such subscription, purchase or invoice, or not the user's: a 404, never an action."""
 
 
 class PriceResolutionError(StripekitError):

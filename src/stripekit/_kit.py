@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from ._types import Headers
     from .billing._products import ProductKeys
+    from .billing._projection import Mirror
     from .billing._queries import Billing
     from .billing._store import BillingStore
     from .catalog._catalog import Catalog
@@ -242,10 +243,15 @@ class StripeKit:
                 "the billing state is off: it needs STRIPE_SECRET_KEY (the mirror asks Stripe "
                 "to settle ties), and STRIPEKIT_BILLING not false"
             )
+        catalog = self._catalog_or_none()
         return Billing(
             self.billing_store,
             self._product_keys,
             grace=timedelta(days=self.settings.billing_grace_days),
+            mirror=self.billing_mirror,
+            client_factory=self._client_factory,
+            catalog=catalog,
+            prices=self.prices if catalog is not None else None,
         )
 
     @property
@@ -288,31 +294,40 @@ class StripeKit:
             "billing_store= to StripeKit, or turn the billing state off (STRIPEKIT_BILLING=false)"
         )
 
+    def _catalog_or_none(self) -> Catalog | None:
+        if self._catalog is None and self.settings.products is not None:
+            return self.catalog
+        return self._catalog
+
     @_built_once
     def _product_keys(self) -> ProductKeys:
         from .billing._products import ProductKeys
 
-        catalog = self._catalog
-        if catalog is None and self.settings.products is not None:
-            catalog = self.catalog
-        return ProductKeys(catalog)
+        return ProductKeys(self._catalog_or_none())
 
     @_built_once
-    def _kit_handlers(self) -> WebhookRegistry | None:
-        """The kit's own handlers, run before the app's: the billing mirror's."""
-        if not self.billing_on:
-            return None
-        from .billing._projection import EVENT_PATTERNS, Mirror
-        from .webhooks._registry import TwinHandler
+    def billing_mirror(self) -> Mirror:
+        """What applies events to the billing state (its handler's body; repairs use it)."""
+        from .billing._projection import Mirror
 
         s = self.settings
-        mirror = Mirror(
+        return Mirror(
             self.billing_store,
             self._product_keys,
             self._client_factory if s.secret_key is not None else None,
             refetch=s.billing_refetch,
             clawback=s.credits_clawback,
         )
+
+    @_built_once
+    def _kit_handlers(self) -> WebhookRegistry | None:
+        """The kit's own handlers, run before the app's: the billing mirror's."""
+        if not self.billing_on:
+            return None
+        from .billing._projection import EVENT_PATTERNS
+        from .webhooks._registry import TwinHandler
+
+        mirror = self.billing_mirror
         registry = WebhookRegistry()
 
         def billing_state(event: Event) -> None:

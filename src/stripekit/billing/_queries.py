@@ -11,15 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from stripekit._errors import ConfigurationError
 
 from ._models import CreditEntry, Entitlements, Purchase, Subscription
+from ._operations import Operations
 from ._products import ProductKeys
-from ._projection import dispute_status, refunded_amount
+from ._projection import Mirror, dispute_status, refunded_amount
 from ._rows import purchase, subscription
 from ._store import BillingStore, BillingWriter, Kind, SpendOutcome
+
+if TYPE_CHECKING:
+    import stripe
+
+    from stripekit.catalog._catalog import Catalog
+    from stripekit.catalog._prices import PriceResolver
 
 __all__ = ["ACTIVE", "Billing", "Credits"]
 
@@ -73,8 +80,9 @@ class Credits:
         return await self._store.arun(_spend(user, amount, reason, idempotency_key))
 
 
-class Billing:
-    """Who has paid for what: the queries on the billing mirror.
+class Billing(Operations):
+    """Who has paid for what: the queries on the billing mirror, and the operations on it
+    (``cancel``, ``resume``, ``change_plan``, ``refund``...: see ``Operations``).
 
     Args:
         store: the mirror.
@@ -82,6 +90,9 @@ class Billing:
         grace: how long a ``past_due`` subscription keeps access after its period
             started (a failed renewal is retried meanwhile).
         clock: the time now (timezone-aware; tests pass their own).
+        mirror: the kit's mirror (operations write Stripe's answers through it).
+        client_factory: the Stripe client, for operations.
+        catalog, prices: to turn a product key into a price, for ``change_plan``.
 
     Example:
         >>> if kit.billing.is_subscribed(request.user.id, "pro"):  # doctest: +SKIP
@@ -95,7 +106,17 @@ class Billing:
         *,
         grace: timedelta = timedelta(days=3),
         clock: Callable[[], datetime] | None = None,
+        mirror: Mirror | None = None,
+        client_factory: Callable[[], stripe.StripeClient] | None = None,
+        catalog: Catalog | None = None,
+        prices: PriceResolver | None = None,
     ) -> None:
+        super().__init__(
+            mirror or Mirror(store, keys, client_factory),
+            client_factory or _no_client,
+            catalog=catalog,
+            prices=prices,
+        )
         self.store = store
         self.keys = keys
         self.grace = grace
@@ -229,6 +250,12 @@ class Billing:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _no_client() -> stripe.StripeClient:
+    raise ConfigurationError(
+        "billing operations call Stripe: build Billing with client_factory= (kit.billing has one)"
+    )
 
 
 def _check_user(user: object) -> None:

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from stripekit._errors import (
+    BillingError,
     CheckoutError,
     ConfigurationError,
     InvalidQuantityError,
     StripeAPIError,
     StripekitError,
+    UnknownBillingObjectError,
     UnknownPriceError,
     UnknownProductError,
     UnknownSessionError,
@@ -420,8 +422,13 @@ def error_status(error: StripekitError) -> tuple[int, str]:
     Stripe's errors keep Stripe's message (keys masked); configuration errors get
     a generic one (the details belong in the log, with Stripe's request id).
     """
-    if isinstance(error, UnknownProductError | UnknownPriceError | UnknownSessionError):
+    if isinstance(
+        error,
+        UnknownProductError | UnknownPriceError | UnknownSessionError | UnknownBillingObjectError,
+    ):
         return 404, str(error)
+    if isinstance(error, BillingError):
+        return 400, str(error)
     if isinstance(error, InvalidQuantityError):
         return 422, str(error)
     if isinstance(error, CheckoutError):

@@ -1,0 +1,535 @@
+"""What an app does to the billing state: cancel, resume, change a plan, retry a payment, refund.
+
+Each operation is one call to Stripe; its effect comes back through the
+webhook path like any change, and the object Stripe answers with is also
+written into the mirror at once (only if no event has moved the row since it
+was read, so an answer never overwrites newer state): a page shown right after
+the call already says "cancels on March 1".
+
+Called with ``user=``, an operation acts only on that user's own subscription,
+purchase or invoice, as the mirror knows them: an id that is another user's
+(or unknown) raises UnknownBillingObjectError (a 404), and nothing is sent to
+Stripe. Without ``user`` (an admin, a script) any id goes.
+
+As in the mirror, each operation is written once as a generator of steps
+(``_Call`` to Stripe, ``_Run`` on the store) with a sync and an async driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from stripekit._errors import BillingError, StripeAPIError, UnknownBillingObjectError
+
+from ._models import Subscription
+from ._projection import Mirror
+from ._rows import invoice_row, row_for, subscription
+from ._store import BillingWriter, Kind, Row
+
+if TYPE_CHECKING:
+    import stripe
+
+    from stripekit.catalog._catalog import Catalog
+    from stripekit.catalog._prices import PriceResolver
+
+__all__ = ["Operations", "PlanChangePreview", "Proration", "RefundResult"]
+
+T = TypeVar("T")
+
+Proration = Literal["create_prorations", "always_invoice", "none"]
+_PRORATIONS = ("create_prorations", "always_invoice", "none")
+_REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+_LIVE = ("active", "trialing", "past_due")
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChangePreview:
+    """What a plan change would bill, from Stripe's invoice preview.
+
+    Attributes:
+        proration: the prorations' sum: the credit for the unused time of the old
+            price and the charge for the rest of the period on the new one
+            (negative: a credit).
+        amount_due: what the previewed invoice would charge (at once with
+            ``always_invoice``, else at the next renewal).
+        currency: the invoice's currency.
+        proration_date: the moment the prorations are computed for (None without
+            prorations); pass it to ``change_plan`` to be billed exactly this.
+    """
+
+    proration: int
+    amount_due: int
+    currency: str
+    proration_date: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    """A refund Stripe made: its id, amount and status (``succeeded``, ``pending``...)."""
+
+    id: str
+    amount: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    sync: Callable[[], Any]
+    async_: Callable[[], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    work: Callable[[BillingWriter], Any]
+
+
+_Step = _Call | _Run
+
+
+class Operations:
+    """Billing operations (``kit.billing.cancel(...)`` and the others); see the module."""
+
+    def __init__(
+        self,
+        mirror: Mirror,
+        client_factory: Callable[[], stripe.StripeClient],
+        *,
+        catalog: Catalog | None,
+        prices: PriceResolver | None,
+    ) -> None:
+        self._mirror = mirror
+        self._client_factory = client_factory
+        self._catalog = catalog
+        self._prices = prices
+
+    # -- drivers --------------------------------------------------------------------------
+
+    def _sync(self, steps: Generator[_Step, Any, T]) -> T:
+        from stripekit._stripe_api import call_stripe
+
+        answer: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = steps.send(answer) if error is None else steps.throw(error)
+            except StopIteration as done:
+                result: T = done.value
+                return result
+            answer, error = None, None
+            if isinstance(step, _Run):
+                answer = self._mirror.store.run(step.work)
+                continue
+            # Stripe's refusal goes back into the steps: some are an answer (a declined
+            # retry), the rest propagate from there.
+            try:
+                answer = _plain(call_stripe(step.sync))
+            except StripeAPIError as exc:
+                error = exc
+
+    async def _async(self, steps: Generator[_Step, Any, T]) -> T:
+        from stripekit._stripe_api import acall_stripe
+
+        answer: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = steps.send(answer) if error is None else steps.throw(error)
+            except StopIteration as done:
+                result: T = done.value
+                return result
+            answer, error = None, None
+            if isinstance(step, _Run):
+                answer = await self._mirror.store.arun(step.work)
+                continue
+            # Stripe's refusal goes back into the steps: some are an answer (a declined
+            # retry), the rest propagate from there.
+            try:
+                answer = _plain(await acall_stripe(step.async_))
+            except StripeAPIError as exc:
+                error = exc
+
+    # -- subscriptions --------------------------------------------------------------------
+
+    def cancel(
+        self, subscription_id: str, *, at_period_end: bool = True, user: str | None = None
+    ) -> Subscription:
+        """Cancel a subscription: at the end of its period (the default), or now.
+
+        Example:
+            >>> kit.billing.cancel("sub_1Q...", user="user-42")  # doctest: +SKIP
+            Subscription(id='sub_1Q...', status='active', cancel_at_period_end=True, ...)
+        """
+        return self._sync(self._cancel(subscription_id, at_period_end, user))
+
+    async def acancel(
+        self, subscription_id: str, *, at_period_end: bool = True, user: str | None = None
+    ) -> Subscription:
+        """Async twin of ``cancel``."""
+        return await self._async(self._cancel(subscription_id, at_period_end, user))
+
+    def cancel_now(self, subscription_id: str, *, user: str | None = None) -> Subscription:
+        """Cancel a subscription at once (access ends now)."""
+        return self._sync(self._cancel(subscription_id, False, user))
+
+    async def acancel_now(self, subscription_id: str, *, user: str | None = None) -> Subscription:
+        """Async twin of ``cancel_now``."""
+        return await self._async(self._cancel(subscription_id, False, user))
+
+    def resume(self, subscription_id: str, *, user: str | None = None) -> Subscription:
+        """Undo a scheduled cancel (``cancel_at_period_end``): the subscription renews again."""
+        return self._sync(self._resume(subscription_id, user))
+
+    async def aresume(self, subscription_id: str, *, user: str | None = None) -> Subscription:
+        """Async twin of ``resume``."""
+        return await self._async(self._resume(subscription_id, user))
+
+    def change_plan(
+        self,
+        subscription_id: str,
+        price_or_product: str,
+        *,
+        proration: Proration = "create_prorations",
+        proration_date: int | None = None,
+        user: str | None = None,
+    ) -> Subscription:
+        """Move a subscription to another price: a catalog product key (its default
+        price), ``product:price`` (one of its prices), or a Stripe price id.
+
+        ``proration`` is Stripe's ``proration_behavior``: ``create_prorations`` (the
+        difference joins the next invoice), ``always_invoice`` (billed at once) or
+        ``none``. Pass a preview's ``proration_date`` to be billed what it said.
+        """
+        steps = self._change(subscription_id, price_or_product, proration, proration_date, user)
+        return self._sync(steps)
+
+    async def achange_plan(
+        self,
+        subscription_id: str,
+        price_or_product: str,
+        *,
+        proration: Proration = "create_prorations",
+        proration_date: int | None = None,
+        user: str | None = None,
+    ) -> Subscription:
+        """Async twin of ``change_plan``."""
+        steps = self._change(subscription_id, price_or_product, proration, proration_date, user)
+        return await self._async(steps)
+
+    def preview_change(
+        self,
+        subscription_id: str,
+        price_or_product: str,
+        *,
+        proration: Proration = "create_prorations",
+        user: str | None = None,
+    ) -> PlanChangePreview:
+        """What ``change_plan`` would bill, from Stripe's invoice preview (nothing changes)."""
+        return self._sync(self._preview(subscription_id, price_or_product, proration, user))
+
+    async def apreview_change(
+        self,
+        subscription_id: str,
+        price_or_product: str,
+        *,
+        proration: Proration = "create_prorations",
+        user: str | None = None,
+    ) -> PlanChangePreview:
+        """Async twin of ``preview_change``."""
+        return await self._async(self._preview(subscription_id, price_or_product, proration, user))
+
+    # -- invoices and payments ------------------------------------------------------------
+
+    def retry_payment(self, invoice_id: str, *, user: str | None = None) -> str:
+        """Pay an open invoice now (a failed renewal), with the customer's default card;
+        its status after the attempt (``paid``, or ``open`` if it was declined again)."""
+        return self._sync(self._retry(invoice_id, user))
+
+    async def aretry_payment(self, invoice_id: str, *, user: str | None = None) -> str:
+        """Async twin of ``retry_payment``."""
+        return await self._async(self._retry(invoice_id, user))
+
+    def refund(
+        self,
+        purchase_or_payment_intent: str,
+        *,
+        amount: int | None = None,
+        reason: str | None = None,
+        user: str | None = None,
+    ) -> RefundResult:
+        """Give money back for a purchase (a checkout ``cs_...``) or a payment (``pi_...``):
+        all that is left, or ``amount`` (minor units). ``reason`` is Stripe's: duplicate,
+        fraudulent or requested_by_customer."""
+        return self._sync(self._refund(purchase_or_payment_intent, amount, reason, user))
+
+    async def arefund(
+        self,
+        purchase_or_payment_intent: str,
+        *,
+        amount: int | None = None,
+        reason: str | None = None,
+        user: str | None = None,
+    ) -> RefundResult:
+        """Async twin of ``refund``."""
+        return await self._async(self._refund(purchase_or_payment_intent, amount, reason, user))
+
+    # -- the steps, written once ------------------------------------------------------------
+
+    def _owned(self, kind: Kind, object_id: str, user: str | None) -> Generator[_Step, Any, Row]:
+        """The row of an object the caller may act on; UnknownBillingObjectError otherwise."""
+        if not isinstance(object_id, str) or not object_id:
+            raise UnknownBillingObjectError(f"no {_NAMES[kind]} given")
+
+        def read(tx: BillingWriter) -> Row | None:
+            row = tx.get(kind, object_id)
+            if row is None or user is None:
+                return row
+            mine = set(tx.customers_of(user))
+            if row.columns.get("customer") in mine or row.columns.get("user_ref") == user:
+                return row
+            return None
+
+        row: Row | None = yield _Run(read)
+        if row is None:
+            if user is None:
+                # No user to protect: act on what Stripe has, even before its events came.
+                return Row(kind, object_id, {}, {}, 0)
+            raise UnknownBillingObjectError(f"no {_NAMES[kind]} {object_id} of yours")
+        return row
+
+    def _cancel(
+        self, subscription_id: str, at_period_end: bool, user: str | None
+    ) -> Generator[_Step, Any, Subscription]:
+        row = yield from self._owned(Kind.SUBSCRIPTION, subscription_id, user)
+        if row.columns.get("status") not in (*_LIVE, None):
+            raise BillingError(f"subscription {subscription_id} is {row['status']} already")
+        client = self._client_factory()
+        subs = client.v1.subscriptions
+        if at_period_end:
+            params: Any = {"cancel_at_period_end": True}
+            obj = yield _Call(
+                lambda: subs.update(subscription_id, params),
+                lambda: subs.update_async(subscription_id, params),
+            )
+        else:
+            obj = yield _Call(
+                lambda: subs.cancel(subscription_id), lambda: subs.cancel_async(subscription_id)
+            )
+        return (yield from self._apply_subscription(obj, row))
+
+    def _resume(
+        self, subscription_id: str, user: str | None
+    ) -> Generator[_Step, Any, Subscription]:
+        row = yield from self._owned(Kind.SUBSCRIPTION, subscription_id, user)
+        if (
+            row.version
+            and not row.data.get("cancel_at_period_end")
+            and not row.data.get("cancel_at")
+        ):
+            raise BillingError(f"subscription {subscription_id} has no cancel to undo")
+        subs = self._client_factory().v1.subscriptions
+        params: Any = {"cancel_at_period_end": False}
+        obj = yield _Call(
+            lambda: subs.update(subscription_id, params),
+            lambda: subs.update_async(subscription_id, params),
+        )
+        return (yield from self._apply_subscription(obj, row))
+
+    def _change(
+        self,
+        subscription_id: str,
+        target: str,
+        proration: str,
+        proration_date: int | None,
+        user: str | None,
+    ) -> Generator[_Step, Any, Subscription]:
+        row = yield from self._owned(Kind.SUBSCRIPTION, subscription_id, user)
+        params: Any = yield from self._change_params(subscription_id, target, proration)
+        if proration_date is not None:
+            params["proration_date"] = proration_date
+        subs = self._client_factory().v1.subscriptions
+        obj = yield _Call(
+            lambda: subs.update(subscription_id, params),
+            lambda: subs.update_async(subscription_id, params),
+        )
+        return (yield from self._apply_subscription(obj, row))
+
+    def _preview(
+        self, subscription_id: str, target: str, proration: str, user: str | None
+    ) -> Generator[_Step, Any, PlanChangePreview]:
+        yield from self._owned(Kind.SUBSCRIPTION, subscription_id, user)
+        params = yield from self._change_params(subscription_id, target, proration)
+        invoices = self._client_factory().v1.invoices
+        # No proration_date: Stripe prorates at its own now (a test clock may have moved
+        # it), and the proration lines' period starts say which moment that was.
+        details = {"items": params["items"], "proration_behavior": params["proration_behavior"]}
+        preview_params: Any = {"subscription": subscription_id, "subscription_details": details}
+        invoice = yield _Call(
+            lambda: invoices.create_preview(preview_params),
+            lambda: invoices.create_preview_async(preview_params),
+        )
+        lines = [line for line in (invoice.get("lines") or {}).get("data") or []]
+        prorations = [line for line in lines if _is_proration(line)]
+        starts = [int((line.get("period") or {}).get("start") or 0) for line in prorations]
+        return PlanChangePreview(
+            proration=sum(int(line.get("amount") or 0) for line in prorations),
+            amount_due=int(invoice.get("amount_due") or 0),
+            currency=str(invoice.get("currency") or ""),
+            proration_date=min(starts) if starts else None,
+        )
+
+    def _change_params(
+        self, subscription_id: str, target: str, proration: str
+    ) -> Generator[_Step, Any, dict[str, Any]]:
+        if proration not in _PRORATIONS:
+            raise BillingError(
+                f"proration must be one of {', '.join(_PRORATIONS)}, not {proration!r}"
+            )
+        price = self._price_id(target)
+        subs = self._client_factory().v1.subscriptions
+        current = yield _Call(
+            lambda: subs.retrieve(subscription_id), lambda: subs.retrieve_async(subscription_id)
+        )
+        items = (current.get("items") or {}).get("data") or []
+        if len(items) != 1:
+            raise BillingError(
+                f"subscription {subscription_id} has {len(items)} items: change_plan moves a "
+                "one-item subscription; update the others through the Stripe API"
+            )
+        if (items[0].get("price") or {}).get("id") == price:
+            raise BillingError(f"subscription {subscription_id} is on that price already")
+        return {
+            "items": [{"id": items[0]["id"], "price": price}],
+            "proration_behavior": proration,
+        }
+
+    def _price_id(self, target: str) -> str:
+        if not isinstance(target, str) or not target:
+            raise BillingError("say which plan: a product key, product:price, or a price_ id")
+        if target.startswith("price_"):
+            return target
+        if self._catalog is None or self._prices is None:
+            raise BillingError(
+                f"{target!r} is not a price id, and the kit has no products file to look it up"
+            )
+        product_key, _, price_key = target.partition(":")
+        _, price = self._catalog.price(product_key, price_key or None)
+        if self._catalog.get(product_key).mode != "subscription":
+            raise BillingError(f"product {product_key!r} is a one-time purchase, not a plan")
+        return self._prices.resolve(price, catalog=self._catalog)
+
+    def _retry(self, invoice_id: str, user: str | None) -> Generator[_Step, Any, str]:
+        row = yield from self._owned(Kind.INVOICE, invoice_id, user)
+        if row.columns.get("status") not in ("open", None):
+            raise BillingError(
+                f"invoice {invoice_id} is {row['status']}: only an open invoice can be paid"
+            )
+        invoices = self._client_factory().v1.invoices
+        try:
+            obj = yield _Call(
+                lambda: invoices.pay(invoice_id), lambda: invoices.pay_async(invoice_id)
+            )
+        except StripeAPIError as exc:
+            if exc.status == 402:
+                return "open"  # declined again: the invoice stays open
+            raise
+        fresh = invoice_row(obj, self._mirror.keys, row.version)
+        yield _Run(lambda tx: _replace_if_unmoved(tx, fresh, row))
+        return str(obj.get("status"))
+
+    def _refund(
+        self, target: str, amount: int | None, reason: str | None, user: str | None
+    ) -> Generator[_Step, Any, RefundResult]:
+        if amount is not None and (
+            not isinstance(amount, int) or isinstance(amount, bool) or amount < 1
+        ):
+            raise BillingError(
+                f"amount must be a positive whole number of minor units, not {amount!r}"
+            )
+        if reason is not None and reason not in _REFUND_REASONS:
+            raise BillingError(
+                f"reason must be one of {', '.join(_REFUND_REASONS)}, not {reason!r}"
+            )
+        if isinstance(target, str) and target.startswith("pi_"):
+            intent = target
+            if user is not None:
+
+                def read(tx: BillingWriter) -> bool:
+                    mine = set(tx.customers_of(user))
+                    found = tx.find(Kind.PURCHASE, "payment_intent", [intent])
+                    return any(
+                        p.columns.get("customer") in mine or p.columns.get("user_ref") == user
+                        for p in found
+                    )
+
+                if not (yield _Run(read)):
+                    raise UnknownBillingObjectError(f"no payment {intent} of yours")
+        else:
+            row = yield from self._owned(Kind.PURCHASE, target, user)
+            intent = str(row.columns.get("payment_intent") or "")
+            if not intent:
+                sessions = self._client_factory().v1.checkout.sessions
+                found = yield _Call(
+                    lambda: sessions.retrieve(target), lambda: sessions.retrieve_async(target)
+                )
+                intent = str(found.get("payment_intent") or "")
+            if not intent:
+                raise BillingError(f"purchase {target} has no payment to refund")
+        params: Any = {"payment_intent": intent}
+        if amount is not None:
+            params["amount"] = amount
+        if reason is not None:
+            params["reason"] = reason
+        refunds = self._client_factory().v1.refunds
+        obj = yield _Call(lambda: refunds.create(params), lambda: refunds.create_async(params))
+        refund = row_for(Kind.REFUND, obj, self._mirror.keys, 0)
+        yield _Run(lambda tx: _replace_if_unmoved(tx, refund, None))
+        return RefundResult(str(obj["id"]), int(obj.get("amount") or 0), str(obj.get("status")))
+
+    def _apply_subscription(self, obj: Any, before: Row) -> Generator[_Step, Any, Subscription]:
+        fresh = row_for(Kind.SUBSCRIPTION, obj, self._mirror.keys, before.version)
+
+        def write(tx: BillingWriter) -> Subscription:
+            _replace_if_unmoved(tx, fresh, before)
+            stored = tx.get(Kind.SUBSCRIPTION, fresh.id) or fresh
+            customer = stored.columns.get("customer")
+            user = tx.user_of(customer) if customer else None
+            invoice_id = stored.data.get("latest_invoice")
+            invoice = tx.get(Kind.INVOICE, invoice_id) if invoice_id else None
+            status = invoice.columns.get("status") if invoice is not None else None
+            return subscription(stored, user, status)
+
+        result: Subscription = yield _Run(write)
+        return result
+
+
+_NAMES = {
+    Kind.SUBSCRIPTION: "subscription",
+    Kind.PURCHASE: "purchase",
+    Kind.INVOICE: "invoice",
+}
+
+
+def _replace_if_unmoved(tx: BillingWriter, fresh: Row, before: Row | None) -> None:
+    """Write an API answer over the row, unless an event moved it since it was read."""
+    stored = tx.get(fresh.kind, fresh.id)
+    # Events in the same second share a version: the event id tells them apart.
+    moved = stored is not None and (
+        before is None or (stored.version, stored.event) != (before.version, before.event)
+    )
+    if not moved:
+        tx.replace(fresh)
+
+
+def _is_proration(line: Any) -> bool:
+    parent = line.get("parent") or {}
+    for details in parent.values() if isinstance(parent, dict) else ():
+        if isinstance(details, dict) and details.get("proration"):
+            return True
+    return bool(line.get("proration"))
+
+
+def _plain(found: Any) -> Any:
+    to_dict = getattr(found, "to_dict", None)
+    return to_dict() if callable(to_dict) else found

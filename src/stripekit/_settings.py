@@ -51,6 +51,7 @@ _ENV_NAMES: dict[str, str] = {
     "billing_refetch": "STRIPEKIT_BILLING_REFETCH",
     "billing_grace_days": "STRIPEKIT_BILLING_GRACE_DAYS",
     "credits_clawback": "STRIPEKIT_CREDITS_CLAWBACK",
+    "plan_change_proration": "STRIPEKIT_PLAN_CHANGE_PRORATION",
 }
 
 _SECRET_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
@@ -199,6 +200,14 @@ class Settings(BaseSettings):
 
     credits_clawback: bool = Field(default=True, validation_alias=_env("credits_clawback"))
     """Whether a refund takes back the credits its purchase granted (never below zero)."""
+
+    plan_change_proration: Literal["create_prorations", "always_invoice", "none"] = Field(
+        default="always_invoice", validation_alias=_env("plan_change_proration")
+    )
+    """How a plan change made on the account page is billed: ``always_invoice`` (the
+    difference is charged or credited at once, as the page's preview says),
+    ``create_prorations`` (it joins the next invoice) or ``none``. The app's choice:
+    the browser never picks it."""
 
     trusted_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), validation_alias=_env("trusted_origins")

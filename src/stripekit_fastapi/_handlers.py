@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from markupsafe import Markup
@@ -19,7 +19,21 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from stripekit import StripeKit
-from stripekit._errors import CheckoutError, StripeAPIError, StripekitError
+from stripekit._errors import (
+    CheckoutError,
+    ConfigurationError,
+    StripeAPIError,
+    StripekitError,
+)
+from stripekit.billing._account import (
+    ACCOUNT_ACTIONS,
+    NOTICES,
+    AccountAction,
+    ChangeQuote,
+    aaccount,
+    apreview_for_page,
+    arun_action,
+)
 from stripekit.shop._origin import cross_site_reason
 from stripekit.shop._pages import Pages
 from stripekit.shop._receipts import CHECKOUT_COOKIE, CHECKOUT_COOKIE_MAX_AGE
@@ -34,7 +48,10 @@ from stripekit.shop._views import (
     remember_checkout_cookie,
 )
 
-__all__ = ["ROUTE_NAMES", "CsrfInput", "Shop"]
+if TYPE_CHECKING:
+    from stripekit.billing._queries import Billing
+
+__all__ = ["ROUTE_NAMES", "CsrfInput", "PageContext", "Shop"]
 
 logger = logging.getLogger("stripekit.fastapi")
 
@@ -47,39 +64,71 @@ ROUTE_NAMES = {
     "products": "stripekit_products",
     "config": "stripekit_config",
     "webhook": "stripekit_webhook",
+    "account": "stripekit_account",
+    **{
+        f"account_{a.replace('-', '_')}": f"stripekit_account_{a.replace('-', '_')}"
+        for a in ACCOUNT_ACTIONS
+    },
 }
+"""Each route's name (``request.url_for``); pages get their paths as ``urls.<key>``."""
 
 
 CsrfInput = Callable[[Request], str]
 """Gives the hidden form field of the app's CSRF token library for this request (HTML)."""
 
+PageContext = Callable[[Request], Mapping[str, Any]]
+"""Gives more template variables for this request (the signed-in user for the header...)."""
+
 
 class Shop:
     """The kit and the pages, and one method per endpoint."""
 
-    def __init__(self, kit: StripeKit, pages: Pages, csrf_input: CsrfInput | None = None) -> None:
+    def __init__(
+        self,
+        kit: StripeKit,
+        pages: Pages,
+        csrf_input: CsrfInput | None = None,
+        page_context: PageContext | None = None,
+    ) -> None:
         self.kit = kit
         self.pages = pages
         self.csrf_input = csrf_input
+        self.page_context = page_context
 
     # -- helpers ---------------------------------------------------------------------------
 
-    @staticmethod
-    def urls(request: Request) -> dict[str, str]:
-        """The shop's route URLs, wherever the app mounted them."""
+    def urls(self, request: Request) -> dict[str, str]:
+        """The shop's route URLs, wherever the app mounted them ("" for a route not there).
+
+        The account routes are left out while the billing state is off: there is no
+        account page to link to.
+        """
         found: dict[str, str] = {}
         for key, name in ROUTE_NAMES.items():
+            if key.startswith("account") and not self.kit.billing_on:
+                found[key] = ""
+                continue
             try:
                 found[key] = str(request.url_for(name).path)
             except Exception:
                 found[key] = ""
         return found
 
-    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def _context(self, request: Request) -> dict[str, Any]:
+        context: dict[str, Any] = dict(self.page_context(request)) if self.page_context else {}
         if self.csrf_input is not None:
             # The app's own token field, markup it trusts: into every shop form.
             context["csrf_input"] = Markup(self.csrf_input(request))  # noqa: S704
-        html = self.pages.render(name, urls=self.urls(request), **context)
+        return context
+
+    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = self.pages.render(
+            name, urls=self.urls(request), **{**self._context(request), **context}
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def error_page(self, request: Request, status: int, message: str) -> HTMLResponse:
+        html = self.pages.error(status, message, urls=self.urls(request), **self._context(request))
         return HTMLResponse(html, status_code=status)
 
     def error(self, request: Request, exc: StripekitError, *, as_json: bool) -> Response:
@@ -90,8 +139,7 @@ class Shop:
             logger.error("shop error: %s", exc)
         if as_json:
             return JSONResponse({"error": message}, status_code=status)
-        html = self.pages.error(status, message, urls=self.urls(request))
-        return HTMLResponse(html, status_code=status)
+        return self.error_page(request, status, message)
 
     def _cross_site(self, request: Request, as_json: bool) -> Response | None:
         """A 403 for a POST a browser sent from another site (the core's Fetch Metadata rule).
@@ -111,8 +159,7 @@ class Shop:
         logger.warning("refused a cross-site POST to %s: %s", request.url.path, reason)
         if as_json:
             return JSONResponse({"error": message}, status_code=403)
-        html = self.pages.error(403, message, urls=self.urls(request))
-        return HTMLResponse(html, status_code=403)
+        return self.error_page(request, 403, message)
 
     # -- endpoints -------------------------------------------------------------------------
 
@@ -120,8 +167,7 @@ class Shop:
         """POST /checkout: JSON ``{id, url}`` for JSON clients, a 303 to Checkout for forms."""
         content_type = request.headers.get("content-type", "")
         is_json = content_type.startswith("application/json")
-        accept = request.headers.get("accept", "")
-        as_json = is_json or ("application/json" in accept and "text/html" not in accept)
+        as_json = is_json or _wants_json(request)
         refused = self._cross_site(request, as_json)
         if refused is not None:
             return refused
@@ -181,25 +227,118 @@ class Shop:
 
     async def portal(self, request: Request, buyer: Buyer | None) -> Response:
         """POST /portal: a 303 to the billing portal of the current customer."""
-        accept = request.headers.get("accept", "")
-        as_json = "application/json" in accept and "text/html" not in accept
+        as_json = _wants_json(request)
         refused = self._cross_site(request, as_json)
         if refused is not None:
             return refused
-        if buyer is None or buyer.customer is None:
-            status = 401
-            message = "sign in first: the billing portal needs a Stripe customer"
-            if as_json:
-                return JSONResponse({"error": message}, status_code=status)
-            html = self.pages.error(status, message, urls=self.urls(request))
-            return HTMLResponse(html, status_code=status)
         try:
-            url = await self.kit.portal.acreate(buyer.customer)
+            customer = buyer.customer if buyer is not None else None
+            if customer is None and buyer is not None and buyer.reference:
+                # The customer the billing state linked to this user at their checkout.
+                customer = await self.kit.alinked_customer(buyer.reference)
+            if customer is None:
+                message = (
+                    "the billing portal opens once you have bought something"
+                    if buyer is not None and buyer.reference
+                    else "sign in first: the billing portal needs a Stripe customer"
+                )
+                return self._sign_in_first(request, as_json, message)
+            return_url = None
+            if self.kit.settings.portal_return_url is None and self.kit.billing_on:
+                return_url = self.urls(request)["account"] or None
+            url = await self.kit.portal.acreate(customer, return_url=return_url)
         except StripekitError as exc:
             return self.error(request, exc, as_json=as_json)
         if as_json:
             return JSONResponse({"url": url})
         return RedirectResponse(url, status_code=303)
+
+    async def account(self, request: Request, buyer: Buyer | None) -> Response:
+        """GET /account: the buyer's subscriptions, purchases and credits (JSON or the page).
+
+        ``?change=<sub>&plan=<key>`` shows what that plan change would bill, with the
+        form that confirms it; ``?done=<action>`` the notice of an action just done.
+        """
+        as_json = _wants_json(request)
+        user = buyer.reference if buyer is not None else None
+        if not user:
+            return self._sign_in_first(request, as_json, "sign in to see your account")
+        query = request.query_params
+        if as_json:
+            try:
+                found = await aaccount(self._billing(), self.kit.catalog, user)
+            except StripekitError as exc:
+                return self.error(request, exc, as_json=True)
+            return JSONResponse(found.as_json())
+        change = (query.get("change"), query.get("plan")) if query.get("change") else None
+        return await self._account_page(request, user, change, query.get("done"))
+
+    async def _account_page(
+        self, request: Request, user: str, change: tuple[str | None, str | None] | None,
+        done: str | None,
+    ) -> Response:  # fmt: skip
+        try:
+            billing = self._billing()
+            preview: ChangeQuote | None = None
+            if change is not None:
+                preview = await apreview_for_page(
+                    billing, self.kit.catalog, user, change[0] or "", change[1] or "",
+                    proration=self.kit.settings.plan_change_proration,
+                    secret=self.kit.settings.require_secret_key(),
+                )  # fmt: skip
+            found = await aaccount(billing, self.kit.catalog, user)
+        except StripekitError as exc:
+            return self.error(request, exc, as_json=False)
+        notice = NOTICES.get(done or "")
+        return self.page(request, "account.html", account=found, notice=notice, preview=preview)
+
+    async def account_action(self, request: Request, buyer: Buyer | None, name: str) -> Response:
+        """POST /account/<name>: JSON ``{subscription}`` (or ``{invoice, status}``, or the
+        preview) for JSON clients; a 303 back to the account page for forms."""
+        content_type = request.headers.get("content-type", "")
+        is_json = content_type.startswith("application/json")
+        as_json = is_json or _wants_json(request)
+        refused = self._cross_site(request, as_json)
+        if refused is not None:
+            return refused
+        user = buyer.reference if buyer is not None else None
+        if not user:
+            return self._sign_in_first(request, as_json, "sign in to manage your billing")
+        try:
+            data = await _read(request, is_json, content_type)
+        except ValueError as exc:
+            return self.error(request, _BadBody(str(exc)), as_json=as_json)
+        account_url = self.urls(request)["account"]
+        try:
+            action = AccountAction.parse(name, data)
+            if name == "preview-change" and not as_json:
+                # A form asks to see the change first: the page, with the preview.
+                change = (action.subscription, action.plan)
+                return await self._account_page(request, user, change, None)
+            settings = self.kit.settings
+            result = await arun_action(
+                self._billing(), action, user,
+                proration=settings.plan_change_proration,
+                secret=settings.require_secret_key(), catalog=self.kit.catalog,
+            )  # fmt: skip
+        except StripekitError as exc:
+            return self.error(request, exc, as_json=as_json)
+        if as_json:
+            return JSONResponse(result.body)
+        return RedirectResponse(f"{account_url}?done={result.notice}", status_code=303)
+
+    def _billing(self) -> Billing:
+        if not self.kit.billing_on:
+            raise ConfigurationError(
+                "the account page reads the billing state, which is off: set "
+                "STRIPE_SECRET_KEY (and leave STRIPEKIT_BILLING unset or true)"
+            )
+        return self.kit.billing
+
+    def _sign_in_first(self, request: Request, as_json: bool, message: str) -> Response:
+        if as_json:
+            return JSONResponse({"error": message}, status_code=401)
+        return self.error_page(request, 401, message)
 
     async def products(self, request: Request) -> Response:
         """GET /products: the catalog as JSON, for single-page front ends."""
@@ -225,6 +364,11 @@ class Shop:
                 break
         result = await self.kit.ahandle_webhook(bytes(body), request.headers)
         return JSONResponse(result.body, status_code=result.status)
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
 
 
 class _BadBody(CheckoutError):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "ACTION_BODIES",
+    "AccountOut",
     "CheckoutBody",
     "CheckoutSessionOut",
     "ConfigOut",
@@ -79,3 +81,104 @@ class WebhookOut(BaseModel):
     status: str | None = Field(None, examples=["processed"])
     event: str | None = None
     error: str | None = None
+
+
+class PlanChoiceOut(BaseModel):
+    """A plan a subscription may move to (``plan`` of a change)."""
+
+    target: str = Field(examples=["team"])
+    name: str
+    amount: str = Field(examples=["$30.00 / month"])
+
+
+class AccountSubscriptionOut(BaseModel):
+    """A subscription on the account page."""
+
+    id: str
+    plan: str
+    amount: str | None
+    status: str
+    status_label: str
+    renews_on: str | None
+    ends_on: str | None
+    trial_ends: str | None
+    cancel_scheduled: bool
+    can_cancel: bool
+    can_resume: bool
+    open_invoice: str | None
+    choices: list[PlanChoiceOut]
+
+
+class AccountPurchaseOut(BaseModel):
+    """A one-time purchase on the account page."""
+
+    id: str
+    description: str
+    total: str
+    refunded: str | None
+    fully_refunded: bool
+    status: str
+    bought_on: str | None
+    dispute: str | None
+
+
+class AccountCreditOut(BaseModel):
+    """A line of the credits ledger."""
+
+    amount: int
+    reason: str
+    on: str
+
+
+class AccountOut(BaseModel):
+    """The signed-in buyer's billing, as ``GET /account`` answers JSON clients."""
+
+    user: str
+    customer: str | None
+    subscriptions: list[AccountSubscriptionOut]
+    purchases: list[AccountPurchaseOut]
+    credits: int
+    credit_entries: list[AccountCreditOut]
+    shows_credits: bool
+
+
+class _SubscriptionBody(BaseModel):
+    subscription: str = Field(description="One of the buyer's subscriptions (sub_...).")
+
+
+class CancelBody(_SubscriptionBody):
+    """Cancel one of the buyer's subscriptions."""
+
+    at_period_end: bool = Field(True, description="False: end it now.")
+
+
+class ResumeBody(_SubscriptionBody):
+    """Undo the scheduled cancel of one of the buyer's subscriptions."""
+
+
+class PreviewChangeBody(_SubscriptionBody):
+    """What moving to another plan would bill."""
+
+    plan: str = Field(description="A product key of the catalog, or product:price.")
+
+
+class ChangePlanBody(PreviewChangeBody):
+    """Move to another plan; the preview's quote bills exactly what it showed."""
+
+    quote: str | None = Field(None, description="The quote a preview gave (30 minutes).")
+
+
+class RetryBody(BaseModel):
+    """Pay the open invoice of a failed renewal."""
+
+    invoice: str = Field(description="The open invoice (in_...).")
+
+
+ACTION_BODIES: dict[str, type[BaseModel]] = {
+    "cancel": CancelBody,
+    "resume": ResumeBody,
+    "change-plan": ChangePlanBody,
+    "preview-change": PreviewChangeBody,
+    "retry": RetryBody,
+}
+"""The body each ``POST /account/<action>`` takes (JSON or a form)."""

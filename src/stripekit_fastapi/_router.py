@@ -10,16 +10,20 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse as _Html
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from stripekit import StripeKit
+from stripekit.billing._account import ACCOUNT_ACTIONS
 from stripekit.shop._pages import Pages
 from stripekit.shop._views import Buyer
 
-from ._handlers import ROUTE_NAMES, CsrfInput, Shop
+from ._handlers import ROUTE_NAMES, CsrfInput, PageContext, Shop
 from ._models import (
+    ACTION_BODIES,
+    AccountOut,
     CheckoutBody,
     CheckoutSessionOut,
     ConfigOut,
@@ -64,6 +68,22 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorOut} for code in codes}
 
 
+_ACTION_DOCS = {
+    "cancel": "Cancel a subscription: at the end of its period, or now (at_period_end=false)",
+    "resume": "Resume a subscription: undo its scheduled cancel",
+    "change-plan": "Change a subscription's plan: bills what the quoted preview said",
+    "preview-change": "Preview a plan change: what it bills, and the quote that confirms it",
+    "retry": "Retry a failed renewal: pay the open invoice with the card on file",
+}
+
+
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    content = {"application/json": {"schema": schema},
+               "application/x-www-form-urlencoded": {"schema": schema}}  # fmt: skip
+    return {"requestBody": {"required": True, "content": content}}
+
+
 def stripekit_router(
     kit: StripeKit,
     *,
@@ -71,6 +91,7 @@ def stripekit_router(
     templates: Sequence[str | os.PathLike[str]] = (),
     shop_name: str = "Shop",
     csrf_input: CsrfInput | None = None,
+    page_context: PageContext | None = None,
 ) -> APIRouter:
     """Every shop route for a FastAPI app.
 
@@ -84,11 +105,13 @@ def stripekit_router(
         csrf_input: ``csrf_input(request)`` gives the hidden field of the app's own
             CSRF token library, put in every shop form (the cross-site check needs
             no token; this is for apps that want one too).
+        page_context: ``page_context(request)`` gives more variables for every shop
+            page's template (the signed-in user, for a header the app overrides).
 
     Example:
         >>> app.include_router(stripekit_router(kit), prefix="/stripe")  # doctest: +SKIP
     """
-    shop = Shop(kit, _pages(kit, templates, shop_name), csrf_input)
+    shop = Shop(kit, _pages(kit, templates, shop_name), csrf_input, page_context)
     current = Depends(buyer or _anonymous)
     router = APIRouter(tags=["stripe"])
 
@@ -111,15 +134,19 @@ def stripekit_router(
         started an anonymous checkout)."""
         return await shop.success(request, who)
 
-    checkout_body = {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": CheckoutBody.model_json_schema()},
-                "application/x-www-form-urlencoded": {"schema": CheckoutBody.model_json_schema()},
-            },
-        }
-    }
+    async def account(request: Request, who: Buyer | None = current) -> Response:
+        """The signed-in buyer's account: subscriptions, purchases with refunds, credits,
+        and the forms to cancel, resume, change plan, retry a payment (JSON or the page)."""
+        return await shop.account(request, who)
+
+    def account_action(name: str) -> Callable[..., Awaitable[Response]]:
+        async def act(request: Request, who: Buyer | None = current) -> Response:
+            return await shop.account_action(request, who, name)
+
+        act.__doc__ = _ACTION_DOCS[name]
+        return act
+
+    checkout_body = _body(CheckoutBody)
     # The webhook first: routers try routes in order, and it is the route under load.
     router.add_api_route(
         "/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"],
@@ -163,6 +190,20 @@ def stripekit_router(
                    **_errors(401, 502)},
     )  # fmt: skip
     router.add_api_route(
+        "/account", account, methods=["GET"], name=ROUTE_NAMES["account"],
+        summary="The buyer's account page (or its JSON)", response_class=_Html,
+        responses={200: {"model": AccountOut}, **_errors(401, 404, 502)},
+    )  # fmt: skip
+    for action in ACCOUNT_ACTIONS:
+        key = "account_" + action.replace("-", "_")
+        router.add_api_route(
+            f"/account/{action}", account_action(action), methods=["POST"],
+            name=ROUTE_NAMES[key], summary=_ACTION_DOCS[action].split(":")[0],
+            openapi_extra=_body(ACTION_BODIES[action]),
+            responses={303: {"description": "Back to the account page"},
+                       **_errors(400, 401, 403, 404, 502)},
+        )  # fmt: skip
+    router.add_api_route(
         "/products", shop.products, methods=["GET"], name=ROUTE_NAMES["products"],
         summary="The catalog", responses={200: {"model": list[ProductOut]}},
     )  # fmt: skip
@@ -181,6 +222,7 @@ def stripekit_routes(
     templates: Sequence[str | os.PathLike[str]] = (),
     shop_name: str = "Shop",
     csrf_input: CsrfInput | None = None,
+    page_context: PageContext | None = None,
 ) -> list[Route]:
     """Every shop route for a plain Starlette app: ``Mount("/stripe", routes=...)``.
 
@@ -190,7 +232,7 @@ def stripekit_routes(
     Example:
         >>> routes = [Mount("/stripe", routes=stripekit_routes(kit))]  # doctest: +SKIP
     """
-    shop = Shop(kit, _pages(kit, templates, shop_name), csrf_input)
+    shop = Shop(kit, _pages(kit, templates, shop_name), csrf_input, page_context)
 
     async def who(request: Request) -> Buyer | None:
         if buyer is None:
@@ -209,6 +251,15 @@ def stripekit_routes(
     async def success(request: Request) -> Response:
         return await shop.success(request, await who(request))
 
+    async def account(request: Request) -> Response:
+        return await shop.account(request, await who(request))
+
+    def account_action(name: str) -> Callable[[Request], Awaitable[Response]]:
+        async def act(request: Request) -> Response:
+            return await shop.account_action(request, await who(request), name)
+
+        return act
+
     return [
         Route("/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"]),
         Route("/checkout", checkout, methods=["POST"], name=ROUTE_NAMES["checkout"]),
@@ -218,4 +269,14 @@ def stripekit_routes(
         Route("/portal", portal, methods=["POST"], name=ROUTE_NAMES["portal"]),
         Route("/products", shop.products, methods=["GET"], name=ROUTE_NAMES["products"]),
         Route("/config", shop.config, methods=["GET"], name=ROUTE_NAMES["config"]),
+        Route("/account", account, methods=["GET"], name=ROUTE_NAMES["account"]),
+        *(
+            Route(
+                f"/account/{action}",
+                account_action(action),
+                methods=["POST"],
+                name=ROUTE_NAMES["account_" + action.replace("-", "_")],
+            )
+            for action in ACCOUNT_ACTIONS
+        ),
     ]

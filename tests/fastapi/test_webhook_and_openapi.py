@@ -74,8 +74,17 @@ def test_openapi_documents_every_route(kit: StripeKit) -> None:
             "products",
             "config",
             "webhook",
+            "account",
+            "account/cancel",
+            "account/resume",
+            "account/change-plan",
+            "account/preview-change",
+            "account/retry",
         )
     }
+    change = paths["/stripe/account/change-plan"]["post"]["requestBody"]["content"]
+    fields = change["application/x-www-form-urlencoded"]["schema"]["properties"]
+    assert set(fields) == {"subscription", "plan", "quote"}  # never a price or a proration
     checkout = paths["/stripe/checkout"]["post"]
     content = checkout["requestBody"]["content"]
     assert {"application/json", "application/x-www-form-urlencoded"} <= set(content)

@@ -29,6 +29,14 @@ class SubscriptionItem:
     product: str | None
     """The catalog's product key, when the price is one of the catalog's."""
     quantity: int
+    unit_amount: int | None = None
+    """What one unit costs per interval, in minor units (None: not known, or metered)."""
+    currency: str | None = None
+    interval: str | None = None
+    """``day``, ``week``, ``month`` or ``year``."""
+    interval_count: int = 1
+    lookup_key: str | None = None
+    """The price's lookup key: which of the catalog's prices it is."""
 
 
 @dataclass(frozen=True, slots=True)

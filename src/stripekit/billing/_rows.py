@@ -90,13 +90,22 @@ def subscription_row(obj: Mapping[str, Any], keys: ProductKeys, version: int) ->
         price_id = _id(price)
         if price_id is None:
             continue
-        items.append(
-            {
-                "price": price_id,
-                "product": keys.of_price(price if isinstance(price, Mapping) else price_id),
-                "quantity": _int(item.get("quantity")) or 1,
-            }
-        )
+        entry: dict[str, Any] = {
+            "price": price_id,
+            "product": keys.of_price(price if isinstance(price, Mapping) else price_id),
+            "quantity": _int(item.get("quantity")) or 1,
+        }
+        if isinstance(price, Mapping):
+            # What the account page shows ("$12.00 / month") without asking Stripe.
+            recurring = price.get("recurring")
+            recurring = recurring if isinstance(recurring, Mapping) else {}
+            amount = price.get("unit_amount")
+            entry["unit_amount"] = amount if isinstance(amount, int) else None
+            entry["currency"] = price.get("currency")
+            entry["interval"] = recurring.get("interval")
+            entry["interval_count"] = _int(recurring.get("interval_count")) or 1
+            entry["lookup_key"] = price.get("lookup_key")
+        items.append(entry)
         periods.append((item.get("current_period_start"), item.get("current_period_end")))
     # The period is on each item in current API versions; on the subscription before.
     start = obj.get("current_period_start") or (periods[0][0] if periods else None)
@@ -315,7 +324,16 @@ def subscription(row: Row, user: str | None, invoice_status: str | None) -> Subs
         user=user,
         status=str(row.columns.get("status") or ""),
         items=tuple(
-            SubscriptionItem(item["price"], item.get("product"), int(item.get("quantity") or 1))
+            SubscriptionItem(
+                item["price"],
+                item.get("product"),
+                int(item.get("quantity") or 1),
+                unit_amount=item.get("unit_amount"),
+                currency=item.get("currency"),
+                interval=item.get("interval"),
+                interval_count=int(item.get("interval_count") or 1),
+                lookup_key=item.get("lookup_key"),
+            )
             for item in data.get("items") or []
         ),
         current_period_start=_time(data.get("current_period_start")),

@@ -1,4 +1,4 @@
-"""The shop's pages (pricing, success, cancel, error), rendered from Jinja2 templates.
+"""The shop's pages (pricing, success, cancel, account, error), rendered from Jinja2 templates.
 
 The templates ship in the package under ``stripekit/``; an app overrides one
 by putting a file of the same name (e.g. ``stripekit/pricing.html``) in one of
@@ -66,7 +66,9 @@ class Pages:
         template = self.environment.get_template(path)
         return template.render(shop_name=self.shop_name, mode=self.mode, urls=urls, **context)
 
-    def error(self, status: int, message: str, *, urls: Mapping[str, str]) -> str:
+    def error(self, status: int, message: str, *, urls: Mapping[str, str], **context: Any) -> str:
         """The error page for an HTTP status."""
         title = ERROR_TITLES.get(status, "Something went wrong")
-        return self.render("error.html", urls=urls, title=title, message=message, status=status)
+        return self.render(
+            "error.html", urls=urls, title=title, message=message, status=status, **context
+        )

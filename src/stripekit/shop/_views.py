@@ -326,8 +326,7 @@ _EXPAND = ["line_items", "subscription"]
 
 def _trial(session: stripe.checkout.Session, currency: str) -> tuple[str | None, str | None]:
     """When a trial's first charge comes and how much it is; (None, None) if no trial."""
-    from datetime import UTC, datetime
-
+    from stripekit._dates import format_day
     from stripekit.catalog._currencies import format_amount
 
     subscription = session.subscription
@@ -335,11 +334,10 @@ def _trial(session: stripe.checkout.Session, currency: str) -> tuple[str | None,
         return None, None
     if isinstance(subscription, str) or not subscription.trial_end:
         return None, None
-    ends = datetime.fromtimestamp(subscription.trial_end, UTC)
     amount = sum(
         (item.price.unit_amount or 0) * (item.quantity or 1) for item in subscription.items.data
     )
-    return f"{ends:%B} {ends.day}, {ends.year}", format_amount(amount, currency)
+    return format_day(subscription.trial_end), format_amount(amount, currency)
 
 
 def _summary(session: stripe.checkout.Session) -> SessionSummary:

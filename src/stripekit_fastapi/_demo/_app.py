@@ -1,21 +1,23 @@
-"""The demo shop as a FastAPI app: stripekit's routes, an orders page, fulfilment handlers."""
+"""The demo shop as a FastAPI app: stripekit's routes, a demo sign-in, an orders page,
+fulfilment handlers."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import stripe
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from stripekit import Catalog, Event, StripeKit, WebhookRegistry
+from stripekit import Buyer, Catalog, Event, StripeKit, WebhookRegistry
 from stripekit.catalog._currencies import format_amount
 from stripekit.shop._pages import Pages
 from stripekit_fastapi import stripekit_router
 
 from ._orders import Order, OrderBook
 
-__all__ = ["create_demo_app", "demo_catalog", "demo_handlers"]
+__all__ = ["DEMO_USER_COOKIE", "create_demo_app", "demo_buyer", "demo_catalog", "demo_handlers"]
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -23,7 +25,7 @@ SHOP_NAME = "stripekit demo shop"
 
 
 def demo_catalog() -> Catalog:
-    """The demo's products (a sticker pack, a credits pack, a monthly plan with a trial)."""
+    """The demo's products (a sticker pack, a credits pack, two monthly plans)."""
     return Catalog.load(HERE / "products.toml")
 
 
@@ -83,22 +85,72 @@ def demo_handlers(orders: OrderBook, kit_ref: list[StripeKit]) -> WebhookRegistr
     return webhooks
 
 
+DEMO_USER_COOKIE = "stripekit_demo_user"
+"""Who is signed in to the demo: a name, no password (it is a demo)."""
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+
+
+def demo_user(request: Request) -> str | None:
+    """The demo's signed-in user: the cookie's name, if it is a name."""
+    name = request.cookies.get(DEMO_USER_COOKIE) or ""
+    return name if _NAME.fullmatch(name) else None
+
+
+def demo_buyer(request: Request) -> Buyer | None:
+    """The signed-in demo user as Checkout sees them (their name is their reference)."""
+    name = demo_user(request)
+    if name is None:
+        return None
+    return Buyer(reference=name, email=f"{name.lower()}@example.com")
+
+
 def create_demo_app(kit: StripeKit, orders: OrderBook) -> FastAPI:
-    """The shop: stripekit's routes under /stripe, the orders page, / → pricing."""
+    """The shop: stripekit's routes under /stripe, sign-in, the orders page, / → pricing."""
     app = FastAPI(title=SHOP_NAME)
     app.include_router(
-        stripekit_router(kit, templates=[TEMPLATES], shop_name=SHOP_NAME), prefix="/stripe"
+        stripekit_router(
+            kit,
+            buyer=demo_buyer,
+            templates=[TEMPLATES],
+            shop_name=SHOP_NAME,
+            page_context=lambda request: {"demo_user": demo_user(request)},
+        ),
+        prefix="/stripe",
     )
     pages = Pages([TEMPLATES], shop_name=SHOP_NAME, mode=kit.settings.mode)
+    urls = {
+        "pricing": "/stripe/pricing",
+        "checkout": "/stripe/checkout",
+        "account": "/stripe/account",
+    }
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
         return RedirectResponse("/stripe/pricing")
 
+    @app.post("/signin", include_in_schema=False)
+    async def sign_in(request: Request) -> Response:
+        form = await request.form()
+        name = str(form.get("name") or "").strip()
+        if not _NAME.fullmatch(name):
+            html = pages.error(400, "a name is 1 to 40 letters, digits, '.', '_' or '-'", urls=urls)
+            return HTMLResponse(html, status_code=400)
+        answer = RedirectResponse("/stripe/pricing", status_code=303)
+        answer.set_cookie(DEMO_USER_COOKIE, name, httponly=True, samesite="lax")
+        return answer
+
+    @app.post("/signout", include_in_schema=False)
+    async def sign_out(request: Request) -> Response:
+        answer = RedirectResponse("/stripe/pricing", status_code=303)
+        answer.delete_cookie(DEMO_USER_COOKIE)
+        return answer
+
     @app.get("/orders", response_class=HTMLResponse, summary="Orders the webhook fulfilled")
     async def order_list(request: Request) -> HTMLResponse:
-        urls = {"pricing": "/stripe/pricing", "checkout": "/stripe/checkout"}
-        html = pages.render_template("orders.html", urls=urls, orders=orders.all())
+        html = pages.render_template(
+            "orders.html", urls=urls, orders=orders.all(), demo_user=demo_user(request)
+        )
         return HTMLResponse(html)
 
     return app

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,3 +49,25 @@ def page(browser: Any) -> Iterator[Any]:
     tab.set_default_timeout(15_000)
     yield tab
     context.close()
+
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "e2e-artifacts"
+
+
+@pytest.fixture
+def screenshot(page: Any, request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """``screenshot("account")`` saves the page, numbered in order, under the test's own
+    folder of STRIPEKIT_ARTIFACTS (default: build/e2e-artifacts), for CI to keep."""
+    root = Path(os.environ.get("STRIPEKIT_ARTIFACTS") or ARTIFACTS)
+    folder = root / re.sub(r"[^\w.-]+", "_", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    taken: list[Path] = []
+
+    def take(name: str) -> Path:
+        path = folder / f"{len(taken) + 1:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        taken.append(path)
+        return path
+
+    return take

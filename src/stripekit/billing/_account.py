@@ -276,12 +276,14 @@ def _account(billing: Billing, catalog: Catalog | None, user: str, found: _Read)
 
 def _subscription(sub: Subscription, catalog: Catalog | None) -> AccountSubscription:
     live = sub.status in _LIVE
+    trialing = sub.status == "trialing" and sub.trial_end is not None
     scheduled = live and (sub.cancel_at_period_end or sub.cancel_at is not None)
     if sub.cancel_at_period_end and sub.current_period_end is not None:
         ends: Any = sub.current_period_end
     else:
         ends = sub.cancel_at if live else sub.ended_at or sub.canceled_at
-    renews = sub.current_period_end if live and not scheduled else None
+    # A trial's end is its first charge: the page says "free until", not "renews on".
+    renews = sub.current_period_end if live and not scheduled and not trialing else None
     retry = sub.latest_invoice_status == "open" and sub.status in ("past_due", "unpaid")
     changeable = sub.status in ("active", "trialing") and not scheduled and len(sub.items) == 1
     return AccountSubscription(
@@ -292,9 +294,7 @@ def _subscription(sub: Subscription, catalog: Catalog | None) -> AccountSubscrip
         status_label=_STATUS_LABELS.get(sub.status, sub.status.replace("_", " ").capitalize()),
         renews_on=format_day(renews) if renews is not None else None,
         ends_on=format_day(ends) if ends is not None else None,
-        trial_ends=format_day(sub.trial_end)
-        if sub.status == "trialing" and sub.trial_end
-        else None,
+        trial_ends=format_day(sub.trial_end) if trialing and sub.trial_end else None,
         cancel_scheduled=scheduled,
         can_cancel=live and not scheduled,
         can_resume=scheduled,

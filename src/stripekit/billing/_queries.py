@@ -92,7 +92,8 @@ class Billing(Operations):
         clock: the time now (timezone-aware; tests pass their own).
         mirror: the kit's mirror (operations write Stripe's answers through it).
         client_factory: the Stripe client, for operations.
-        catalog, prices: to turn a product key into a price, for ``change_plan``.
+        catalog: the products, to turn a product key into a price for ``change_plan``.
+        prices: finds a catalog price's Stripe id, for ``change_plan``.
 
     Example:
         >>> if kit.billing.is_subscribed(request.user.id, "pro"):  # doctest: +SKIP

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from .catalog._sync import SyncAction, SyncKind, SyncPlan, apply_sync, plan_sync
     from .catalog._sync_state import read_account
     from .shop._checkout import CheckoutBuilder
+    from .shop._pages import Pages
     from .shop._portal import BillingPortal
     from .shop._views import Buyer
     from .store._factory import open_store
@@ -102,6 +103,7 @@ _EXPORTS: dict[str, str] = {
     "MemoryEventStore": "store._memory",
     "MissingExtraError": "_errors",
     "Operations": "billing._operations",
+    "Pages": "shop._pages",
     "PayloadError": "_errors",
     "PayloadTooLargeError": "_errors",
     "PlanChangePreview": "billing._operations",
@@ -172,6 +174,7 @@ __all__ = [
     "MemoryEventStore",
     "MissingExtraError",
     "Operations",
+    "Pages",
     "PayloadError",
     "PayloadTooLargeError",
     "PlanChangePreview",

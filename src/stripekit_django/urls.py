@@ -17,4 +17,10 @@ urlpatterns = [
     path("products", views.products, name="products"),
     path("config", views.config, name="config"),
     path("webhook", views.webhook, name="webhook"),
+    path("account", views.account, name="account"),
+    path("account/cancel", views.account_cancel, name="account_cancel"),
+    path("account/resume", views.account_resume, name="account_resume"),
+    path("account/change-plan", views.account_change_plan, name="account_change_plan"),
+    path("account/preview-change", views.account_preview_change, name="account_preview_change"),
+    path("account/retry", views.account_retry, name="account_retry"),
 ]

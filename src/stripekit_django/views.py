@@ -1,8 +1,8 @@
 """The shop's views: Django requests into the core's calls, the core's results into responses.
 
-Checkout keeps Django's CSRF protection (the pricing page's forms carry the
-token); the webhook is ``csrf_exempt`` (Stripe signs it instead) and reads
-``request.body`` raw.
+Checkout and the account page's actions keep Django's CSRF protection (the
+pages' forms carry the token); the webhook is ``csrf_exempt`` (Stripe signs it
+instead) and reads ``request.body`` raw.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -18,7 +19,22 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from stripekit._errors import CheckoutError, StripeAPIError, StripekitError
+from stripekit._errors import (
+    BillingError,
+    CheckoutError,
+    ConfigurationError,
+    StripeAPIError,
+    StripekitError,
+)
+from stripekit.billing._account import (
+    ACCOUNT_ACTIONS,
+    NOTICES,
+    AccountAction,
+    ChangeQuote,
+    preview_for_page,
+    run_action,
+)
+from stripekit.billing._account import account as account_view
 from stripekit.shop._pages import ERROR_TITLES
 from stripekit.shop._receipts import CHECKOUT_COOKIE, CHECKOUT_COOKIE_MAX_AGE
 from stripekit.shop._views import (
@@ -33,7 +49,16 @@ from stripekit.shop._views import (
 
 from .conf import app_option, buyer_for, get_kit
 
+if TYPE_CHECKING:
+    from stripekit.billing._queries import Billing
+
 __all__ = [
+    "account",
+    "account_cancel",
+    "account_change_plan",
+    "account_preview_change",
+    "account_resume",
+    "account_retry",
     "cancel",
     "checkout",
     "config",
@@ -47,11 +72,18 @@ __all__ = [
 logger = logging.getLogger("stripekit.django")
 
 
+_ACCOUNT_URLS = ("account", *(f"account_{a.replace('-', '_')}" for a in ACCOUNT_ACTIONS))
+
+
 def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     from importlib.resources import files
 
+    billing_on = get_kit().billing_on
     urls = {}
-    for name in ("checkout", "pricing", "portal"):
+    for name in ("checkout", "pricing", "portal", *_ACCOUNT_URLS):
+        if name.startswith("account") and not billing_on:
+            urls[name] = ""  # no account page to link to while the billing state is off
+            continue
         try:
             urls[name] = reverse(f"stripekit:{name}")
         except NoReverseMatch:
@@ -159,21 +191,143 @@ def pricing_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def portal(request: HttpRequest) -> HttpResponse:
-    """A 303 to the current customer's billing portal."""
+    """A 303 to the current customer's billing portal (the buyer's ``customer``, or the one
+    the billing state linked to their reference); it returns to the account page."""
     as_json = _wants_json(request)
     buyer = buyer_for(request)
-    if buyer is None or buyer.customer is None:
-        message = "sign in first: the billing portal needs a Stripe customer"
-        if as_json:
-            return JsonResponse({"error": message}, status=401)
-        return _error_page(request, 401, message)
+    kit = get_kit()
     try:
-        url = get_kit().portal.create(buyer.customer)
+        customer = buyer.customer if buyer is not None else None
+        if customer is None and buyer is not None and buyer.reference:
+            customer = kit.linked_customer(buyer.reference)
+        if customer is None:
+            message = (
+                "the billing portal opens once you have bought something"
+                if buyer is not None and buyer.reference
+                else "sign in first: the billing portal needs a Stripe customer"
+            )
+            return _sign_in_first(request, as_json, message)
+        return_url = None
+        if kit.settings.portal_return_url is None and kit.billing_on:
+            return_url = reverse("stripekit:account")
+        url = kit.portal.create(customer, return_url=return_url)
     except StripekitError as exc:
         return _error(request, exc, as_json)
     if as_json:
         return JsonResponse({"url": url})
     return HttpResponseRedirect(url, status=303)
+
+
+@require_GET
+def account(request: HttpRequest) -> HttpResponse:
+    """The buyer's subscriptions, purchases and credits (JSON or the page).
+
+    ``?change=<sub>&plan=<key>`` shows what that plan change would bill, with the form
+    that confirms it; ``?done=<action>`` the notice of an action just done.
+    """
+    as_json = _wants_json(request)
+    buyer = buyer_for(request)
+    user = buyer.reference if buyer is not None else None
+    if not user:
+        return _sign_in_first(request, as_json, "sign in to see your account")
+    if as_json:
+        kit = get_kit()
+        try:
+            found = account_view(_billing(), kit.catalog, user)
+        except StripekitError as exc:
+            return _error(request, exc, as_json=True)
+        return JsonResponse(found.as_json())
+    change = request.GET.get("change")
+    wanted = (change, request.GET.get("plan")) if change else None
+    return _account_page(request, user, wanted, request.GET.get("done"))
+
+
+def _account_page(
+    request: HttpRequest, user: str, change: tuple[str | None, str | None] | None,
+    done: str | None, status: int = 200,
+) -> HttpResponse:  # fmt: skip
+    kit = get_kit()
+    try:
+        billing = _billing()
+        preview: ChangeQuote | None = None
+        if change is not None:
+            preview = preview_for_page(
+                billing, kit.catalog, user, change[0] or "", change[1] or "",
+                proration=kit.settings.plan_change_proration,
+                secret=kit.settings.require_secret_key(),
+            )  # fmt: skip
+        found = account_view(billing, kit.catalog, user)
+    except StripekitError as exc:
+        return _error(request, exc, as_json=False)
+    context = _context(request, account=found, notice=NOTICES.get(done or ""), preview=preview)
+    return render(request, "stripekit/account.html", context, status=status)
+
+
+def _account_action(name: str) -> Callable[[HttpRequest], HttpResponse]:
+    def act(request: HttpRequest) -> HttpResponse:
+        as_json = _wants_json(request)
+        buyer = buyer_for(request)
+        user = buyer.reference if buyer is not None else None
+        if not user:
+            return _sign_in_first(request, as_json, "sign in to manage your billing")
+        data = _body(request)
+        if data is None:
+            return _error(request, BillingError("send a JSON object"), as_json)
+        kit = get_kit()
+        try:
+            action = AccountAction.parse(name, data)
+            if name == "preview-change" and not as_json:
+                # A form asks to see the change first: the page, with the preview.
+                return _account_page(request, user, (action.subscription, action.plan), None)
+            result = run_action(
+                _billing(), action, user,
+                proration=kit.settings.plan_change_proration,
+                secret=kit.settings.require_secret_key(), catalog=kit.catalog,
+            )  # fmt: skip
+        except StripekitError as exc:
+            return _error(request, exc, as_json)
+        if as_json:
+            return JsonResponse(result.body)
+        return HttpResponseRedirect(
+            f"{reverse('stripekit:account')}?done={result.notice}", status=303
+        )
+
+    act.__name__ = act.__qualname__ = f"account_{name.replace('-', '_')}"
+    act.__doc__ = f"POST /account/{name}: the account page's {name} action, as the buyer."
+    return require_POST(act)
+
+
+account_cancel = _account_action("cancel")
+account_resume = _account_action("resume")
+account_change_plan = _account_action("change-plan")
+account_preview_change = _account_action("preview-change")
+account_retry = _account_action("retry")
+
+
+def _billing() -> Billing:
+    kit = get_kit()
+    if not kit.billing_on:
+        raise ConfigurationError(
+            "the account page reads the billing state, which is off: set "
+            "STRIPEKIT['SECRET_KEY'] (and leave STRIPEKIT['BILLING'] unset or true)"
+        )
+    return kit.billing
+
+
+def _sign_in_first(request: HttpRequest, as_json: bool, message: str) -> HttpResponse:
+    if as_json:
+        return JsonResponse({"error": message}, status=401)
+    return _error_page(request, 401, message)
+
+
+def _body(request: HttpRequest) -> dict[str, Any] | None:
+    if request.content_type != "application/json":
+        return request.POST.dict()
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 @require_GET

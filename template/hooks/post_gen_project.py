@@ -13,9 +13,9 @@ SLUG = ANSWERS["project_slug"]
 FRAMEWORK = ANSWERS["framework"]
 
 ONLY = {
-    "fastapi": [f"{SLUG}/app.py", f"{SLUG}/db.py", f"{SLUG}/handlers.py"],
+    "fastapi": [f"{SLUG}/app.py", f"{SLUG}/auth.py", f"{SLUG}/handlers.py"],
     "django": [
-        "manage.py", f"{SLUG}/settings.py", f"{SLUG}/urls.py", f"{SLUG}/views.py",
+        "manage.py", f"{SLUG}/settings.py", f"{SLUG}/urls.py", f"{SLUG}/context.py",
         f"{SLUG}/wsgi.py", "shop",
     ],
 }
@@ -34,9 +34,9 @@ def main() -> None:
     templates = package / "templates"
     (package / f"templates_{FRAMEWORK}").rename(templates)
     if not ANSWERS["account_page"]:
-        (templates / "account.html").unlink()
+        # stripekit still serves /stripe/account; the layout just does not link it.
         base = templates / "base.html"
-        link = '<a href="/account" id="account-link">Account</a>'
+        link = '<a href="/stripe/account" id="account-link">Account</a>'
         base.write_text(base.read_text(encoding="utf-8").replace(link, ""), encoding="utf-8")
     # The emulator's defaults, with a webhook secret of this project's own. .env is
     # git-ignored: it is the one place a real key will go later.
@@ -51,6 +51,9 @@ def main() -> None:
     env = env.replace("STRIPE_PUBLISHABLE_KEY=", "STRIPE_PUBLISHABLE_KEY=pk_test_emulator", 1)
     env = env.replace("STRIPE_WEBHOOK_SECRET=", f"STRIPE_WEBHOOK_SECRET=whsec_{secrets.token_hex(16)}", 1)
     env = env.replace("# STRIPE_API_BASE=", "STRIPE_API_BASE=", 1)
+    if FRAMEWORK == "fastapi":
+        # The key the stand-in sign-in's session cookie is signed with.
+        env = env.replace("SESSION_SECRET=\n", f"SESSION_SECRET={secrets.token_urlsafe(32)}\n", 1)
     if FRAMEWORK == "django":
         # On this machine: DEBUG on, its own secret key, local hosts only.
         env = env.replace("DJANGO_DEBUG=\n", "DJANGO_DEBUG=1\n", 1)

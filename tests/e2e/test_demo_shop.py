@@ -106,7 +106,6 @@ def test_a_generated_project_in_the_browser(
         for name, value in {
             "STRIPE_SECRET_KEY": "sk_test_browser", "STRIPE_WEBHOOK_SECRET": "whsec_browser",
             "STRIPE_API_BASE": emulator.api_base, "STRIPEKIT_BASE_URL": f"http://127.0.0.1:{port}",
-            "SHOP_DATABASE": str(tmp_path / "shop.sqlite3"),
             "STRIPEKIT_DATABASE_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}",
         }.items():  # fmt: skip
             monkeypatch.setenv(name, value)
@@ -122,15 +121,19 @@ def test_a_generated_project_in_the_browser(
             with serve_in_thread(app_module.create_app(), "127.0.0.1", port) as shop:
                 page.goto(f"{shop}/")
                 assert "Browser Books" in page.inner_text("header")  # the project's own layout
-                page.click("#buy-starter_kit-browser_books_starter_kit")
+                page.click("#sign-in-link")
                 page.fill("#email", "ada@example.com")
+                page.click("#sign-in")
+                assert page.inner_text("#signed-in-as") == "ada@example.com"
+                page.click("#buy-starter_kit-browser_books_starter_kit")
                 page.fill("#card_number", "4242 4242 4242 4242")
                 page.click("#pay")
                 page.wait_for_url(f"{shop}/stripe/success?session_id=cs_test_*")
                 assert page.inner_text("#status") == "paid"
                 emulator.wait_for_deliveries()
                 page.click("#account-link")
-                assert "starter_kit" in page.inner_text("#account")
+                assert "Starter kit" in page.inner_text("#purchases")
+                assert "Browser Books" in page.inner_text("header")  # stripekit's page, framed
         finally:
             for module in [m for m in sys.modules if m.startswith("browser_books")]:
                 del sys.modules[module]

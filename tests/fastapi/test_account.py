@@ -38,9 +38,11 @@ class _Client:
         *,
         user: str | None,
         as_json: bool = False,
-        headers: dict[str, str] | None = None,
+        cross_site: bool = False,
     ) -> Answer:
-        sent = {**_headers(user, as_json), **(headers or {})}
+        sent = _headers(user, as_json)
+        if cross_site:
+            sent["Sec-Fetch-Site"] = "cross-site"
         body: dict[str, Any] = {"json": data} if as_json else {"data": data}
         answer = self.portal.call(partial(self.client.post, path, headers=sent, **body))
         return Answer(answer.status_code, answer.text, answer.headers.get("location"))

@@ -73,13 +73,21 @@ def test_its_two_commands_install_run_a_shop_that_fulfils_and_pass_its_tests(
 
 
 def _serve_and_buy(project: Path, serve: str, tmp_path: Path) -> None:
-    """The README's run command (on free ports), then a purchase as a browser makes it."""
+    """The README's run command (on free ports), then a signed-in purchase as a browser makes
+    it, seen on the account page."""
     port, emulator_port = free_port(), free_port()
     env = clean_env(
         STRIPE_API_BASE=f"http://127.0.0.1:{emulator_port}",
         SHOP_DATABASE=str(tmp_path / "shop.sqlite3"),
         STRIPEKIT_DATABASE_URL=f"sqlite:///{tmp_path / 'events.sqlite3'}",
     )
+    django = (project / "manage.py").exists()
+    if django:  # a user to sign in as, made as the sign-in page says
+        python = str(Venv(project / ".venv").python)
+        run([python, "manage.py", "migrate", "--verbosity", "0"], cwd=project, env=env)
+        run([python, "manage.py", "createsuperuser", "--noinput", "--username", "ada",
+             "--email", "ada@example.com"], cwd=project,
+            env={**env, "DJANGO_SUPERUSER_PASSWORD": "pw-for-ada"})  # fmt: skip
     process = subprocess.Popen(
         ["bash", "-c", f"exec {serve} --port {port}"], cwd=project, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -95,10 +103,12 @@ def _serve_and_buy(project: Path, serve: str, tmp_path: Path) -> None:
                     pass
                 assert process.poll() is None, "the shop stopped"
                 time.sleep(0.1)
+            assert browser.get("/stripe/account").status_code == 401
+            _sign_in(browser, shop, django)
             page = browser.get("/stripe/pricing").text
             form = {"product": "starter_kit"}
-            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
             headers = {}
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
             if token:  # Django protects the form
                 form["csrfmiddlewaretoken"] = token[1]
                 headers["Referer"] = f"{shop}/stripe/pricing"
@@ -106,21 +116,35 @@ def _serve_and_buy(project: Path, serve: str, tmp_path: Path) -> None:
             assert to_checkout.status_code == 303, to_checkout.text
             pay = to_checkout.headers["location"]
             assert pay.startswith(f"http://127.0.0.1:{emulator_port}/c/pay/")
-            paid = httpx.post(
-                pay, data={"card_number": "4242424242424242", "email": "ada@example.com"}
-            )
-            assert paid.status_code == 303
+            paid = httpx.post(pay, data={"card_number": "4242424242424242"})
+            assert paid.status_code == 303, paid.text
             session_id = pay.rsplit("/", 1)[1]
             assert paid.headers["location"] == f"{shop}/stripe/success?session_id={session_id}"
             for _ in range(100):  # the webhook lands a moment after the redirect
-                if session_id in browser.get("/account").text:
+                if f'id="purchase-{session_id}"' in browser.get("/stripe/account").text:
                     break
                 time.sleep(0.1)
-            assert session_id in browser.get("/account").text
+            assert f'id="purchase-{session_id}"' in browser.get("/stripe/account").text
             assert (
                 'id="status">paid' in browser.get(f"/stripe/success?session_id={session_id}").text
             )
     finally:
         process.terminate()
         output = process.communicate(timeout=20)[0]
-    assert f"fulfilled starter_kit x 1 for ada@example.com ({session_id})" in output, output[-3000:]
+    assert "fulfilled Starter kit x 1 for " in output and session_id in output, output[-3000:]
+
+
+def _sign_in(browser: httpx.Client, shop: str, django: bool) -> None:
+    if django:
+        page = browser.get("/accounts/login/").text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert token, page[:500]
+        form = {"username": "ada", "password": "pw-for-ada", "csrfmiddlewaretoken": token[1]}
+        answer = browser.post(
+            "/accounts/login/", data=form, headers={"Referer": f"{shop}/accounts/login/"}
+        )
+        assert answer.status_code == 302, answer.text[:500]
+    else:
+        answer = browser.post("/signin", data={"email": "ada@example.com"})
+        assert answer.status_code == 303, answer.text[:500]
+    assert 'id="signed-in-as"' in browser.get("/stripe/pricing").text

@@ -10,9 +10,8 @@ import stripe
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from stripekit import Buyer, Catalog, Event, StripeKit, WebhookRegistry
+from stripekit import Buyer, Catalog, Event, Pages, StripeKit, WebhookRegistry
 from stripekit.catalog._currencies import format_amount
-from stripekit.shop._pages import Pages
 from stripekit_fastapi import stripekit_router
 
 from ._orders import Order, OrderBook

@@ -1,24 +1,6 @@
-"""The shop's own records, written by the webhook handlers."""
+"""This shop's own models.
 
-from django.db import models
-
-
-class Order(models.Model):
-    session_id = models.CharField(max_length=255, unique=True)
-    product = models.CharField(max_length=64)
-    quantity = models.PositiveIntegerField(default=1)
-    email = models.CharField(max_length=255, null=True)
-    amount = models.PositiveIntegerField(null=True)
-    currency = models.CharField(max_length=3, null=True)
-
-
-class Subscription(models.Model):
-    id = models.CharField(max_length=255, primary_key=True)
-    customer = models.CharField(max_length=255, null=True)
-    status = models.CharField(max_length=32)
-    last_invoice = models.CharField(max_length=32, null=True)
-
-
-class CreditBalance(models.Model):
-    email = models.CharField(max_length=255, primary_key=True)
-    balance = models.IntegerField(default=0)
+Who has paid for what is not here: it is stripekit's billing state
+(``get_kit().billing``), kept in stripekit_django's own tables by its handlers,
+in order whatever order Stripe's events arrive in (see its read-only admin).
+"""

@@ -1,18 +1,19 @@
-"""The shop: stripekit's routes under /stripe, a home page{% if cookiecutter.account_page %} and an account page{% endif %}."""
+"""The shop: stripekit's routes under /stripe (pricing, checkout, success{% if cookiecutter.account_page %}, the account page{% endif %}, the
+webhook), a stand-in sign-in (auth.py), and / → pricing."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from starlette.middleware.sessions import SessionMiddleware
 
-from stripekit import StripeKit
-from stripekit.shop._pages import Pages
+from stripekit import Pages, StripeKit
 from stripekit_fastapi import stripekit_router
 
-from . import ROOT, SHOP_NAME, db, load_env
+from . import ROOT, SHOP_NAME, auth, load_env
 from .handlers import webhooks
 
 TEMPLATES = ROOT / "{{ cookiecutter.project_slug }}" / "templates"
@@ -31,28 +32,28 @@ def create_app(shop: StripeKit | None = None) -> FastAPI:
         await shop.aclose()
 
     app = FastAPI(title=SHOP_NAME, lifespan=lifespan)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=auth.session_secret(),
+        same_site="lax",
+        https_only=shop.settings.base_url.startswith("https://"),
+    )
     app.include_router(
-        stripekit_router(shop, templates=[TEMPLATES], shop_name=SHOP_NAME), prefix="/stripe"
+        stripekit_router(
+            shop,
+            buyer=auth.current_buyer,
+            templates=[TEMPLATES],
+            shop_name=SHOP_NAME,
+            page_context=lambda request: {"user": auth.signed_in(request)},
+        ),
+        prefix="/stripe",
     )
     pages = Pages([TEMPLATES], shop_name=SHOP_NAME, mode=shop.settings.mode)
-    urls = {"pricing": "/stripe/pricing", "checkout": "/stripe/checkout", "portal": "/stripe/portal"}
+    auth.install(app, pages, {"pricing": "/stripe/pricing", "account": "/stripe/account"})
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
         return RedirectResponse("/stripe/pricing")
-{%- if cookiecutter.account_page %}
-
-    @app.get("/account", response_class=HTMLResponse)
-    async def account(request: Request) -> HTMLResponse:
-        html = pages.render_template(
-            "account.html",
-            urls=urls,
-            orders=db.read("SELECT * FROM orders ORDER BY created DESC"),
-            subscriptions=db.read("SELECT * FROM subscriptions"),
-            credits=db.read("SELECT * FROM credits"),
-        )
-        return HTMLResponse(html)
-{%- endif %}
 
     return app
 

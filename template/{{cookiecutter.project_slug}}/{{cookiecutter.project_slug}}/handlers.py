@@ -1,69 +1,35 @@
-"""What happens when Stripe says something happened: fulfilment, in the shop's own database.
+"""What happens when Stripe says something happened: this shop's own work.
 
-Stripe delivers each event at least once and in any order; stripekit runs each
-handler once per event and retries a handler that raised on Stripe's next delivery.
+Who has paid for what is stripekit's billing state (``kit.billing``): its own
+handlers keep it, in order whatever order Stripe's events arrive in, and run
+before these, in the same unit of work. A handler here reads it, and does what
+only this shop knows how to do: send the goods, an email, provision an account.
+Stripe delivers each event at least once; stripekit runs each handler once per
+event, and again on Stripe's next delivery if it raised.
 """
 
 from __future__ import annotations
 
 from stripekit import Event, WebhookRegistry
 
-from . import db
-
 webhooks = WebhookRegistry()
 
 
 @webhooks.on("checkout.session.completed")
 def fulfil(event: Event) -> None:
-    session = event.object
-    metadata = session.get("metadata") or {}
-    product = metadata.get("stripekit_product", "?")
-    email = (session.get("customer_details") or {}).get("email") or session.get("customer_email")
-    quantity = _quantity(product, session)
-    inserted = db.write(
-        "INSERT OR IGNORE INTO orders (session_id, product, quantity, email, amount, currency) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (session["id"], product, quantity, email, session.get("amount_total"), session.get("currency")),
-    )
-{%- if cookiecutter.credits_product %}
-    if inserted and product == "credits" and email:
-        db.write(
-            "INSERT INTO credits (email, balance) VALUES (?, ?) "
-            "ON CONFLICT (email) DO UPDATE SET balance = balance + excluded.balance",
-            (email, 100 * quantity),
-        )
-{%- endif %}
-    print(f"fulfilled {product} x {quantity} for {email} ({session['id']})", flush=True)
-
-
-def _quantity(product: str, session: dict) -> int:
-    """How many were bought: the total over the catalog's unit price (no discounts here)."""
     from .app import kit
 
-    try:
-        _, price = kit.catalog.price(product)
-    except LookupError:
-        return 1
-    return max(1, (session.get("amount_total") or 0) // max(price.amount, 1))
+    session = event.object
+    user = session.get("client_reference_id")
+    if not user:
+        return  # an anonymous checkout: Stripe's receipt is all there is
+    for purchase in kit.billing.purchases(user):
+        if purchase.id == session["id"] and purchase.status == "paid":
+            bought = ", ".join(f"{line.description} x {line.quantity}" for line in purchase.lines)
+            print(f"fulfilled {bought} for {user} ({purchase.id})", flush=True)
+            # Send the goods here.
 
 
-@webhooks.on("customer.subscription.*")
-def track_subscription(event: Event) -> None:
-    subscription = event.object
-    db.write(
-        "INSERT INTO subscriptions (id, customer, status) VALUES (?, ?, ?) "
-        "ON CONFLICT (id) DO UPDATE SET status = excluded.status",
-        (subscription["id"], subscription.get("customer"), subscription.get("status")),
-    )
-
-
-@webhooks.on("invoice.paid", "invoice.payment_failed")
-def track_invoice(event: Event) -> None:
-    invoice = event.object
-    parent = (invoice.get("parent") or {}).get("subscription_details") or {}
-    subscription = parent.get("subscription") or invoice.get("subscription")
-    if subscription:
-        status = "paid" if event.type == "invoice.paid" else "payment_failed"
-        db.write(
-            "UPDATE subscriptions SET last_invoice = ? WHERE id = ?", (status, subscription)
-        )
+@webhooks.on("customer.subscription.deleted")
+def ended(event: Event) -> None:
+    print(f"subscription ended: {event.object['id']}", flush=True)

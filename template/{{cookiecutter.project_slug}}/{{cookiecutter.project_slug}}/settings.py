@@ -67,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "{{ cookiecutter.project_slug }}.context.shop",
             ]
         },
     }
@@ -93,6 +94,10 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = _flag("DJANGO_SECURE_HSTS_PRELOAD", default=True)
     if _flag("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Django's own sign-in (accounts/login/); a signed-in user is the buyer, their pk the
+# reference the billing state keeps their subscriptions and purchases under.
+LOGIN_REDIRECT_URL = "/stripe/pricing"
+LOGOUT_REDIRECT_URL = "/"
 STRIPEKIT = {
     # Keys and the rest come from the environment (.env): STRIPE_SECRET_KEY...
     "PRODUCTS": str(ROOT / "products.toml"),

@@ -2,13 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import views
-
 urlpatterns = [
     path("", RedirectView.as_view(url="/stripe/pricing")),
-{%- if cookiecutter.account_page %}
-    path("account", views.account, name="account"),
-{%- endif %}
+    # Django's sign-in and sign-out (accounts/login/, accounts/logout/).
+    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("stripe/", include("stripekit_django.urls")),
 ]

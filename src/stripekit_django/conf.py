@@ -72,15 +72,18 @@ def app_option(name: str, default: Any = None) -> Any:
 
 
 def get_kit() -> StripeKit:
-    """The project's StripeKit: the ORM event store, handlers committed with their event."""
+    """The project's StripeKit: the ORM event store and billing mirror, handlers (the
+    kit's own first) committed with their event."""
     global _kit
     if _kit is None:
         with _lock:
             if _kit is None:
+                from .billing import DjangoBillingStore
                 from .store import DjangoEventStore
 
                 _kit = StripeKit(
                     store=DjangoEventStore(),
+                    billing_store=DjangoBillingStore(),
                     webhooks=webhooks,
                     unit_of_work=transaction.atomic,
                     **kit_options(),

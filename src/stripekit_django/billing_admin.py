@@ -135,7 +135,23 @@ class ProductFilter(admin.SimpleListFilter):
         return text.filter(data_text__contains=needle)
 
 
-class MirrorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Lists and pages only: nothing is added, changed or deleted by hand."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class MirrorAdmin(ReadOnlyAdmin):
     """Read-only: the mirror is written by Stripe's events and repairs, never by hand."""
 
     columns: tuple[str, ...] = ()
@@ -159,15 +175,6 @@ class MirrorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.get_fields(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="user", ordering="linked_user")
     def user(self, obj: MirroredObject) -> str:
@@ -269,20 +276,6 @@ class DisputeAdmin(_OfChargeAdmin):
     pass
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 class OwnerKindFilter(admin.SimpleListFilter):
     """Users' credits, or customers' not linked to a user yet."""
 
@@ -298,7 +291,7 @@ class OwnerKindFilter(admin.SimpleListFilter):
 
 
 @admin.register(CreditLedgerEntry)
-class CreditLedgerAdmin(_ReadOnlyAdmin):
+class CreditLedgerAdmin(ReadOnlyAdmin):
     """Grants (positive), spends and refunds taken back (negative), newest first."""
 
     list_display = ("created_at", "owner", "amount", "reason", "source")
@@ -308,7 +301,7 @@ class CreditLedgerAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(CreditBalance)
-class CreditBalanceAdmin(_ReadOnlyAdmin):
+class CreditBalanceAdmin(ReadOnlyAdmin):
     list_display = ("owner", "balance")
     list_filter = (OwnerKindFilter,)
     search_fields = ("owner",)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from ._types import Headers
     from .billing._products import ProductKeys
+    from .billing._projection import Mirror
     from .billing._queries import Billing
     from .billing._store import BillingStore
     from .catalog._catalog import Catalog
@@ -235,6 +236,14 @@ class StripeKit:
 
         from .billing._queries import Billing
 
+        self._require_billing()
+        return Billing(
+            self.billing_store,
+            self._product_keys,
+            grace=timedelta(days=self.settings.billing_grace_days),
+        )
+
+    def _require_billing(self) -> None:
         if not self.billing_on:
             from ._errors import ConfigurationError
 
@@ -242,11 +251,6 @@ class StripeKit:
                 "the billing state is off: it needs STRIPE_SECRET_KEY (the mirror asks Stripe "
                 "to settle ties), and STRIPEKIT_BILLING not false"
             )
-        return Billing(
-            self.billing_store,
-            self._product_keys,
-            grace=timedelta(days=self.settings.billing_grace_days),
-        )
 
     @property
     def billing_on(self) -> bool:
@@ -298,21 +302,31 @@ class StripeKit:
         return ProductKeys(catalog)
 
     @_built_once
-    def _kit_handlers(self) -> WebhookRegistry | None:
-        """The kit's own handlers, run before the app's: the billing mirror's."""
-        if not self.billing_on:
-            return None
-        from .billing._projection import EVENT_PATTERNS, Mirror
-        from .webhooks._registry import TwinHandler
+    def billing_mirror(self) -> Mirror:
+        """What applies events to the billing state, and repairs it from Stripe
+        (``stripekit billing sync``): its store, the catalog's products and the settings'
+        rules (refetch, credits clawback)."""
+        from .billing._projection import Mirror
 
+        self._require_billing()
         s = self.settings
-        mirror = Mirror(
+        return Mirror(
             self.billing_store,
             self._product_keys,
             self._client_factory if s.secret_key is not None else None,
             refetch=s.billing_refetch,
             clawback=s.credits_clawback,
         )
+
+    @_built_once
+    def _kit_handlers(self) -> WebhookRegistry | None:
+        """The kit's own handlers, run before the app's: the billing mirror's."""
+        if not self.billing_on:
+            return None
+        from .billing._projection import EVENT_PATTERNS
+        from .webhooks._registry import TwinHandler
+
+        mirror = self.billing_mirror
         registry = WebhookRegistry()
 
         def billing_state(event: Event) -> None:

@@ -91,3 +91,38 @@ def test_a_handler_that_raises_rolls_the_billing_state_back_with_the_event(
     [purchase] = get_kit().billing.purchases("42")
     assert (purchase.id, purchase.status, purchase.products) == (session, "paid", ("book",))
     assert get_kit().billing.has_purchased("42", "book")
+
+
+def test_manage_py_stripekit_billing_sync_repairs_the_mirror(
+    flows: Flows, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from django.core.management import ManagementUtility, call_command
+
+    sub = flows.subscription_of(flows.checkout("42", "pro"))  # no event reaches the project
+    call_command("stripekit_billing", "sync")
+    out = capsys.readouterr().out
+    assert f"subscription {sub}: new" in out.splitlines()
+    assert "change(s) to the billing state in the Django database (sqlite" in out
+    assert get_kit().billing.is_subscribed("42", "pro")
+
+    BillingSubscription.objects.filter(id=sub).update(status="past_due")  # a wrong status
+    call_command(
+        "stripekit_billing", "sync", "--customer", BillingSubscription.objects.get().customer
+    )
+    assert f"subscription {sub}: status: past_due → active" in capsys.readouterr().out
+
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(["manage.py", "stripekit_billing", "sync", "--user", "nobody"]).execute()
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: no customer is linked to user 'nobody'") and err.count("\n") == 1
+
+
+def test_stripekit_billing_sync_beside_the_project(flows: Flows) -> None:
+    from cli_harness import Runner
+
+    sub = flows.subscription_of(flows.checkout("42", "pro"))
+    result = Runner()("--django-settings", "django_project.settings", "billing", "sync")
+    assert result.exit_code == 0, result.output
+    assert f"subscription {sub}: new" in result.stdout
+    assert BillingSubscription.objects.filter(id=sub, status="active").exists()

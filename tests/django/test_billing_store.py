@@ -7,6 +7,7 @@ spends queue on the balance's row and never take it below zero.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -66,3 +67,19 @@ def test_each_kind_has_a_model_with_its_columns() -> None:
         fields = {field.name for field in model._meta.get_fields()}
         assert {"id", "version", "event", "data", *COLUMNS[kind]} <= fields, kind
     assert {"user_ref", "linked_at"} <= {f.name for f in MODELS[Kind.CUSTOMER]._meta.get_fields()}
+
+
+async def test_the_async_twin_leaves_the_loop_free(billing_store: DjangoBillingStore) -> None:
+    """``arun`` runs its work off the loop: the loop answers while the work waits on it."""
+    started, released = threading.Event(), threading.Event()
+
+    def work(tx: Any) -> int:
+        started.set()
+        # Set by the loop below: a work run on the loop itself would wait here forever.
+        assert released.wait(30), "the event loop was blocked"
+        return int(tx.balance("user:ada"))
+
+    running = asyncio.ensure_future(billing_store.arun(work))
+    assert await asyncio.to_thread(started.wait, 30)
+    released.set()
+    assert await running == 0

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
@@ -81,11 +80,12 @@ def get_kit() -> StripeKit:
                 from .billing import DjangoBillingStore
                 from .store import DjangoEventStore
 
+                store = DjangoEventStore()
                 _kit = StripeKit(
-                    store=DjangoEventStore(),
+                    store=store,
                     billing_store=DjangoBillingStore(),
                     webhooks=webhooks,
-                    unit_of_work=transaction.atomic,
+                    unit_of_work=store.unit_of_work,
                     **kit_options(),
                 )
     return _kit

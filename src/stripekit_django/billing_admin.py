@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import F, OuterRef, QuerySet, Subquery, TextField, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.html import format_html
 
 from stripekit._errors import StripekitError
 
+from .billing_filters import OwnerKindFilter, ProductFilter, UserFilter
 from .models import (
     BillingCharge,
     BillingCustomer,
@@ -38,8 +39,6 @@ from .models import (
 __all__ = ["dashboard_url"]
 
 DASHBOARD = "https://dashboard.stripe.com/"
-USERS_LISTED = 200
-"""The user filter lists this many users; any other is ``?user=<reference>`` in the URL."""
 
 
 def dashboard_url(path: str, livemode: bool) -> str:
@@ -79,7 +78,7 @@ def _kit_livemode() -> bool:
         return False
 
 
-def _users_of_customers(customer: Any) -> Subquery:
+def _user_of_customer(customer: Any) -> Subquery:
     """The user a customer (an expression naming its id) is linked to."""
     linked = BillingCustomer.objects.filter(id=customer).values("user_ref")[:1]
     return Subquery(linked)
@@ -90,49 +89,6 @@ def _products_of(obj: MirroredObject) -> list[str]:
     listed = obj.data.get("items") or obj.data.get("lines") or []
     keys = (line.get("product") for line in listed if isinstance(line, dict))
     return [str(key) for key in keys if key]
-
-
-class UserFilter(admin.SimpleListFilter):
-    """By the app user a row belongs to (``?user=<reference>``)."""
-
-    title = "user"
-    parameter_name = "user"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        linked = BillingCustomer.objects.exclude(user_ref=None).values_list("user_ref", flat=True)
-        named = BillingPurchase.objects.exclude(user_ref=None).values_list("user_ref", flat=True)
-        users = sorted({str(u) for u in linked.distinct()} | {str(u) for u in named.distinct()})
-        return [(user, user) for user in users[:USERS_LISTED]]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        user = self.value()
-        return queryset if user is None else queryset.filter(linked_user=user)
-
-
-class ProductFilter(admin.SimpleListFilter):
-    """By catalog product key, among the products the object bills (``?product=<key>``)."""
-
-    title = "product"
-    parameter_name = "product"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        from .conf import get_kit
-
-        try:
-            keys = get_kit().catalog.keys()
-        except StripekitError:
-            return []  # no catalog: ?product=<key> still filters
-        return [(key, key) for key in keys]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        key = self.value()
-        if key is None:
-            return queryset
-        # The lines and items are JSON lists of {"product": key, ...}; SQLite and PostgreSQL
-        # both render a JSON value's text with ": " between a key and its value.
-        needle = json.dumps({"product": key})[1:-1]
-        text = queryset.annotate(data_text=Cast("data", output_field=TextField()))
-        return text.filter(data_text__contains=needle)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -164,7 +120,7 @@ class MirrorAdmin(ReadOnlyAdmin):
 
     def user_expression(self) -> Any:
         """The user a row belongs to, as a query expression (``linked_user``)."""
-        return _users_of_customers(OuterRef("customer"))
+        return _user_of_customer(OuterRef("customer"))
 
     def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
         return ("id", *self.columns, "user", "products", "updated", "in_stripe")
@@ -244,7 +200,7 @@ class PurchaseAdmin(MirrorAdmin):
 
     def user_expression(self) -> Any:
         # The user the checkout named, else the one its customer is linked to.
-        return Coalesce(F("user_ref"), _users_of_customers(OuterRef("customer")), Value(None))
+        return Coalesce(F("user_ref"), _user_of_customer(OuterRef("customer")), Value(None))
 
 
 @admin.register(BillingCharge)
@@ -263,7 +219,7 @@ class _OfChargeAdmin(MirrorAdmin):
 
     def user_expression(self) -> Any:
         customer = BillingCharge.objects.filter(id=OuterRef(OuterRef("charge")))
-        return _users_of_customers(Subquery(customer.values("customer")[:1]))
+        return _user_of_customer(Subquery(customer.values("customer")[:1]))
 
 
 @admin.register(BillingRefund)
@@ -274,20 +230,6 @@ class RefundAdmin(_OfChargeAdmin):
 @admin.register(BillingDispute)
 class DisputeAdmin(_OfChargeAdmin):
     pass
-
-
-class OwnerKindFilter(admin.SimpleListFilter):
-    """Users' credits, or customers' not linked to a user yet."""
-
-    title = "owner"
-    parameter_name = "owner_kind"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("user", "users"), ("customer", "customers not linked yet")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        kind = self.value()
-        return queryset if kind is None else queryset.filter(owner__startswith=f"{kind}:")
 
 
 @admin.register(CreditLedgerEntry)

@@ -11,7 +11,8 @@ from django.test import Client, RequestFactory
 
 from stripekit.billing._store import Kind, Row
 from stripekit_django.billing import DjangoBillingStore
-from stripekit_django.billing_admin import ProductFilter, SubscriptionAdmin
+from stripekit_django.billing_admin import SubscriptionAdmin
+from stripekit_django.billing_filters import ProductFilter
 from stripekit_django.models import BillingSubscription
 
 DASHBOARD = "https://dashboard.stripe.com"

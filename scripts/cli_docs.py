@@ -158,7 +158,7 @@ def render(text: str) -> str:
 
 
 _VOLATILE = [
-    (re.compile(r"\b(evt|prod|price|cs_test|in|cus|sub|pi)_[A-Za-z0-9]{10,}"), r"\1_…"),
+    (re.compile(r"\b(evt|prod|price|cs_test|in|cus|sub|pi|ch)_[A-Za-z0-9]{10,}"), r"\1_…"),
     (re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?( UTC)?"), "DATE"),
     (re.compile(r"\d{2}-\d{2} \d{2}:\d{2}"), "DATE"),
     (re.compile(r'"created": \d+'), '"created": N'),

@@ -236,13 +236,7 @@ class StripeKit:
 
         from .billing._queries import Billing
 
-        if not self.billing_on:
-            from ._errors import ConfigurationError
-
-            raise ConfigurationError(
-                "the billing state is off: it needs STRIPE_SECRET_KEY (the mirror asks Stripe "
-                "to settle ties), and STRIPEKIT_BILLING not false"
-            )
+        self._require_billing()
         catalog = self._catalog_or_none()
         return Billing(
             self.billing_store,
@@ -253,6 +247,15 @@ class StripeKit:
             catalog=catalog,
             prices=self.prices if catalog is not None else None,
         )
+
+    def _require_billing(self) -> None:
+        if not self.billing_on:
+            from ._errors import ConfigurationError
+
+            raise ConfigurationError(
+                "the billing state is off: it needs STRIPE_SECRET_KEY (the mirror asks Stripe "
+                "to settle ties), and STRIPEKIT_BILLING not false"
+            )
 
     @property
     def billing_on(self) -> bool:
@@ -307,9 +310,12 @@ class StripeKit:
 
     @_built_once
     def billing_mirror(self) -> Mirror:
-        """What applies events to the billing state (its handler's body; repairs use it)."""
+        """What applies events to the billing state, and repairs it from Stripe
+        (``stripekit billing sync``): its store, the catalog's products and the settings'
+        rules (refetch, credits clawback)."""
         from .billing._projection import Mirror
 
+        self._require_billing()
         s = self.settings
         return Mirror(
             self.billing_store,

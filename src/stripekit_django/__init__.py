@@ -1,4 +1,4 @@
-"""Django integration for stripekit: urls, views, the ORM event store, admin and checks.
+"""Django integration for stripekit: urls, views, the ORM event store and billing state, admin.
 
 Example (settings.py and urls.py):
     >>> INSTALLED_APPS = [..., "stripekit_django"]  # doctest: +SKIP

@@ -1,4 +1,7 @@
-"""The event log in Django's admin: filters, the payload pretty-printed, replay of failures."""
+"""The event log in Django's admin: filters, the payload pretty-printed, replay of failures.
+
+The billing state's admins are in ``billing_admin`` (registered by importing it here).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from . import billing_admin  # noqa: F401 - registers the billing state's admins
 from .models import WebhookEvent
 
 __all__ = ["WebhookEventAdmin"]

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
@@ -72,17 +71,21 @@ def app_option(name: str, default: Any = None) -> Any:
 
 
 def get_kit() -> StripeKit:
-    """The project's StripeKit: the ORM event store, handlers committed with their event."""
+    """The project's StripeKit: the ORM event store and billing mirror, handlers (the
+    kit's own first) committed with their event."""
     global _kit
     if _kit is None:
         with _lock:
             if _kit is None:
+                from .billing import DjangoBillingStore
                 from .store import DjangoEventStore
 
+                store = DjangoEventStore()
                 _kit = StripeKit(
-                    store=DjangoEventStore(),
+                    store=store,
+                    billing_store=DjangoBillingStore(),
                     webhooks=webhooks,
-                    unit_of_work=transaction.atomic,
+                    unit_of_work=store.unit_of_work,
                     **kit_options(),
                 )
     return _kit

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q
 
 from stripekit import Claim, ClaimOutcome, EventStatus, StoredEvent
@@ -53,6 +54,29 @@ class DjangoEventStore:
 
     def __repr__(self) -> str:
         return f"<DjangoEventStore using={self.using!r}>"
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """``transaction.atomic`` around an event's handlers and its status (the kit's
+        ``unit_of_work``): their writes commit together, or roll back together.
+
+        On SQLite it takes the database's write lock first. The transaction writes
+        anyway (the event's status, at its end), and one that has read before its
+        first write (the billing mirror looks its rows up before writing them)
+        cannot wait for that lock: SQLite fails it at once, "database is locked",
+        rather than risk two readers each waiting for the other to finish.
+        """
+        with transaction.atomic(using=self.using):
+            connection = connections[self.using]
+            if connection.vendor == "sqlite":
+                from .models import WebhookEvent
+
+                table = connection.ops.quote_name(WebhookEvent._meta.db_table)
+                with connection.cursor() as cursor:
+                    # Matches no row, but a write all the same: it takes the lock, waiting
+                    # for it as long as the database's timeout allows.
+                    cursor.execute(f"UPDATE {table} SET attempts = attempts WHERE 0 = 1")  # noqa: S608
+            yield
 
     @property
     def _events(self) -> QuerySet[WebhookEvent]:

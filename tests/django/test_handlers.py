@@ -65,3 +65,40 @@ def test_signals_reach_receivers(stripekit_settings: Any, client: Client) -> Non
     finally:
         stripe_event.disconnect(receiver)
     assert seen == ["invoice.paid"]
+
+
+def test_concurrent_deliveries_on_sqlite_are_all_processed(stripekit_settings: Any) -> None:
+    """The kit's mirror reads before it writes; on SQLite the unit of work takes the write
+    lock first, so that a delivery waits for another's commit instead of failing."""
+    import threading
+
+    from django.db import connections
+
+    from stripekit_django.models import BillingPurchase
+
+    kit = get_kit()
+    barrier = threading.Barrier(8)
+    statuses: list[int] = []
+
+    def deliver_one(number: int) -> None:
+        session = {
+            "id": f"cs_race_{number}", "object": "checkout.session", "customer_email": "x@y",
+            "status": "complete", "mode": "payment", "payment_status": "paid",
+        }  # fmt: skip
+        body, headers = signed_event(
+            "checkout.session.completed", session, secret=SECRET, id=f"evt_race_{number}"
+        )
+        try:
+            barrier.wait()
+            statuses.append(kit.handle_webhook(body, headers).status)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver_one, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 8
+    assert Order.objects.filter(session_id__startswith="cs_race_").count() == 8
+    assert BillingPurchase.objects.filter(id__startswith="cs_race_").count() == 8  # mirrored

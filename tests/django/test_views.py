@@ -123,7 +123,7 @@ def test_cancel_products_config_and_portal(
 
 def test_the_webhook_needs_no_csrf_token_but_a_signature(stripekit_settings: Any) -> None:
     browser = Client(enforce_csrf_checks=True)
-    body, headers = signed_event("customer.created", secret=WEBHOOK_SECRET)
+    body, headers = signed_event("product.created", secret=WEBHOOK_SECRET)
     answer = browser.post(
         "/stripe/webhook", body, content_type="application/json",
         headers={"Stripe-Signature": headers["Stripe-Signature"]},

@@ -18,6 +18,7 @@ import typer
 from stripekit import __version__
 from stripekit._errors import StripekitError
 
+from ._billing import billing_app
 from ._check import check
 from ._common import Group, Options, report
 from ._demo import demo
@@ -43,6 +44,7 @@ app.command("emulator")(emulator)
 app.add_typer(products_app, name="products")
 app.add_typer(events_app, name="events")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(billing_app, name="billing")
 
 
 def _print_version(value: bool) -> None:

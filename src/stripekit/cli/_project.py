@@ -26,11 +26,13 @@ if TYPE_CHECKING:
     from stripekit._kit import StripeKit
     from stripekit.webhooks._store import EventStore
 
-__all__ = ["django_kit", "in_django", "load_settings", "open_event_store"]
+__all__ = ["django_kit", "in_django", "load_settings", "open_billing_kit", "open_event_store"]
 
 # The tables each kind of store keeps its events in (stripekit_django's model's table).
 _SQL_EVENTS_TABLE = "stripekit_events"
 _DJANGO_EVENTS_TABLE = "stripekit_webhook_event"
+# One of the billing state's tables in a Django project (its migration 0003 makes them).
+_DJANGO_BILLING_TABLE = "stripekit_billing_customer"
 
 
 def in_django(ctx: typer.Context) -> bool:
@@ -103,18 +105,46 @@ def open_event_store(ctx: typer.Context, database_url: str | None) -> tuple[Even
     return open_store(url), label
 
 
-def _django_store() -> tuple[EventStore, str]:
-    from django.db import DEFAULT_DB_ALIAS, connections
+def open_billing_kit(ctx: typer.Context, database_url: str | None) -> tuple[StripeKit, str]:
+    """A kit whose billing state is the app's, and how to name where it lives.
 
+    In a Django project: the project's kit (its settings and models), unless
+    ``--database-url``. Elsewhere: a kit from the settings, on the event store's
+    database, which must hold the app's events already (the billing state's own
+    tables are made there on first use, as the app itself would).
+    """
+    if database_url is None and in_django(ctx):
+        return django_kit(), _django_label(_DJANGO_BILLING_TABLE)
+    from stripekit._kit import StripeKit
+
+    settings = load_settings(ctx, database_url=database_url)
+    settings.require_secret_key()
+    url = settings.database_url.get_secret_value()
+    label = _label(url)
+    if url.startswith("memory:"):
+        raise CLIError(
+            f"{label} is this command's own memory, not your app's: give the app's database "
+            "(--database-url, STRIPEKIT_DATABASE_URL)"
+        )
+    _check_sql_store(url, label)
+    return StripeKit(settings), label
+
+
+def _django_store() -> tuple[EventStore, str]:
     from stripekit_django.store import DjangoEventStore
+
+    return DjangoEventStore(), _django_label(_DJANGO_EVENTS_TABLE)
+
+
+def _django_label(table: str) -> str:
+    """How to name the project's database; an error if it lacks ``table`` (not migrated)."""
+    from django.db import DEFAULT_DB_ALIAS, connections
 
     connection = connections[DEFAULT_DB_ALIAS]
     label = f"the Django database ({connection.vendor}, {connection.settings_dict.get('NAME')})"
-    if _DJANGO_EVENTS_TABLE not in connection.introspection.table_names():
-        raise CLIError(
-            f"{label} has no {_DJANGO_EVENTS_TABLE} table yet: run `python manage.py migrate`"
-        )
-    return DjangoEventStore(), label
+    if table not in connection.introspection.table_names():
+        raise CLIError(f"{label} has no {table} table yet: run `python manage.py migrate`")
+    return label
 
 
 def _label(url: str) -> str:

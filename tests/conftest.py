@@ -18,6 +18,9 @@ from typing import Any
 import pytest
 from services import fresh_postgres_database, service_missing
 
+# Fixtures of tests/support shared by several test packages.
+pytest_plugins = ["billing_fixtures"]
+
 SHARED = Path(os.environ.get("STRIPEKIT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 FIXTURES3 = SHARED / "stripe-openapi" / "fixtures3.json"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from account_scenarios import SCENARIOS, AccountHttp, Answer
-from billing_flows import SECRET_KEY, WEBHOOK_SECRET, Flows, write_products
+from account_scenarios import SCENARIOS, AccountHttp, Answer, account_headers
+from billing_flows import SECRET_KEY, WEBHOOK_SECRET, Flows
 from django.http import HttpRequest
 from django.test import Client
 
@@ -36,7 +36,7 @@ class _Client:
         self.strict = Client(enforce_csrf_checks=True)
 
     def get(self, path: str, *, user: str | None, as_json: bool = False) -> Answer:
-        answer = self.client.get(path, headers=_headers(user, as_json))
+        answer = self.client.get(path, headers=account_headers(user, as_json))
         return Answer(answer.status_code, answer.content.decode(), answer.get("Location"))
 
     def post(
@@ -49,7 +49,7 @@ class _Client:
         cross_site: bool = False,
     ) -> Answer:
         client = self.strict if cross_site else self.client
-        headers = _headers(user, as_json)
+        headers = account_headers(user, as_json)
         if as_json:
             answer = client.post(
                 path, json.dumps(data), content_type="application/json", headers=headers
@@ -57,25 +57,6 @@ class _Client:
         else:
             answer = client.post(path, data, headers=headers)
         return Answer(answer.status_code, answer.content.decode(), answer.get("Location"))
-
-
-def _headers(user: str | None, as_json: bool) -> dict[str, str]:
-    headers = {"Accept": "application/json" if as_json else "text/html"}
-    if user is not None:
-        headers["X-User"] = user
-    return headers
-
-
-@pytest.fixture
-def products(tmp_path: Path) -> Path:
-    return write_products(tmp_path)
-
-
-@pytest.fixture
-def flows(stripe_emulator: RunningEmulator, products: Path) -> Iterator[Flows]:
-    played = Flows(stripe_emulator, products)
-    yield played
-    played.close()
 
 
 @pytest.fixture

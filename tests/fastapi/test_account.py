@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from account_scenarios import SCENARIOS, AccountHttp, Answer
+from account_scenarios import SCENARIOS, AccountHttp, Answer, account_headers
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from billing_flows import Flows, make_kit, write_products
+from billing_flows import Flows, make_kit
 from fastapi_shop import asgi_client, fastapi_app, starlette_app
 
 from stripekit import StripeKit
@@ -28,7 +28,9 @@ class _Client:
         self.client = asgi_client(app)
 
     def get(self, path: str, *, user: str | None, as_json: bool = False) -> Answer:
-        answer = self.portal.call(partial(self.client.get, path, headers=_headers(user, as_json)))
+        answer = self.portal.call(
+            partial(self.client.get, path, headers=account_headers(user, as_json))
+        )
         return Answer(answer.status_code, answer.text, answer.headers.get("location"))
 
     def post(
@@ -40,31 +42,12 @@ class _Client:
         as_json: bool = False,
         cross_site: bool = False,
     ) -> Answer:
-        sent = _headers(user, as_json)
+        sent = account_headers(user, as_json)
         if cross_site:
             sent["Sec-Fetch-Site"] = "cross-site"
         body: dict[str, Any] = {"json": data} if as_json else {"data": data}
         answer = self.portal.call(partial(self.client.post, path, headers=sent, **body))
         return Answer(answer.status_code, answer.text, answer.headers.get("location"))
-
-
-def _headers(user: str | None, as_json: bool) -> dict[str, str]:
-    headers = {"accept": "application/json"} if as_json else {"accept": "text/html"}
-    if user is not None:
-        headers["x-user"] = user
-    return headers
-
-
-@pytest.fixture
-def products(tmp_path: Path) -> Path:
-    return write_products(tmp_path)
-
-
-@pytest.fixture
-def flows(stripe_emulator: RunningEmulator, products: Path) -> Iterator[Flows]:
-    played = Flows(stripe_emulator, products)
-    yield played
-    played.close()
 
 
 @pytest.fixture

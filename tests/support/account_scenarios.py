@@ -50,6 +50,15 @@ class AccountHttp(Protocol):
         ...
 
 
+def account_headers(user: str | None, as_json: bool) -> dict[str, str]:
+    """What a test client sends: the user rides in ``X-User`` (each test project's
+    stand-in for its sign-in), the ``Accept`` header picks HTML or JSON."""
+    headers = {"Accept": "application/json" if as_json else "text/html"}
+    if user is not None:
+        headers["X-User"] = user
+    return headers
+
+
 Scenario = Callable[[AccountHttp, StripeKit, Flows], None]
 SCENARIOS: dict[str, Scenario] = {}
 

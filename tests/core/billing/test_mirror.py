@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,25 +17,12 @@ from billing_flows import (
     adeliver,
     deliver,
     make_kit,
-    write_products,
 )
 
 from stripekit import Billing, Buyer, ConfigurationError, Event, StripeKit
 from stripekit.emulator import RunningEmulator
 from stripekit.shop._views import CheckoutRequest, start_checkout
 from stripekit.testing import sign_payload
-
-
-@pytest.fixture
-def products(tmp_path: Path) -> Path:
-    return write_products(tmp_path)
-
-
-@pytest.fixture
-def flows(stripe_emulator: RunningEmulator, products: Path) -> Iterator[Flows]:
-    played = Flows(stripe_emulator, products)
-    yield played
-    played.close()
 
 
 @pytest.fixture

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from billing_flows import DECLINES_LATER, Flows, deliver, make_kit, write_products
+from billing_flows import DECLINES_LATER, Flows, deliver, make_kit
 
 from stripekit import BillingError, StripeKit, UnknownBillingObjectError
 from stripekit import _stripe_api as stripe_api
 from stripekit.emulator import RunningEmulator
 
 T = TypeVar("T")
-
-
-@pytest.fixture
-def products(tmp_path: Path) -> Path:
-    return write_products(tmp_path)
-
-
-@pytest.fixture
-def flows(stripe_emulator: RunningEmulator, products: Path) -> Iterator[Flows]:
-    played = Flows(stripe_emulator, products)
-    yield played
-    played.close()
 
 
 @pytest.fixture

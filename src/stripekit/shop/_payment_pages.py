@@ -149,7 +149,9 @@ class PaymentSummary:
 
     def withheld(self) -> PaymentSummary:
         """This summary as a stranger may see it."""
-        return dataclasses.replace(self, description="", quantity=None, total="", private=True)
+        return dataclasses.replace(
+            self, description="", quantity=None, total="", error=None, private=True
+        )
 
 
 def _intent_id(intent_id: str | None) -> str:

@@ -133,3 +133,15 @@ def test_an_event_of_the_same_second_is_settled_by_asking_stripe(
     for event in (succeeded, failed):
         assert deliver(kit, json.dumps(event).encode()).status == 200
     assert [p.status for p in kit.billing.purchases("gus")] == ["paid"]
+
+
+def test_a_refund_of_an_in_page_purchase_takes_its_credits_back(
+    kit: StripeKit, flows: Flows
+) -> None:
+    intent = flows.pay_intent("hal", "pack", quantity=2)
+    flows.client.v1.refunds.create({"payment_intent": intent, "amount": 900})
+    flows.settle()
+    feed(kit, flows)
+    (bought,) = kit.billing.purchases("hal")
+    assert (bought.refunded, bought.fully_refunded) == (900, False)
+    assert kit.billing.credits.balance("hal") == 50  # half the payment, half the credits

@@ -59,10 +59,11 @@ if TYPE_CHECKING:
     from .catalog._prices import PriceResolver
     from .catalog._sync import SyncAction, SyncKind, SyncPlan, apply_sync, plan_sync
     from .catalog._sync_state import read_account
+    from .shop._buyer import Buyer
     from .shop._checkout import CheckoutBuilder
+    from .shop._intents import PaymentIntents
     from .shop._pages import Pages
     from .shop._portal import BillingPortal
-    from .shop._views import Buyer
     from .store._factory import open_store
     from .store._memory import MemoryEventStore
     from .store._sql import SQLEventStore
@@ -82,7 +83,7 @@ _EXPORTS: dict[str, str] = {
     "BillingError": "_errors",
     "BillingPortal": "shop._portal",
     "BillingStore": "billing._store",
-    "Buyer": "shop._views",
+    "Buyer": "shop._buyer",
     "Catalog": "catalog._catalog",
     "CatalogError": "_errors",
     "CheckoutBuilder": "shop._checkout",
@@ -105,6 +106,7 @@ _EXPORTS: dict[str, str] = {
     "Operations": "billing._operations",
     "Pages": "shop._pages",
     "PayloadError": "_errors",
+    "PaymentIntents": "shop._intents",
     "PayloadTooLargeError": "_errors",
     "PlanChangePreview": "billing._operations",
     "Price": "catalog._catalog",
@@ -177,6 +179,7 @@ __all__ = [
     "Pages",
     "PayloadError",
     "PayloadTooLargeError",
+    "PaymentIntents",
     "PlanChangePreview",
     "Price",
     "PriceResolutionError",

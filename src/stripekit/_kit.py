@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .catalog._catalog import Catalog
     from .catalog._prices import PriceResolver
     from .shop._checkout import CheckoutBuilder
+    from .shop._intents import PaymentIntents
     from .shop._portal import BillingPortal
     from .webhooks._dispatch import Dispatcher
     from .webhooks._event import Event
@@ -179,6 +180,20 @@ class StripeKit:
         from .shop._checkout import CheckoutBuilder
 
         return CheckoutBuilder(self.settings, self.catalog, self.prices, self._client_factory)
+
+    @_built_once
+    def payments(self) -> PaymentIntents:
+        """Creates PaymentIntents priced by the catalog, for the Payment Element:
+        ``kit.payments.create_intent("book", 2, buyer)``."""
+        from .shop._intents import PaymentIntents
+
+        return PaymentIntents(
+            self.settings,
+            self.catalog,
+            self._client_factory,
+            linked_customer=self.linked_customer,
+            alinked_customer=self.alinked_customer,
+        )
 
     @_built_once
     def portal(self) -> BillingPortal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -22,6 +23,7 @@ from ._urls import origin_of
 __all__ = ["Settings"]
 
 CHECKOUT_SESSION_ID = "{CHECKOUT_SESSION_ID}"
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
 
 # Environment variable of each field: the names Stripe's own docs and tools use
 # for keys, STRIPEKIT_ for the kit's own knobs.
@@ -35,6 +37,9 @@ _ENV_NAMES: dict[str, str] = {
     "success_url": "STRIPEKIT_SUCCESS_URL",
     "cancel_url": "STRIPEKIT_CANCEL_URL",
     "portal_return_url": "STRIPEKIT_PORTAL_RETURN_URL",
+    "return_url": "STRIPEKIT_RETURN_URL",
+    "payment_return_url": "STRIPEKIT_PAYMENT_RETURN_URL",
+    "stripe_js_url": "STRIPEKIT_STRIPE_JS_URL",
     "database_url": "STRIPEKIT_DATABASE_URL",
     "webhook_tolerance": "STRIPEKIT_WEBHOOK_TOLERANCE",
     "webhook_max_bytes": "STRIPEKIT_WEBHOOK_MAX_BYTES",
@@ -130,6 +135,20 @@ class Settings(BaseSettings):
 
     portal_return_url: str | None = Field(default=None, validation_alias=_env("portal_return_url"))
     """Where the billing portal's "return" link leads."""
+
+    return_url: str | None = Field(default=None, validation_alias=_env("return_url"))
+    """Where embedded Checkout sends the buyer once paid; must hold ``{CHECKOUT_SESSION_ID}``
+    (default: the embedded checkout's return page, ``/stripe/checkout/return``)."""
+
+    payment_return_url: str | None = Field(
+        default=None, validation_alias=_env("payment_return_url")
+    )
+    """Where the Payment Element sends the buyer once paid (or after 3-D Secure); Stripe
+    adds ``payment_intent`` to it (default: ``/stripe/pay/return``)."""
+
+    stripe_js_url: str | None = Field(default=None, validation_alias=_env("stripe_js_url"))
+    """Where the payment pages load Stripe.js from: Stripe's (``https://js.stripe.com/v3/``),
+    or, when ``STRIPE_API_BASE`` points at the emulator, the emulator's stand-in."""
 
     database_url: SecretStr = Field(
         default=SecretStr("sqlite:///stripekit.sqlite3"), validation_alias=_env("database_url")
@@ -254,7 +273,16 @@ class Settings(BaseSettings):
             origins.append(origin)
         return tuple(origins)
 
-    @field_validator("base_url", "success_url", "cancel_url", "portal_return_url", "api_base")
+    @field_validator(
+        "base_url",
+        "success_url",
+        "cancel_url",
+        "portal_return_url",
+        "return_url",
+        "payment_return_url",
+        "stripe_js_url",
+        "api_base",
+    )
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -306,6 +334,11 @@ class Settings(BaseSettings):
                 f"STRIPEKIT_SUCCESS_URL must contain {CHECKOUT_SESSION_ID} so the success "
                 "page can look the session up"
             )
+        if self.return_url is not None and CHECKOUT_SESSION_ID not in self.return_url:
+            problems.append(
+                f"STRIPEKIT_RETURN_URL must contain {CHECKOUT_SESSION_ID} so the return "
+                "page can look the session up"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -342,6 +375,37 @@ class Settings(BaseSettings):
     def cancel_url_resolved(self) -> str:
         """The cancel URL handed to Checkout."""
         return self.cancel_url or f"{self.base_url}/stripe/cancel"
+
+    @property
+    def return_url_template(self) -> str:
+        """The return URL handed to embedded Checkout, with ``{CHECKOUT_SESSION_ID}`` in it."""
+        return (
+            self.return_url
+            or f"{self.base_url}/stripe/checkout/return?session_id={CHECKOUT_SESSION_ID}"
+        )
+
+    @property
+    def payment_return_url_resolved(self) -> str:
+        """Where ``confirmPayment`` returns the buyer (Stripe adds ``?payment_intent=...``)."""
+        return self.payment_return_url or f"{self.base_url}/stripe/pay/return"
+
+    @property
+    def emulated(self) -> bool:
+        """Whether ``STRIPE_API_BASE`` points somewhere other than Stripe: the emulator."""
+        if self.api_base is None:
+            return False
+        host = (urlsplit(self.api_base).hostname or "").lower()
+        return not (host == "stripe.com" or host.endswith(".stripe.com"))
+
+    @property
+    def stripe_js_url_resolved(self) -> str:
+        """The Stripe.js the payment pages load: the setting, else the emulator's stand-in
+        when the API base is the emulator, else Stripe's own."""
+        if self.stripe_js_url is not None:
+            return self.stripe_js_url
+        if self.emulated and self.api_base is not None:
+            return f"{self.api_base.rstrip('/')}/v3/"
+        return STRIPE_JS_URL
 
     @property
     def portal_return_url_resolved(self) -> str:

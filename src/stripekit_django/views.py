@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from stripekit._errors import (
     BillingError,
@@ -36,6 +36,7 @@ from stripekit.billing._account import (
 )
 from stripekit.billing._account import account as account_view
 from stripekit.shop._pages import ERROR_TITLES
+from stripekit.shop._payment_pages import payment_page, payment_summary, start_payment
 from stripekit.shop._receipts import CHECKOUT_COOKIE, CHECKOUT_COOKIE_MAX_AGE
 from stripekit.shop._views import (
     CheckoutRequest,
@@ -61,7 +62,12 @@ __all__ = [
     "account_retry",
     "cancel",
     "checkout",
+    "checkout_embedded",
+    "checkout_return",
     "config",
+    "pay",
+    "pay_intent",
+    "pay_return",
     "portal",
     "pricing_page",
     "products",
@@ -80,7 +86,10 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 
     billing_on = get_kit().billing_on
     urls = {}
-    for name in ("checkout", "pricing", "portal", *_ACCOUNT_URLS):
+    for name in (
+        "checkout", "pricing", "portal", "checkout_embedded", "pay", "pay_intent",
+        *_ACCOUNT_URLS,
+    ):  # fmt: skip
         if name.startswith("account") and not billing_on:
             urls[name] = ""  # no account page to link to while the billing state is off
             continue
@@ -158,6 +167,103 @@ def checkout(request: HttpRequest) -> HttpResponse:
     return answer
 
 
+def _read_order(request: HttpRequest) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            raise CheckoutError("the body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise CheckoutError("send a JSON object")
+        return data
+    return request.POST.dict()
+
+
+def _remember(request: HttpRequest, answer: HttpResponse, made: str) -> None:
+    """For an anonymous buyer: this browser started ``made`` (its details are its own)."""
+    value = remember_checkout_cookie(get_kit(), request.COOKIES.get(CHECKOUT_COOKIE), made)
+    answer.set_cookie(
+        CHECKOUT_COOKIE,
+        value,
+        max_age=CHECKOUT_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+
+
+def _client_secret(request: HttpRequest, flow: str) -> HttpResponse:
+    """``{id, client_secret}`` of a new embedded session or PaymentIntent, priced by the
+    catalog: only product, price and quantity are read from the request."""
+    kit = get_kit()
+    buyer = buyer_for(request)
+    try:
+        order = CheckoutRequest.parse(_read_order(request), kit.catalog)
+        if flow == "embedded":
+            made: Any = start_checkout(kit, order, buyer, ui_mode="embedded_page")
+        else:
+            made = start_payment(kit, order, buyer)
+    except StripekitError as exc:
+        return _error(request, exc, as_json=True)
+    answer = JsonResponse({"id": made.id, "client_secret": made.client_secret})
+    if is_anonymous(buyer):
+        _remember(request, answer, made.id)
+    return answer
+
+
+def _payment_page(request: HttpRequest, flow: str, template: str) -> HttpResponse:
+    try:
+        page = payment_page(get_kit(), request.GET.dict(), flow=flow)  # type: ignore[arg-type]
+    except StripekitError as exc:
+        return _error(request, exc, as_json=False)
+    urls = _context(request)["urls"]
+    # For the page's script, through json_script: the order, never an amount.
+    script = {
+        "publishable_key": page.publishable_key,
+        "order": {"product": page.product, "price": page.price, "quantity": page.quantity},
+        "session_url": urls["checkout_embedded"],
+        "intent_url": urls["pay_intent"],
+        "return_url": page.return_url,
+    }
+    return render(request, template, _context(request, payment=page, script=script))
+
+
+@require_http_methods(["GET", "POST"])
+def checkout_embedded(request: HttpRequest) -> HttpResponse:
+    """GET: embedded Checkout in the shop's page (``?product=&price=&quantity=``).
+    POST (its script, with the CSRF token): the new session's ``{id, client_secret}``."""
+    if request.method == "POST":
+        return _client_secret(request, "embedded")
+    return _payment_page(request, "embedded", "stripekit/embedded_checkout.html")
+
+
+@require_GET
+def pay(request: HttpRequest) -> HttpResponse:
+    """The Payment Element in the shop's page, for a one-time product."""
+    return _payment_page(request, "element", "stripekit/payment.html")
+
+
+@require_POST
+def pay_intent(request: HttpRequest) -> HttpResponse:
+    """A PaymentIntent for the Payment Element: ``{id, client_secret}``; the catalog's amount."""
+    return _client_secret(request, "element")
+
+
+@require_GET
+def pay_return(request: HttpRequest) -> HttpResponse:
+    """The payment as Stripe has it (``?payment_intent=pi_...``); details for its buyer only."""
+    try:
+        summary = payment_summary(
+            get_kit(),
+            request.GET.get("payment_intent"),
+            viewer=buyer_for(request),
+            cookie=request.COOKIES.get(CHECKOUT_COOKIE),
+        )
+    except StripekitError as exc:
+        return _error(request, exc, as_json=False)
+    return render(request, "stripekit/payment_return.html", _context(request, payment=summary))
+
+
 @require_GET
 def success(request: HttpRequest) -> HttpResponse:
     """Whether the session is paid, read from Stripe; what was bought only for its buyer."""
@@ -171,6 +277,10 @@ def success(request: HttpRequest) -> HttpResponse:
     except StripekitError as exc:
         return _error(request, exc, as_json=False)
     return render(request, "stripekit/success.html", _context(request, session=summary))
+
+
+checkout_return = success
+"""Embedded Checkout's return page: the success page (it reads the session from Stripe)."""
 
 
 @require_GET

@@ -36,6 +36,7 @@ from stripekit.billing._account import (
 )
 from stripekit.shop._origin import cross_site_reason
 from stripekit.shop._pages import Pages
+from stripekit.shop._payment_pages import apayment_summary, astart_payment, payment_page
 from stripekit.shop._receipts import CHECKOUT_COOKIE, CHECKOUT_COOKIE_MAX_AGE
 from stripekit.shop._views import (
     Buyer,
@@ -65,6 +66,12 @@ ROUTE_NAMES = {
     "config": "stripekit_config",
     "webhook": "stripekit_webhook",
     "account": "stripekit_account",
+    "checkout_embedded": "stripekit_checkout_embedded",
+    "checkout_embedded_session": "stripekit_checkout_embedded_session",
+    "checkout_return": "stripekit_checkout_return",
+    "pay": "stripekit_pay",
+    "pay_intent": "stripekit_pay_intent",
+    "pay_return": "stripekit_pay_return",
     **{
         f"account_{a.replace('-', '_')}": f"stripekit_account_{a.replace('-', '_')}"
         for a in ACCOUNT_ACTIONS
@@ -199,6 +206,83 @@ class Shop:
                 secure=request.url.scheme == "https",
             )
         return answer
+
+    def _remember(self, request: Request, answer: Response, buyer: Buyer | None, made: str) -> None:
+        """For an anonymous buyer: this browser started ``made`` (its details are its own)."""
+        if not is_anonymous(buyer):
+            return
+        value = remember_checkout_cookie(self.kit, request.cookies.get(CHECKOUT_COOKIE), made)
+        answer.set_cookie(
+            CHECKOUT_COOKIE,
+            value,
+            max_age=CHECKOUT_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+
+    async def _client_secret(self, request: Request, buyer: Buyer | None, flow: str) -> Response:
+        """POST a product key and a quantity (JSON or form): ``{id, client_secret}`` of a new
+        embedded Checkout Session or PaymentIntent, priced by the catalog."""
+        content_type = request.headers.get("content-type", "")
+        is_json = content_type.startswith("application/json")
+        refused = self._cross_site(request, True)
+        if refused is not None:
+            return refused
+        try:
+            data = await _read(request, is_json, content_type)
+        except ValueError as exc:
+            return self.error(request, _BadBody(str(exc)), as_json=True)
+        try:
+            # Only product, price and quantity are read: an amount sent along is ignored.
+            order = CheckoutRequest.parse(data, self.kit.catalog)
+            if flow == "embedded":
+                made: Any = await astart_checkout(self.kit, order, buyer, ui_mode="embedded_page")
+            else:
+                made = await astart_payment(self.kit, order, buyer)
+        except StripekitError as exc:
+            return self.error(request, exc, as_json=True)
+        answer = JSONResponse({"id": made.id, "client_secret": made.client_secret})
+        self._remember(request, answer, buyer, made.id)
+        return answer
+
+    async def embedded_session(self, request: Request, buyer: Buyer | None) -> Response:
+        """POST /checkout/embedded: a Checkout Session to mount in the page (its client secret)."""
+        return await self._client_secret(request, buyer, "embedded")
+
+    async def pay_intent(self, request: Request, buyer: Buyer | None) -> Response:
+        """POST /pay/intent: a PaymentIntent for the Payment Element (its client secret)."""
+        return await self._client_secret(request, buyer, "element")
+
+    async def embedded_page(self, request: Request) -> Response:
+        """GET /checkout/embedded?product=...: embedded Checkout, mounted in the shop's page."""
+        try:
+            page = payment_page(self.kit, request.query_params, flow="embedded")
+        except StripekitError as exc:
+            return self.error(request, exc, as_json=False)
+        return self.page(request, "embedded_checkout.html", payment=page)
+
+    async def pay_page(self, request: Request) -> Response:
+        """GET /pay?product=...: the Payment Element, for a one-time product."""
+        try:
+            page = payment_page(self.kit, request.query_params, flow="element")
+        except StripekitError as exc:
+            return self.error(request, exc, as_json=False)
+        return self.page(request, "payment.html", payment=page)
+
+    async def pay_return(self, request: Request, buyer: Buyer | None) -> Response:
+        """GET /pay/return?payment_intent=...: the payment, read from Stripe; details for
+        its buyer only."""
+        try:
+            summary = await apayment_summary(
+                self.kit,
+                request.query_params.get("payment_intent"),
+                viewer=buyer,
+                cookie=request.cookies.get(CHECKOUT_COOKIE),
+            )
+        except StripekitError as exc:
+            return self.error(request, exc, as_json=False)
+        return self.page(request, "payment_return.html", payment=summary)
 
     async def success(self, request: Request, buyer: Buyer | None) -> Response:
         """GET /success?session_id=...: whether it is paid, from Stripe; details for its buyer."""

@@ -9,6 +9,7 @@ __all__ = [
     "AccountOut",
     "CheckoutBody",
     "CheckoutSessionOut",
+    "ClientSecretOut",
     "ConfigOut",
     "ErrorOut",
     "PortalOut",
@@ -31,6 +32,13 @@ class CheckoutSessionOut(BaseModel):
 
     id: str = Field(examples=["cs_test_a1b2c3"])
     url: str
+
+
+class ClientSecretOut(BaseModel):
+    """An embedded Checkout Session or a PaymentIntent: Stripe.js mounts it with its secret."""
+
+    id: str = Field(examples=["pi_3Ab12", "cs_test_a1b2c3"])
+    client_secret: str = Field(examples=["pi_3Ab12_secret_x1y2"])
 
 
 class PortalOut(BaseModel):

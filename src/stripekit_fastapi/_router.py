@@ -26,6 +26,7 @@ from ._models import (
     AccountOut,
     CheckoutBody,
     CheckoutSessionOut,
+    ClientSecretOut,
     ConfigOut,
     ErrorOut,
     PortalOut,
@@ -139,6 +140,29 @@ def stripekit_router(
         and the forms to cancel, resume, change plan, retry a payment (JSON or the page)."""
         return await shop.account(request, who)
 
+    async def embedded_session(request: Request, who: Buyer | None = current) -> Response:
+        """Create an embedded Checkout Session for a product (JSON or form): its
+        ``{id, client_secret}`` for ``stripe.initEmbeddedCheckout``."""
+        return await shop.embedded_session(request, who)
+
+    async def pay_intent(request: Request, who: Buyer | None = current) -> Response:
+        """Create a PaymentIntent for a one-time product (JSON or form): its
+        ``{id, client_secret}`` for ``stripe.elements``. The amount is the catalog's."""
+        return await shop.pay_intent(request, who)
+
+    async def checkout_return(
+        request: Request, session_id: str | None = None, who: Buyer | None = current
+    ) -> Response:
+        """Embedded Checkout's return page: the success page (reads the session from Stripe)."""
+        return await shop.success(request, who)
+
+    async def pay_return(
+        request: Request, payment_intent: str | None = None, who: Buyer | None = current
+    ) -> Response:
+        """The Payment Element's return page: the payment read from Stripe; details for its
+        buyer only."""
+        return await shop.pay_return(request, who)
+
     def account_action(name: str) -> Callable[..., Awaitable[Response]]:
         async def act(request: Request, who: Buyer | None = current) -> Response:
             return await shop.account_action(request, who, name)
@@ -169,6 +193,39 @@ def stripekit_router(
         summary="Start a checkout", openapi_extra=checkout_body,
         responses={200: {"model": CheckoutSessionOut}, 303: {"description": "To Stripe's page"},
                    **_errors(400, 404, 422, 502)},
+    )  # fmt: skip
+    router.add_api_route(
+        "/checkout/embedded", shop.embedded_page, methods=["GET"],
+        name=ROUTE_NAMES["checkout_embedded"], response_class=_Html,
+        summary="Embedded Checkout in the shop's page (?product=&price=&quantity=)",
+        responses={404: {"description": "Unknown product"}, 422: {"description": "Quantity"}},
+    )  # fmt: skip
+    router.add_api_route(
+        "/checkout/embedded", embedded_session, methods=["POST"],
+        name=ROUTE_NAMES["checkout_embedded_session"],
+        summary="Create an embedded Checkout Session", openapi_extra=checkout_body,
+        responses={200: {"model": ClientSecretOut}, **_errors(400, 403, 404, 422, 502)},
+    )  # fmt: skip
+    router.add_api_route(
+        "/checkout/return", checkout_return, methods=["GET"],
+        name=ROUTE_NAMES["checkout_return"], response_class=_Html,
+        summary="Embedded Checkout's return page (reads the session from Stripe)",
+        responses={404: {"description": "Unknown session"}, 502: {"description": "Stripe error"}},
+    )  # fmt: skip
+    router.add_api_route(
+        "/pay", shop.pay_page, methods=["GET"], name=ROUTE_NAMES["pay"], response_class=_Html,
+        summary="The Payment Element in the shop's page (?product=&price=&quantity=)",
+        responses={400: {"description": "A subscription"}, 404: {"description": "Unknown product"}},
+    )  # fmt: skip
+    router.add_api_route(
+        "/pay/intent", pay_intent, methods=["POST"], name=ROUTE_NAMES["pay_intent"],
+        summary="Create a PaymentIntent (priced by the catalog)", openapi_extra=checkout_body,
+        responses={200: {"model": ClientSecretOut}, **_errors(400, 403, 404, 422, 502)},
+    )  # fmt: skip
+    router.add_api_route(
+        "/pay/return", pay_return, methods=["GET"], name=ROUTE_NAMES["pay_return"],
+        response_class=_Html, summary="The Payment Element's return page (reads the payment)",
+        responses={404: {"description": "Unknown payment"}, 502: {"description": "Stripe error"}},
     )  # fmt: skip
     router.add_api_route(
         "/success", success, methods=["GET"], name=ROUTE_NAMES["success"],
@@ -260,10 +317,35 @@ def stripekit_routes(
 
         return act
 
+    async def embedded_session(request: Request) -> Response:
+        return await shop.embedded_session(request, await who(request))
+
+    async def pay_intent(request: Request) -> Response:
+        return await shop.pay_intent(request, await who(request))
+
+    async def pay_return(request: Request) -> Response:
+        return await shop.pay_return(request, await who(request))
+
     return [
         Route("/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"]),
         Route("/checkout", checkout, methods=["POST"], name=ROUTE_NAMES["checkout"]),
         Route("/success", success, methods=["GET"], name=ROUTE_NAMES["success"]),
+        Route(
+            "/checkout/embedded",
+            shop.embedded_page,
+            methods=["GET"],
+            name=ROUTE_NAMES["checkout_embedded"],
+        ),
+        Route(
+            "/checkout/embedded",
+            embedded_session,
+            methods=["POST"],
+            name=ROUTE_NAMES["checkout_embedded_session"],
+        ),
+        Route("/checkout/return", success, methods=["GET"], name=ROUTE_NAMES["checkout_return"]),
+        Route("/pay", shop.pay_page, methods=["GET"], name=ROUTE_NAMES["pay"]),
+        Route("/pay/intent", pay_intent, methods=["POST"], name=ROUTE_NAMES["pay_intent"]),
+        Route("/pay/return", pay_return, methods=["GET"], name=ROUTE_NAMES["pay_return"]),
         Route("/cancel", shop.cancel, methods=["GET"], name=ROUTE_NAMES["cancel"]),
         Route("/pricing", shop.pricing_page, methods=["GET"], name=ROUTE_NAMES["pricing"]),
         Route("/portal", portal, methods=["POST"], name=ROUTE_NAMES["portal"]),

@@ -257,6 +257,22 @@ def _session(mode: str = "subscription", **extra: Any) -> Setup:
     return setup
 
 
+def _embedded(**extra: Any) -> Setup:
+    """An embedded session's request: a return URL instead of success and cancel URLs."""
+
+    def setup(emu: Emulator, ctx: Ctx) -> tuple[str, dict[str, Any]]:
+        base: dict[str, Any] = {
+            "mode": "payment",
+            "return_url": "https://x.test/back?session_id={CHECKOUT_SESSION_ID}",
+            "line_items": [{"price": price(emu, recurring=False)}],
+            "customer_email": "a@b.c",
+            **extra,
+        }
+        return "/v1/checkout/sessions", base
+
+    return setup
+
+
 def _two_sessions(emu: Emulator, ctx: Ctx) -> tuple[str, dict[str, Any]]:
     done = paid(emu)
     ctx.update(customer=done["customer"], subscription=done["subscription"])
@@ -572,6 +588,21 @@ PROBES: dict[str, Probes] = {
         lambda emu, ctx: ("/v1/payment_methods/pm_card_visa/attach", {"customer": customer(emu)}),
         {"customer": KEEP},
     ),
+    "POST /v1/payment_methods": Probes(
+        lambda emu, ctx: (
+            "/v1/payment_methods",
+            {"type": "card", "card": {"number": "4242424242424242"}},
+        ),
+        {
+            "type=card": KEEP,
+            "card[number]": "4000000000000002",
+            "card[exp_month]": 3,
+            "card[exp_year]": 2031,
+            "card[cvc]": "123",
+            "billing_details[name]": "Ada",
+            "billing_details[email]": "ada@x.test",
+        },
+    ),
     "GET /v1/charges": Probes(
         _two_payments("/v1/charges"),
         {
@@ -609,6 +640,8 @@ PROBES: dict[str, Probes] = {
             "payment_intent_data[description]": Use("two books", _session("payment")),
             "setup_intent_data[metadata]": Use({"k": "v"}, _session("setup")),
             "setup_intent_data[description]": Use("new card", _session("setup")),
+            "ui_mode=hosted_page|embedded_page": Use("embedded_page", _embedded()),
+            "return_url": Use(KEEP, _embedded(ui_mode="embedded_page")),
         },
         then=lambda emu, made: pay_it(emu, made) if made["status"] == "open" else None,
     ),

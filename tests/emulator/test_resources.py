@@ -197,7 +197,8 @@ def test_unknown_ids_urls_and_params(
     [
         (None, "You did not provide an API key"),
         ("Bearer sk_live_1234567890abcd", "Invalid API Key provided"),
-        ("Bearer pk_test_1234567890abcd", "Invalid API Key provided"),
+        ("Bearer pk_live_1234567890abcd", "Invalid API Key provided"),
+        ("Bearer pk_test_1234567890abcd", "cannot be made with a publishable API key"),
     ],
 )
 def test_requests_need_a_test_secret_key(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -80,8 +81,18 @@ def test_openapi_documents_every_route(kit: StripeKit) -> None:
             "account/change-plan",
             "account/preview-change",
             "account/retry",
+            "checkout/embedded",
+            "checkout/return",
+            "pay",
+            "pay/intent",
+            "pay/return",
         )
     }
+    # What makes a client secret takes a product and a quantity, never an amount.
+    for path in ("/stripe/checkout/embedded", "/stripe/pay/intent"):
+        body = paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert set(body["properties"]) == {"product", "price", "quantity"}
+        assert "ClientSecretOut" in json.dumps(paths[path]["post"]["responses"]["200"])
     change = paths["/stripe/account/change-plan"]["post"]["requestBody"]["content"]
     fields = change["application/x-www-form-urlencoded"]["schema"]["properties"]
     assert set(fields) == {"subscription", "plan", "quote"}  # never a price or a proration

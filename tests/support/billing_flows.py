@@ -152,6 +152,37 @@ class Flows:
         self.settle()
         return str(session.id)
 
+    def pay_intent(
+        self, user: str | None, product: str, *, quantity: int = 1, card: str = "pm_card_visa",
+        authenticate: bool | None = True,
+    ) -> str:  # fmt: skip
+        """A PaymentIntent made by ``kit.payments`` (the Payment Element's) for ``user``,
+        confirmed with ``card`` as a browser would (a decline stays unpaid); 3-D Secure is
+        completed (``authenticate``), failed (False) or left waiting (None). Its id."""
+        from stripekit import Buyer
+
+        buyer = Buyer(reference=user, email=f"{user}@example.com") if user else None
+        intent = self.kit.payments.create_intent(product, quantity, buyer)
+        self.confirm(intent.id, card, authenticate=authenticate)
+        return str(intent.id)
+
+    def confirm(self, intent: str, card: str, *, authenticate: bool | None = True) -> None:
+        """Confirm an intent with a card; a decline leaves it waiting for another card."""
+        try:
+            confirmed = self.client.v1.payment_intents.confirm(
+                intent, {"payment_method": card, "return_url": "http://shop.test/pay/return"}
+            )
+        except stripe.CardError:
+            confirmed = None
+        if (
+            confirmed is not None
+            and confirmed.status == "requires_action"
+            and authenticate is not None
+        ):
+            outcome = "complete" if authenticate else "fail"
+            httpx.post(f"{self.emulator.url}/3ds/{intent}", data={"three_d_secure": outcome})
+        self.settle()
+
     def subscription_of(self, session_id: str) -> str:
         return str(self.client.v1.checkout.sessions.retrieve(session_id).subscription)
 
@@ -215,6 +246,7 @@ class Flows:
             "invoice": self.client.v1.invoices.retrieve,
             "session": self.client.v1.checkout.sessions.retrieve,
             "customer": self.client.v1.customers.retrieve,
+            "payment_intent": self.client.v1.payment_intents.retrieve,
         }[kind]
         return json.loads(json.dumps(retrieve(object_id).to_dict(), default=str))
 

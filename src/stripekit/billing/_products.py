@@ -73,6 +73,16 @@ class ProductKeys:
             return 0
         return self._catalog.get(product_key).credits or 0
 
+    def product(self, product_key: str | None) -> str | None:
+        """The key itself if the catalog has that product, else None."""
+        return product_key if product_key is not None and product_key in self._keys else None
+
+    def name(self, product_key: str) -> str:
+        """The catalog's name of a product (its key when the catalog has no such product)."""
+        if self._catalog is None or product_key not in self._keys:
+            return product_key
+        return self._catalog.get(product_key).name
+
     def features(self, product_key: str) -> tuple[str, ...]:
         """The catalog's features of a product."""
         if self._catalog is None or product_key not in self._keys:

@@ -31,9 +31,12 @@ from stripekit._errors import ConfigurationError, StripeAPIError
 from ._products import ProductKeys
 from ._rows import (
     PAID,
+    intent_purchase_row,
+    intent_purchase_status,
     invoice_price_ids,
     invoice_row,
     invoice_subscription,
+    is_kit_intent,
     purchase_lines,
     purchase_row,
     purchase_status,
@@ -51,7 +54,14 @@ __all__ = ["EVENT_PATTERNS", "Mirror", "owner_of"]
 
 logger = logging.getLogger("stripekit.billing")
 
-EVENT_PATTERNS = ("customer.*", "checkout.session.*", "invoice.*", "charge.*", "refund.*")
+EVENT_PATTERNS = (
+    "customer.*",
+    "checkout.session.*",
+    "invoice.*",
+    "charge.*",
+    "refund.*",
+    "payment_intent.*",
+)
 """The event types the mirror's handler is registered for (it skips the others inside)."""
 
 CREDITED_INVOICES = ("subscription_create", "subscription_cycle")
@@ -181,7 +191,7 @@ class Mirror:
         client = self._client()
         try:
             if isinstance(step, _Fetch):
-                found = call_stripe(lambda: _retriever(client, step.kind)(step.id))
+                found = call_stripe(lambda: _retriever(client, step.kind, step.id)(step.id))
             elif isinstance(step, _LineItems):
                 found = call_stripe(lambda: _line_items(client, step.session))
             else:
@@ -198,7 +208,7 @@ class Mirror:
         client = self._client()
         try:
             if isinstance(step, _Fetch):
-                found = await acall_stripe(lambda: _aretriever(client, step.kind)(step.id))
+                found = await acall_stripe(lambda: _aretriever(client, step.kind, step.id)(step.id))
             elif isinstance(step, _LineItems):
                 found = await acall_stripe(lambda: _aline_items(client, step.session))
             else:
@@ -219,6 +229,10 @@ class Mirror:
 
     def _steps(self, event: Event) -> _Steps:
         obj = event.object
+        if obj.get("object") == "payment_intent" and not event.is_thin:
+            if isinstance(obj.get("id"), str) and is_kit_intent(obj):
+                yield from self._intent(obj, _Stamp(int(event.payload["created"]), event.id))
+            return
         kind = _OBJECT_KINDS.get(str(obj.get("object")))
         if kind is None or not isinstance(obj.get("id"), str) or event.is_thin:
             return
@@ -329,6 +343,35 @@ class Mirror:
             items = yield _LineItems(session_id)
             listed = purchase_lines(items or [], self.keys)
 
+    # -- payment intents of the Payment Element: purchases of their own -------------------
+
+    def _intent(self, intent: Mapping[str, Any], stamp: _Stamp) -> _Steps:
+        """A ``kit.payments`` intent: a purchase once paid (or failed), written like a
+        session's, under the same order guard; a tie is settled by fetching the intent."""
+        yield from self._link(_customer_of(intent), user_in(intent))
+        if not self.refetch_always:
+            result = yield from self._put_intent(intent, stamp, allow_equal=False)
+            if result is not PutResult.TIE:
+                return
+        current = yield _Fetch(Kind.PURCHASE, str(intent["id"]))
+        if current is not None:
+            yield from self._put_intent(current, stamp, allow_equal=True)
+
+    def _put_intent(
+        self, intent: Mapping[str, Any], stamp: _Stamp, *, allow_equal: bool
+    ) -> Generator[_Step, Any, PutResult | None]:
+        if intent_purchase_status(intent) is None:
+            return None  # waiting for a card or for 3-D Secure: no purchase (yet)
+        row = stamp.on(intent_purchase_row(intent, self.keys, stamp.version))
+
+        def write(tx: BillingWriter) -> PutResult:
+            result = tx.put(row, allow_equal=allow_equal)
+            self.settle_credits(tx, row.id)
+            return result
+
+        result: PutResult = yield _Run(write)
+        return result
+
     # -- invoices -------------------------------------------------------------------------
 
     def _invoice(self, event: Event, invoice: Mapping[str, Any], stamp: _Stamp) -> _Steps:
@@ -413,8 +456,10 @@ class Mirror:
         for line in purchase.data.get("lines") or []:
             credits = self.keys.credits(line.get("product")) * int(line.get("quantity") or 1)
             if credits:
-                source = f"checkout:{session_id}:{line['product']}"
-                reason = f"{line['product']} x {line.get('quantity') or 1}, checkout {session_id}"
+                # A Payment Element purchase is its intent; a Checkout one, its session.
+                what = "payment" if session_id.startswith("pi_") else "checkout"
+                source = f"{what}:{session_id}:{line['product']}"
+                reason = f"{line['product']} x {line.get('quantity') or 1}, {what} {session_id}"
                 tx.grant(owner, credits, reason, source)
                 granted += credits
         if not (self.clawback and granted):
@@ -502,8 +547,10 @@ def _with_failure(row: Row) -> Row:
     return Row(row.kind, row.id, columns, data, row.version, row.event)
 
 
-def _retriever(client: stripe.StripeClient, kind: Kind) -> Callable[[str], Any]:
+def _retriever(client: stripe.StripeClient, kind: Kind, object_id: str) -> Callable[[str], Any]:
     v1 = client.v1
+    if kind is Kind.PURCHASE and object_id.startswith("pi_"):
+        return v1.payment_intents.retrieve  # a Payment Element purchase
     return {
         Kind.CUSTOMER: v1.customers.retrieve,
         Kind.SUBSCRIPTION: v1.subscriptions.retrieve,
@@ -515,8 +562,10 @@ def _retriever(client: stripe.StripeClient, kind: Kind) -> Callable[[str], Any]:
     }[kind]
 
 
-def _aretriever(client: stripe.StripeClient, kind: Kind) -> Callable[[str], Any]:
+def _aretriever(client: stripe.StripeClient, kind: Kind, object_id: str) -> Callable[[str], Any]:
     v1 = client.v1
+    if kind is Kind.PURCHASE and object_id.startswith("pi_"):
+        return v1.payment_intents.retrieve_async
     return {
         Kind.CUSTOMER: v1.customers.retrieve_async,
         Kind.SUBSCRIPTION: v1.subscriptions.retrieve_async,

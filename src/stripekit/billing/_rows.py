@@ -12,7 +12,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from stripekit._metadata_keys import METADATA_USER
+from stripekit._metadata_keys import (
+    METADATA_PRICE,
+    METADATA_PRODUCT,
+    METADATA_QUANTITY,
+    METADATA_USER,
+)
 
 from ._models import Purchase, PurchaseLine, Subscription, SubscriptionItem
 from ._products import ProductKeys
@@ -22,8 +27,11 @@ __all__ = [
     "charge_row",
     "customer_row",
     "dispute_row",
+    "intent_purchase_row",
+    "intent_purchase_status",
     "invoice_price_ids",
     "invoice_row",
+    "is_kit_intent",
     "purchase",
     "purchase_lines",
     "purchase_row",
@@ -258,6 +266,71 @@ def purchase_status(session: Mapping[str, Any], failed: bool) -> str:
     if session.get("payment_status") in PAID:
         return "paid"
     return "failed" if failed else "pending"
+
+
+def is_kit_intent(intent: Mapping[str, Any]) -> bool:
+    """Whether a PaymentIntent is a purchase of its own: made by ``kit.payments`` (the
+    Payment Element), which alone puts the quantity in its metadata. A Checkout
+    Session's intent is its session's purchase; an invoice's, its subscription's."""
+    metadata = intent.get("metadata")
+    return isinstance(metadata, Mapping) and isinstance(metadata.get(METADATA_QUANTITY), str)
+
+
+def intent_purchase_status(intent: Mapping[str, Any]) -> str | None:
+    """paid, pending or failed; None while it is no purchase yet (waiting for a card,
+    for 3-D Secure, or canceled before anything was paid)."""
+    status = intent.get("status")
+    if status in ("succeeded", "requires_capture"):
+        return "paid"
+    if status == "processing":
+        return "pending"
+    if status == "requires_payment_method" and intent.get("last_payment_error"):
+        return "failed"
+    return None
+
+
+def intent_purchase_row(intent: Mapping[str, Any], keys: ProductKeys, version: int) -> Row:
+    """A PaymentIntent of ``kit.payments`` as a purchase: what its metadata says was bought
+    (written by the kit, server-side, from the catalog), for the amount it charged."""
+    metadata = intent.get("metadata")
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    raw_quantity = str(metadata.get(METADATA_QUANTITY) or "")
+    quantity = int(raw_quantity) if raw_quantity.isdigit() and len(raw_quantity) < 10 else 1
+    key = metadata.get(METADATA_PRODUCT)
+    product = keys.product(key if isinstance(key, str) else None)
+    amount = _int(intent.get("amount"))
+    line = {
+        "price": None,
+        "price_key": metadata.get(METADATA_PRICE),
+        "product": product,
+        "description": keys.name(product) if product else str(intent.get("description") or ""),
+        "quantity": quantity or 1,
+        "amount_subtotal": amount,
+        "amount_total": amount,
+    }
+    status = intent_purchase_status(intent)
+    data = {
+        "lines": [line],
+        "async_failed": status == "failed",
+        "currency": intent.get("currency"),
+        "amount_subtotal": amount,
+        "amount_discount": 0,
+        "amount_tax": 0,
+        "amount_total": amount,
+        "session_status": intent.get("status"),
+        "payment_status": "paid" if status == "paid" else "unpaid",
+        "subscription": None,
+        "created": intent.get("created"),
+        "livemode": bool(intent.get("livemode")),
+    }
+    columns = {
+        "customer": _id(intent.get("customer")),
+        "user_ref": user_in(intent),
+        "mode": "payment",
+        "status": status,
+        "payment_intent": str(intent["id"]),
+    }
+    return Row(Kind.PURCHASE, str(intent["id"]), columns, data, version)
 
 
 def charge_row(obj: Mapping[str, Any], version: int) -> Row:

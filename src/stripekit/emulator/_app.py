@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from stripekit._shapes import random_id
@@ -18,6 +18,7 @@ from stripekit._shapes import random_id
 from ._clock import advance_clock
 from ._core import Emulator
 from ._pages import page_routes
+from ._publishable import View, client_side
 from ._routes import handle
 from ._wire import StripeError, decode_form
 
@@ -42,6 +43,8 @@ def create_app(emulator: Emulator) -> Starlette:
         headers = {
             "Request-Id": request_id,
             "Stripe-Version": request.headers.get("stripe-version", ""),
+            # As Stripe's API: Stripe.js calls it from the shop's pages (publishable key).
+            "Access-Control-Allow-Origin": "*",
         }
         if replayed:
             headers["Idempotent-Replayed"] = "true"
@@ -101,8 +104,22 @@ def create_app(emulator: Emulator) -> Starlette:
             ]
         )
 
+    async def preflight(request: Request) -> Response:
+        return Response(status_code=204, headers=_CORS)
+
+    async def stripe_js(request: Request) -> Response:
+        return PlainTextResponse(
+            _stripe_js(),
+            media_type="application/javascript",
+            headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"},
+        )
+
     routes = [
         Route("/v1/{path:path}", api, methods=["GET", "POST", "DELETE"]),
+        Route("/v1/{path:path}", preflight, methods=["OPTIONS"]),
+        # The Stripe.js stand-in, where js.stripe.com serves Stripe.js.
+        Route("/v3/", stripe_js, methods=["GET"]),
+        Route("/v3", stripe_js, methods=["GET"]),
         Route("/_emulator/reset", reset, methods=["POST"]),
         Route("/_emulator/clock", clock, methods=["POST"]),
         Route("/_emulator/dunning", dunning, methods=["POST"]),
@@ -117,10 +134,23 @@ def create_app(emulator: Emulator) -> Starlette:
 _KEPT_ERRORS = ("card_error", "api_error")
 
 
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, DELETE",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, Stripe-Version",
+    "Access-Control-Max-Age": "600",
+}
+
+
+def _stripe_js() -> str:
+    from importlib.resources import files
+
+    return files("stripekit.emulator").joinpath("static/stripe.js").read_text(encoding="utf-8")
+
+
 async def _api_call(
     emulator: Emulator, request: Request, request_id: str
 ) -> tuple[int, dict[str, Any], bool]:
-    api_key = _api_key(request.headers.get("authorization", ""))
     method = request.method
     if method == "POST":
         raw = (await request.body()).decode("utf-8", errors="replace")
@@ -128,6 +158,25 @@ async def _api_call(
         raw = request.url.query
     params = decode_form(raw)
     path = request.url.path
+    api_key = _api_key(request.headers.get("authorization", ""), params)
+    view: View | None = None
+    if api_key.startswith("pk_"):
+        view = client_side(emulator, method, path, params)
+    status, body, replayed = _answer(emulator, method, path, params, api_key, request, request_id)
+    if view is not None and status == 200:
+        body = view(body)
+    return status, body, replayed
+
+
+def _answer(
+    emulator: Emulator,
+    method: str,
+    path: str,
+    params: dict[str, Any],
+    api_key: str,
+    request: Request,
+    request_id: str,
+) -> tuple[int, dict[str, Any], bool]:
     key = request.headers.get("idempotency-key") if method == "POST" else None
     if key is None:
         return 200, handle(emulator, method, path, params), False
@@ -155,9 +204,21 @@ def _internal_error() -> StripeError:
     return StripeError(500, "The emulator failed on this request (see its log).", type="api_error")
 
 
-def _api_key(authorization: str) -> str:
+def _api_key(authorization: str, params: dict[str, Any]) -> str:
+    """The request's key: the Authorization header's, or a publishable key in ``key``
+    (where Stripe.js sends it)."""
     scheme, _, credentials = authorization.partition(" ")
     key = credentials.strip()
+    given = params.pop("key", None)
+    if not key and isinstance(given, str):
+        if not given.startswith("pk_"):
+            raise StripeError(
+                401,
+                "Only a publishable key (pk_test_...) may be sent as the `key` parameter; a "
+                "secret key goes in the Authorization header, from your server, never from a "
+                "browser.",
+            )
+        key = given
     if scheme.lower() == "basic":
         try:
             key = base64.b64decode(key).decode().partition(":")[0]
@@ -170,9 +231,9 @@ def _api_key(authorization: str) -> str:
             "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
             "YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details.",
         )
-    if not key.startswith(("sk_test_", "rk_test_")):
+    if not key.startswith(("sk_test_", "rk_test_", "pk_test_")):
         shown = f"{key[:8]}{'*' * 4}{key[-4:]}" if len(key) > 12 else "****"
-        hint = " (the emulator takes test secret keys only: sk_test_...)"
+        hint = " (the emulator takes test keys only: sk_test_..., or pk_test_... from a browser)"
         raise StripeError(401, f"Invalid API Key provided: {shown}{hint}")
     return key
 

@@ -13,6 +13,8 @@ from stripe.params.checkout import (
     SessionListParams,
 )
 
+from stripekit._shapes import random_id
+
 from ._computed import computed
 from ._core import Emulator, as_bool, as_int, matching, metadata_update, required
 from ._parts import part
@@ -36,6 +38,8 @@ _DAY = 86400
         "line_items[quantity]",
         "success_url",
         "cancel_url",
+        "ui_mode=hosted_page|embedded_page",
+        "return_url",
         "client_reference_id",
         "currency",
         "customer",
@@ -81,6 +85,7 @@ def create_session(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
             "subscription always makes a customer).",
             param="customer_creation",
         )
+    ui_mode = _ui_mode(params)
     now = emu.state.clock.now()
     if mode == "setup":
         if params.get("line_items"):
@@ -130,7 +135,9 @@ def create_session(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
         payment_method_types=["card"],
         payment_method_collection=params.get("payment_method_collection") or "always",
         billing_address_collection=params.get("billing_address_collection"),
-        ui_mode="hosted",
+        ui_mode=ui_mode,
+        return_url=params.get("return_url"),
+        client_secret=None,
         custom_fields=[],
         custom_text=part("checkout.session", "custom_text"),
         total_details=part("checkout.session", "total_details", amount_shipping=0),
@@ -139,11 +146,45 @@ def create_session(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
         _setup_intent_data=params.get("setup_intent_data") or {},
     )
     session["_trial"] = _trial(emu, session, subscription_data, lines, now)
-    session["url"] = f"{emu.base_url}/c/pay/{session['id']}"
+    if ui_mode == "embedded_page":
+        # Stripe.js mounts it with this secret (the emulator's stand-in, at /v3/).
+        session["client_secret"] = f"{session['id']}_secret_{random_id('', 24)}"
+        session["url"] = None
+    else:
+        session["url"] = f"{emu.base_url}/c/pay/{session['id']}"
     emu.state.line_items[session["id"]] = [
         _line_item(emu, price, quantity) for price, quantity in lines
     ]
     return session
+
+
+def _ui_mode(params: dict[str, Any]) -> str:
+    """hosted_page (success and cancel URLs) or embedded_page (a return URL instead)."""
+    ui_mode = str(params.get("ui_mode") or "hosted_page")
+    if ui_mode == "embedded_page":
+        for refused in ("success_url", "cancel_url"):
+            if params.get(refused):
+                raise StripeError(
+                    400,
+                    f"`{refused}` is not allowed when `ui_mode` is `embedded_page`: give "
+                    "`return_url` instead.",
+                    param=refused,
+                )
+        if not params.get("return_url"):
+            raise StripeError(
+                400,
+                "`return_url` is required when `ui_mode` is `embedded_page`.",
+                code="parameter_missing",
+                param="return_url",
+            )
+    elif params.get("return_url"):
+        raise StripeError(
+            400,
+            "`return_url` can only be used when `ui_mode` is `embedded_page`; a hosted "
+            "session takes `success_url`.",
+            param="return_url",
+        )
+    return ui_mode
 
 
 def _expires_at(params: dict[str, Any], now: int) -> int:

@@ -26,6 +26,10 @@ NOT_EMULATED: dict[str, str] = {
     "days; configure_dunning or POST /_emulator/dunning), not at Stripe's learned moments.",
     "Cancel before the period ends, prorated": "cancel_at before the current period's end "
     "is honoured only with proration_behavior=none (Stripe would credit the unused part).",
+    "Stripe.js": "The stand-in at /v3/ does embedded Checkout, elements() with the Payment "
+    "Element (cards only, its fields plain inputs in the page rather than Stripe's iframe), "
+    "confirmPayment and retrievePaymentIntent; 3-D Secure is a redirect to the emulator's "
+    "challenge page. No other element, no wallets, no appearance API.",
     "Other 3-D Secure and asynchronous payment methods": "Only 4000 0025 0000 3155 asks for "
     "3-D Secure; cards pay at once: no async_payment_succeeded, no processing state.",
     "Connect, search, files, v2 API": "Not emulated.",

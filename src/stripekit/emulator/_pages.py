@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hmac
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -81,7 +82,8 @@ def page_routes(emu: Emulator) -> list[Route]:
 
     async def show_checkout(request: Request) -> Response:
         session = session_or_none(request.path_params["session_id"])
-        if session is None:
+        if session is None or session["ui_mode"] == "embedded_page":
+            # An embedded session is paid only inside the app's page (with its secret).
             return _problem("Checkout session not found", "This payment link is not valid.", 404)
         if session["status"] == "complete":
             return _problem("Already paid", "This checkout session is complete.", 410)
@@ -91,7 +93,7 @@ def page_routes(emu: Emulator) -> list[Route]:
 
     async def pay(request: Request) -> Response:
         session = session_or_none(request.path_params["session_id"])
-        if session is None:
+        if session is None or session["ui_mode"] == "embedded_page":
             return _problem("Checkout session not found", "This payment link is not valid.", 404)
         form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
         outcome = form.pop("three_d_secure", None)
@@ -117,6 +119,79 @@ def page_routes(emu: Emulator) -> list[Route]:
             return checkout_page(session, error=exc.message, status=exc.status, form=form)
         target = str(paid.get("success_url") or "/").replace("{CHECKOUT_SESSION_ID}", paid["id"])
         return RedirectResponse(target, status_code=303)
+
+    def embedded_or_none(session_id: str, secret: str | None) -> dict[str, Any] | None:
+        """The embedded session this client secret opens (None for any other)."""
+        session = session_or_none(session_id)
+        if session is None or session["ui_mode"] != "embedded_page" or not secret:
+            return None
+        expected = str(session.get("client_secret") or "")
+        return session if hmac.compare_digest(expected.encode(), secret.encode()) else None
+
+    def embedded_page(
+        session: dict[str, Any], *, error: str | None = None, status: int = 200,
+        form: dict[str, str] | None = None,
+    ) -> HTMLResponse:  # fmt: skip
+        items = emu.state.line_items.get(session["id"], [])
+        return _render(
+            "checkout.html",
+            status,
+            session=session,
+            items=items,
+            trial_days=trial_days(emu, session),
+            card_needed=card_needed(session, trial_end(emu, session)),
+            error=error,
+            form=form or {},
+            cards=TEST_CARDS,
+            embedded=True,
+            action=f"/c/embed/{session['id']}",
+            client_secret=session["client_secret"],
+        )
+
+    async def show_embedded(request: Request) -> Response:
+        """Embedded Checkout: the page Stripe.js (the stand-in) puts in the app's iframe."""
+        session = embedded_or_none(
+            request.path_params["session_id"], request.query_params.get("client_secret")
+        )
+        if session is None:
+            return _problem("Checkout session not found", "This checkout is not valid.", 404)
+        if session["status"] != "open":
+            return _problem(
+                "Checkout closed", f"This checkout session is {session['status']}.", 410
+            )
+        return embedded_page(session)
+
+    async def pay_embedded(request: Request) -> Response:
+        form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
+        secret = form.pop("client_secret", None)
+        session = embedded_or_none(request.path_params["session_id"], secret)
+        if session is None:
+            return _problem("Checkout session not found", "This checkout is not valid.", 404)
+        outcome = form.pop("three_d_secure", None)
+        try:
+            paid = pay_session(
+                emu,
+                session["id"],
+                card=form.get("card_number", ""),
+                email=form.get("email") or None,
+                name=form.get("name") or None,
+                authenticated=None if outcome is None else outcome == "complete",
+            )
+        except ChallengeNeeded:
+            amount = session["amount_total"] if session["mode"] == "payment" else None
+            return _render(
+                "challenge.html",
+                what="payment" if amount else "card",
+                amount=None if amount is None else format_amount(amount, session["currency"]),
+                action=f"/c/embed/{session['id']}",
+                hidden={**form, "client_secret": str(secret)},
+                embedded=True,
+            )
+        except StripeError as exc:
+            return embedded_page(session, error=exc.message, status=exc.status, form=form)
+        target = str(paid.get("return_url") or "/").replace("{CHECKOUT_SESSION_ID}", paid["id"])
+        # Stripe.js (the stand-in) in the app's page takes the buyer there.
+        return _render("embedded_done.html", return_url=target, embedded=True)
 
     async def cancel(request: Request) -> Response:
         session = session_or_none(request.path_params["session_id"])
@@ -209,6 +284,8 @@ def page_routes(emu: Emulator) -> list[Route]:
         Route("/c/pay/{session_id}", show_checkout, methods=["GET"]),
         Route("/c/pay/{session_id}", pay, methods=["POST"]),
         Route("/c/cancel/{session_id}", cancel, methods=["GET"]),
+        Route("/c/embed/{session_id}", show_embedded, methods=["GET"]),
+        Route("/c/embed/{session_id}", pay_embedded, methods=["POST"]),
         Route("/p/session/{portal_id}", show_portal, methods=["GET"]),
         Route("/p/session/{portal_id}/cancel", portal_change, methods=["POST"]),
         Route("/p/session/{portal_id}/resume", portal_change, methods=["POST"]),

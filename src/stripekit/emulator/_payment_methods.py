@@ -13,12 +13,13 @@ from typing import Any
 from stripe.params import (
     CustomerPaymentMethodListParams,
     PaymentMethodAttachParams,
+    PaymentMethodCreateParams,
     PaymentMethodDetachParams,
     PaymentMethodListParams,
 )
 
 from ._cards import CardDeclined, TestCard, find_card
-from ._core import Emulator, required
+from ._core import Emulator, as_int, required
 from ._parts import part
 from ._routes import route
 from ._wire import StripeError
@@ -34,6 +35,9 @@ def new_payment_method(
     *,
     name: str | None = None,
     email: str | None = None,
+    exp_month: int = 12,
+    exp_year: int = _EXPIRES,
+    cvc_check: str | None = "pass",
 ) -> dict[str, Any]:
     """A payment method for a test card, attached to no one yet."""
     return emu.state.new(
@@ -52,10 +56,10 @@ def new_payment_method(
             "card",
             brand=card.brand,
             display_brand=card.brand,
-            checks=part("payment_method", "card", "checks", cvc_check="pass"),
+            checks=part("payment_method", "card", "checks", cvc_check=cvc_check),
             country="US",
-            exp_month=12,
-            exp_year=_EXPIRES,
+            exp_month=exp_month,
+            exp_year=exp_year,
             fingerprint=hashlib.sha256(card.number.encode()).hexdigest()[:16],
             funding="credit",
             last4=card.last4,
@@ -82,7 +86,7 @@ def payment_method(
     except StripeError as exc:
         exc.param = param
         raise
-    return new_payment_method(emu, card, **details)
+    return new_payment_method(emu, card, name=details.get("name"), email=details.get("email"))
 
 
 def card_of(pm: dict[str, Any]) -> TestCard:
@@ -117,6 +121,50 @@ def customer_default(emu: Emulator, customer: str, given: str, *, param: str) ->
             param=param,
         )
     return given
+
+
+@route(
+    "POST",
+    "/v1/payment_methods",
+    PaymentMethodCreateParams,
+    honours=(
+        "type=card",
+        "card[number]",
+        "card[exp_month]",
+        "card[exp_year]",
+        "card[cvc]",
+        "billing_details[name]",
+        "billing_details[email]",
+    ),
+)
+def create_payment_method(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
+    """A card payment method from a test card's number (what Stripe.js sends from the
+    Payment Element), attached to no one."""
+    if params.get("type") != "card":
+        raise StripeError(
+            400, "Missing required param: type.", code="parameter_missing", param="type"
+        )
+    card = params.get("card")
+    card = card if isinstance(card, dict) else {}
+    number = card.get("number")
+    if not number:
+        raise CardDeclined("Your card number is incomplete.", None, code="incomplete_number")
+    try:
+        found = find_card(str(number))
+    except StripeError as exc:
+        exc.param = "card[number]"
+        raise
+    details = params.get("billing_details") or {}
+    return new_payment_method(
+        emu,
+        found,
+        name=details.get("name"),
+        email=details.get("email"),
+        exp_month=as_int(card, "exp_month", default=12, path="card[exp_month]"),
+        exp_year=as_int(card, "exp_year", default=_EXPIRES, path="card[exp_year]"),
+        # A CVC given is checked (test cards pass); none given is not checked at all.
+        cvc_check="pass" if card.get("cvc") else None,
+    )
 
 
 @route("GET", "/v1/payment_methods/{id}")

@@ -34,7 +34,13 @@ if TYPE_CHECKING:
     from stripekit.catalog._catalog import Catalog, Price, Product
     from stripekit.catalog._prices import PriceResolver
 
-__all__ = ["CheckoutBuilder"]
+__all__ = ["UI_MODES", "CheckoutBuilder", "UiMode"]
+
+UiMode = Literal["hosted_page", "embedded_page"]
+"""Where Checkout takes the card (stripe-python's ``SessionCreateParams.ui_mode``):
+Stripe's own page, or mounted in the app's page with Stripe.js."""
+
+UI_MODES: tuple[UiMode, ...] = ("hosted_page", "embedded_page")
 
 _CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]+")
 _MAX_TRIAL_DAYS = 730
@@ -94,6 +100,7 @@ class _Plan:
     trial_days: int | None
     automatic_tax: bool | None
     locale: str | None
+    ui_mode: UiMode
 
 
 class _CheckoutBase:
@@ -131,6 +138,7 @@ class _CheckoutBase:
         trial_days: int | None,
         automatic_tax: bool | None,
         locale: str | None,
+        ui_mode: str | None = None,
     ) -> _Plan:
         found, chosen = self.catalog.price(product, price)
         # bool is an int to Python, and "2" is what a form sends: neither is a quantity.
@@ -173,6 +181,7 @@ class _CheckoutBase:
             trial_days=self._trial(found, chosen, trial_days),
             automatic_tax=_flag("automatic_tax", automatic_tax),
             locale=_locale(locale),
+            ui_mode=_ui_mode(ui_mode),
         )
 
     @staticmethod
@@ -218,10 +227,16 @@ class _CheckoutBase:
         params: SessionCreateParams = {
             "mode": plan.product.mode,
             "line_items": [{"price": price_id, "quantity": plan.quantity}],
-            "success_url": self.settings.success_url_template,
-            "cancel_url": self.settings.cancel_url_resolved,
             "metadata": dict(plan.metadata),
         }
+        if plan.ui_mode == "embedded_page":
+            # Mounted in the app's page: Checkout has no back link, and sends the buyer
+            # to one return URL (Stripe refuses success_url and cancel_url here).
+            params["ui_mode"] = "embedded_page"
+            params["return_url"] = self.settings.return_url_template
+        else:
+            params["success_url"] = self.settings.success_url_template
+            params["cancel_url"] = self.settings.cancel_url_resolved
         if plan.product.mode == "subscription":
             subscription: SessionCreateParamsSubscriptionData = {"metadata": dict(plan.metadata)}
             if plan.trial_days is not None:
@@ -293,6 +308,7 @@ class CheckoutBuilder(_CheckoutBase):
         trial_days: int | None = None,
         automatic_tax: bool | None = None,
         locale: str | None = None,
+        ui_mode: UiMode | None = None,
     ) -> SessionCreateParams:
         """The exact params of ``checkout.sessions.create`` for this request.
 
@@ -308,6 +324,10 @@ class CheckoutBuilder(_CheckoutBase):
             trial_days: override the price's trial (``0``: no trial); subscriptions only.
             automatic_tax: turn Stripe Tax on or off for this session.
             locale: one of Checkout's locales (``"auto"``, ``"fr"``, ``"pt-BR"``...).
+            ui_mode: ``"hosted_page"`` (the default: Stripe's page, success and cancel
+                URLs) or ``"embedded_page"`` (mounted in your page with Stripe.js; the
+                return URL of ``STRIPEKIT_RETURN_URL``, and the session's
+                ``client_secret`` for ``initEmbeddedCheckout``).
 
         Raises:
             UnknownProductError: no product with that key.
@@ -319,7 +339,7 @@ class CheckoutBuilder(_CheckoutBase):
         """
         plan = self._plan(
             product, price, quantity, customer, customer_email, client_reference_id,
-            metadata, allow_promotion_codes, trial_days, automatic_tax, locale,
+            metadata, allow_promotion_codes, trial_days, automatic_tax, locale, ui_mode,
         )  # fmt: skip
         return self._params(plan, self.resolver.resolve(plan.price, catalog=self.catalog))
 
@@ -337,11 +357,12 @@ class CheckoutBuilder(_CheckoutBase):
         trial_days: int | None = None,
         automatic_tax: bool | None = None,
         locale: str | None = None,
+        ui_mode: UiMode | None = None,
     ) -> SessionCreateParams:
         """Async twin of ``build`` (the price id may need a call to Stripe)."""
         plan = self._plan(
             product, price, quantity, customer, customer_email, client_reference_id,
-            metadata, allow_promotion_codes, trial_days, automatic_tax, locale,
+            metadata, allow_promotion_codes, trial_days, automatic_tax, locale, ui_mode,
         )  # fmt: skip
         return self._params(plan, await self.resolver.aresolve(plan.price, catalog=self.catalog))
 
@@ -359,9 +380,11 @@ class CheckoutBuilder(_CheckoutBase):
         trial_days: int | None = None,
         automatic_tax: bool | None = None,
         locale: str | None = None,
+        ui_mode: UiMode | None = None,
         idempotency_key: str | None = None,
     ) -> stripe.checkout.Session:
-        """Create the Checkout Session (see ``build``); send the buyer to its ``url``.
+        """Create the Checkout Session (see ``build``); send the buyer to its ``url``
+        (hosted), or hand its ``client_secret`` to Stripe.js (embedded).
 
         Args:
             idempotency_key: your key for this request; by default a request that
@@ -372,7 +395,7 @@ class CheckoutBuilder(_CheckoutBase):
             product, price=price, quantity=quantity, customer=customer,
             customer_email=customer_email, client_reference_id=client_reference_id,
             metadata=metadata, allow_promotion_codes=allow_promotion_codes,
-            trial_days=trial_days, automatic_tax=automatic_tax, locale=locale,
+            trial_days=trial_days, automatic_tax=automatic_tax, locale=locale, ui_mode=ui_mode,
         )  # fmt: skip
         key = self._idempotency_key(params, idempotency_key)
         client = self._client_factory()
@@ -394,6 +417,7 @@ class CheckoutBuilder(_CheckoutBase):
         trial_days: int | None = None,
         automatic_tax: bool | None = None,
         locale: str | None = None,
+        ui_mode: UiMode | None = None,
         idempotency_key: str | None = None,
     ) -> stripe.checkout.Session:
         """Async twin of ``create``."""
@@ -401,7 +425,7 @@ class CheckoutBuilder(_CheckoutBase):
             product, price=price, quantity=quantity, customer=customer,
             customer_email=customer_email, client_reference_id=client_reference_id,
             metadata=metadata, allow_promotion_codes=allow_promotion_codes,
-            trial_days=trial_days, automatic_tax=automatic_tax, locale=locale,
+            trial_days=trial_days, automatic_tax=automatic_tax, locale=locale, ui_mode=ui_mode,
         )  # fmt: skip
         key = self._idempotency_key(params, idempotency_key)
         client = self._client_factory()
@@ -414,6 +438,18 @@ def _flag(name: str, value: bool | None) -> bool | None:
     if value is not None and not isinstance(value, bool):
         raise CheckoutError(f"{name} must be True, False or None, got {value!r}")
     return value
+
+
+def _ui_mode(ui_mode: object) -> UiMode:
+    if ui_mode is None:
+        return "hosted_page"
+    for known in UI_MODES:
+        if ui_mode == known:
+            return known
+    raise CheckoutError(
+        f"ui_mode must be one of {', '.join(UI_MODES)} (as stripe-python names them), "
+        f"got {ui_mode!r}"
+    )
 
 
 def _locale(locale: str | None) -> str | None:

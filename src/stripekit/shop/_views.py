@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from stripekit._errors import (
@@ -28,6 +28,7 @@ from stripekit._errors import (
     UnknownSessionError,
 )
 
+from ._buyer import Buyer
 from ._receipts import may_see_details, remember_checkout
 
 if TYPE_CHECKING:
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
     from stripekit._settings import Settings
     from stripekit.catalog._catalog import Catalog
 
-    from ._checkout import CheckoutBuilder
+    from ._checkout import CheckoutBuilder, UiMode
+    from ._intents import PaymentIntents
 
 __all__ = [
     "Buyer",
@@ -70,28 +72,13 @@ class ShopKit(Protocol):
     @property
     def checkout(self) -> CheckoutBuilder: ...
     @property
+    def payments(self) -> PaymentIntents: ...
+    @property
     def client(self) -> stripe.StripeClient: ...
     @property
     def settings(self) -> Settings: ...
     def linked_customer(self, user: str) -> str | None: ...
     async def alinked_customer(self, user: str) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class Buyer:
-    """The app's current user, as Checkout sees them; supplied by the app per request.
-
-    Attributes:
-        customer: an existing Stripe customer (``cus_...``): Checkout reuses it.
-        email: prefills Checkout's email (when there is no ``customer``).
-        reference: the app's own id for the user, sent as ``client_reference_id``.
-        metadata: extra metadata for the session.
-    """
-
-    customer: str | None = None
-    email: str | None = None
-    reference: str | None = None
-    metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -165,28 +152,38 @@ def _checkout_arguments(
 
 
 def start_checkout(
-    kit: ShopKit, request: CheckoutRequest, buyer: Buyer | None
+    kit: ShopKit,
+    request: CheckoutRequest,
+    buyer: Buyer | None,
+    *,
+    ui_mode: UiMode | None = None,
 ) -> stripe.checkout.Session:
     """Create the Checkout Session a buyer asked for (anonymous when ``buyer`` is None).
 
     A signed-in buyer without a ``customer`` reuses the customer the billing state
     has linked to their reference (one customer per user, not one per checkout).
+    ``ui_mode="embedded_page"`` makes one to mount in the app's page.
     """
     linked = None
     if buyer is not None and buyer.customer is None and buyer.reference:
         linked = kit.linked_customer(buyer.reference)
-    return kit.checkout.create(request.product, **_checkout_arguments(request, buyer, linked))
+    arguments = _checkout_arguments(request, buyer, linked)
+    return kit.checkout.create(request.product, ui_mode=ui_mode, **arguments)
 
 
 async def astart_checkout(
-    kit: ShopKit, request: CheckoutRequest, buyer: Buyer | None
+    kit: ShopKit,
+    request: CheckoutRequest,
+    buyer: Buyer | None,
+    *,
+    ui_mode: UiMode | None = None,
 ) -> stripe.checkout.Session:
     """Async twin of ``start_checkout``."""
     linked = None
     if buyer is not None and buyer.customer is None and buyer.reference:
         linked = await kit.alinked_customer(buyer.reference)
     arguments = _checkout_arguments(request, buyer, linked)
-    return await kit.checkout.acreate(request.product, **arguments)
+    return await kit.checkout.acreate(request.product, ui_mode=ui_mode, **arguments)
 
 
 @dataclass(frozen=True)

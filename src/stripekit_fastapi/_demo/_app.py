@@ -68,6 +68,24 @@ def demo_handlers(orders: OrderBook, kit_ref: list[StripeKit]) -> WebhookRegistr
                 flush=True,
             )
 
+    @webhooks.on("payment_intent.succeeded")
+    def paid_in_page(event: Event) -> None:
+        intent = event.object
+        metadata = intent.get("metadata") or {}
+        if "stripekit_quantity" not in metadata:
+            return  # a checkout's payment: fulfilled from its session
+        kit = kit_ref[0]
+        key = str(metadata.get("stripekit_product", "?"))
+        product = kit.catalog.get(key).name if key in kit.catalog else key
+        quantity = (
+            int(metadata["stripekit_quantity"]) if metadata["stripekit_quantity"].isdigit() else 1
+        )
+        total = format_amount(intent.get("amount") or 0, intent.get("currency") or "usd")
+        user = metadata.get("stripekit_user")
+        email = f"{user.lower()}@example.com" if user else None
+        if orders.record(Order(intent["id"], product, quantity, total, email, "paid")):
+            print(f"✓ fulfilled: {product} x {quantity} ({total}, {intent['id']})", flush=True)
+
     @webhooks.on("invoice.paid")
     def renewal(event: Event) -> None:
         invoice = event.object

@@ -1,0 +1,287 @@
+"""PaymentIntents for the Payment Element: a product key in, an intent priced by the catalog out.
+
+The browser names a product and a quantity, never an amount: the amount and
+currency come from the catalog's price, the customer from the buyer the app
+says is signed in (or the customer the billing state linked to them), and the
+metadata says what was bought and for whom, so that ``payment_intent.succeeded``
+alone tells the billing state the purchase.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from stripekit._errors import CheckoutError, InvalidQuantityError
+from stripekit._metadata_keys import (
+    METADATA_PRICE,
+    METADATA_PRODUCT,
+    METADATA_QUANTITY,
+    METADATA_USER,
+)
+from stripekit._stripe_api import acall_stripe, call_stripe
+from stripekit.catalog._catalog import metadata_problem
+
+from ._checkout import customer_problem
+
+if TYPE_CHECKING:
+    import stripe
+    from stripe import RequestOptions
+    from stripe.params import CustomerCreateParams, PaymentIntentCreateParams
+
+    from stripekit._settings import Settings
+    from stripekit.catalog._catalog import Catalog, Price, Product
+
+    from ._buyer import Buyer
+
+__all__ = ["PaymentIntents"]
+
+_MAX_IDEMPOTENCY_KEY = 255
+
+
+@dataclass(frozen=True, slots=True)
+class _IntentPlan:
+    """A checked request: what is bought, how many, for whom."""
+
+    product: Product
+    price: Price
+    quantity: int
+    customer: str | None
+    user: str | None
+    email: str | None
+    metadata: dict[str, str]
+
+
+class _IntentsBase:
+    """Everything but the network: checks a request and assembles the params."""
+
+    IDEMPOTENCY_WINDOW = 60
+    """Seconds in which the same request from the same buyer returns the same intent."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        client_factory: Callable[[], stripe.StripeClient],
+        *,
+        linked_customer: Callable[[str], str | None] | None = None,
+        alinked_customer: Callable[[str], Awaitable[str | None]] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self._client_factory = client_factory
+        self._linked = linked_customer
+        self._alinked = alinked_customer
+        self._clock = clock
+
+    def _plan(
+        self,
+        product: str,
+        quantity: object,
+        buyer: Buyer | None,
+        price: str | None,
+        customer: str | None,
+    ) -> _IntentPlan:
+        found, chosen = self.catalog.price(product, price)
+        if found.mode != "payment":
+            raise CheckoutError(
+                f"product {found.key!r} is a subscription: the Payment Element pays one-time "
+                "products; subscribe through Checkout (hosted or embedded)"
+            )
+        if (
+            not isinstance(quantity, int)
+            or isinstance(quantity, bool)
+            or not found.min_quantity <= quantity <= found.max_quantity
+        ):
+            raise InvalidQuantityError(found.key, quantity, found.min_quantity, found.max_quantity)
+        if chosen.amount * quantity < 1:
+            raise CheckoutError(f"product {found.key!r} costs nothing: there is nothing to pay")
+        if customer is not None and (problem := customer_problem(customer)):
+            raise CheckoutError(problem)
+        user = buyer.reference if buyer is not None and buyer.reference else None
+        extra = dict(buyer.metadata) if buyer is not None else {}
+        reserved = sorted(k for k in extra if isinstance(k, str) and k.startswith("stripekit_"))
+        if reserved:
+            raise CheckoutError(f"metadata key {reserved[0]!r} is reserved for stripekit")
+        metadata = {
+            **extra,
+            METADATA_PRODUCT: found.key,
+            METADATA_PRICE: chosen.key,
+            METADATA_QUANTITY: str(quantity),
+        }
+        if user is not None:
+            metadata[METADATA_USER] = user
+        problem = metadata_problem(metadata)
+        if problem is not None:
+            raise CheckoutError(f"metadata {problem}")
+        email = buyer.email if buyer is not None else None
+        return _IntentPlan(found, chosen, quantity, customer, user, email, metadata)
+
+    @staticmethod
+    def _customer_given(buyer: Buyer | None) -> str | None:
+        return buyer.customer if buyer is not None else None
+
+    def _params(self, plan: _IntentPlan) -> PaymentIntentCreateParams:
+        params: PaymentIntentCreateParams = {
+            # The catalog's amount, times a quantity checked against the catalog's bounds.
+            "amount": plan.price.amount * plan.quantity,
+            "currency": plan.price.currency,
+            "automatic_payment_methods": {"enabled": True},
+            "description": f"{plan.product.name} x {plan.quantity}",
+            "metadata": dict(plan.metadata),
+        }
+        if plan.customer is not None:
+            params["customer"] = plan.customer
+        return params
+
+    @staticmethod
+    def _customer_params(plan: _IntentPlan) -> CustomerCreateParams:
+        params: CustomerCreateParams = {"metadata": {METADATA_USER: str(plan.user)}}
+        if plan.email:
+            params["email"] = plan.email
+        return params
+
+    def _idempotency_key(self, params: Mapping[str, object], given: str | None) -> str | None:
+        """The caller's key; else one derived from the request, for a known buyer only.
+
+        Two anonymous buyers of the same product send the same request: a key derived
+        from it would give the second one the first one's intent (and its client
+        secret). Anonymous intents get stripe-python's random key instead.
+        """
+        if given is not None:
+            if not isinstance(given, str) or not 0 < len(given) <= _MAX_IDEMPOTENCY_KEY:
+                raise CheckoutError(
+                    f"idempotency_key must be a string of 1 to {_MAX_IDEMPOTENCY_KEY} characters"
+                )
+            return given
+        if "customer" not in params:
+            return None
+        import json
+
+        canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
+        window = int(self._clock() // self.IDEMPOTENCY_WINDOW)
+        digest = hashlib.sha256(f"{window}:{canonical}".encode()).hexdigest()
+        return f"stripekit-intent-{digest}"
+
+    @staticmethod
+    def _customer_key(user: str) -> str:
+        # One customer per user, however many pages ask at once (Stripe keeps a key 24 h;
+        # by then the billing state has linked the customer, from its metadata).
+        return "stripekit-customer-" + hashlib.sha256(user.encode()).hexdigest()
+
+
+class PaymentIntents(_IntentsBase):
+    """Creates PaymentIntents priced by the catalog, for the Payment Element (``kit.payments``).
+
+    Example:
+        >>> intent = kit.payments.create_intent("book", 2, buyer)  # doctest: +SKIP
+        >>> intent.amount, intent.client_secret  # doctest: +SKIP
+        (5000, 'pi_..._secret_...')
+    """
+
+    def build(
+        self,
+        product: str,
+        quantity: int = 1,
+        buyer: Buyer | None = None,
+        *,
+        price: str | None = None,
+    ) -> PaymentIntentCreateParams:
+        """The params of ``payment_intents.create`` for this request (no Stripe call; the
+        buyer's own ``customer`` only, not the linked one)."""
+        plan = self._plan(product, quantity, buyer, price, self._customer_given(buyer))
+        return self._params(plan)
+
+    def create_intent(
+        self,
+        product: str,
+        quantity: int = 1,
+        buyer: Buyer | None = None,
+        *,
+        price: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> stripe.PaymentIntent:
+        """Create the PaymentIntent; hand its ``client_secret`` to ``stripe.elements()``.
+
+        Args:
+            product: a one-time product's key in the catalog.
+            quantity: a whole number within the product's min/max quantity.
+            buyer: the signed-in buyer (None: anonymous). Their ``customer``, else the
+                customer the billing state links to their ``reference``, else a new
+                customer named after them, pays; ``reference`` goes in the metadata.
+            price: the price's key; the product's first price if ``None``.
+            idempotency_key: your key; by default a request with a customer gets one
+                derived from it, so a double submit returns the same intent.
+
+        Raises:
+            UnknownProductError: no product with that key.
+            UnknownPriceError: the product has no such price.
+            InvalidQuantityError: the quantity is outside the product's bounds.
+            CheckoutError: a subscription product, or any other request the catalog
+                cannot serve.
+            StripeAPIError: Stripe refused the request.
+        """
+        customer = self._customer_given(buyer)
+        plan = self._plan(product, quantity, buyer, price, customer)
+        if customer is None and plan.user is not None:
+            customer = self._linked(plan.user) if self._linked is not None else None
+            if customer is None:
+                customer = self._new_customer(plan)
+        plan = _with_customer(plan, customer)
+        params = self._params(plan)
+        key = self._idempotency_key(params, idempotency_key)
+        client = self._client_factory()
+        return call_stripe(
+            partial(client.v1.payment_intents.create, params, {"idempotency_key": key})
+        )
+
+    async def acreate_intent(
+        self,
+        product: str,
+        quantity: int = 1,
+        buyer: Buyer | None = None,
+        *,
+        price: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> stripe.PaymentIntent:
+        """Async twin of ``create_intent``."""
+        customer = self._customer_given(buyer)
+        plan = self._plan(product, quantity, buyer, price, customer)
+        if customer is None and plan.user is not None:
+            customer = await self._alinked(plan.user) if self._alinked is not None else None
+            if customer is None:
+                customer = await self._anew_customer(plan)
+        plan = _with_customer(plan, customer)
+        params = self._params(plan)
+        key = self._idempotency_key(params, idempotency_key)
+        client = self._client_factory()
+        return await acall_stripe(
+            partial(client.v1.payment_intents.create_async, params, {"idempotency_key": key})
+        )
+
+    def _new_customer(self, plan: _IntentPlan) -> str:
+        client = self._client_factory()
+        options: RequestOptions = {"idempotency_key": self._customer_key(str(plan.user))}
+        made = call_stripe(
+            partial(client.v1.customers.create, self._customer_params(plan), options)
+        )
+        return str(made.id)
+
+    async def _anew_customer(self, plan: _IntentPlan) -> str:
+        client = self._client_factory()
+        options: RequestOptions = {"idempotency_key": self._customer_key(str(plan.user))}
+        made = await acall_stripe(
+            partial(client.v1.customers.create_async, self._customer_params(plan), options)
+        )
+        return str(made.id)
+
+
+def _with_customer(plan: _IntentPlan, customer: str | None) -> _IntentPlan:
+    from dataclasses import replace
+
+    return replace(plan, customer=customer)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .shop._portal import BillingPortal
     from .webhooks._dispatch import Dispatcher
     from .webhooks._event import Event
+    from .webhooks._observe import DeliveryObserver
     from .webhooks._processing import WebhookProcessor, WebhookResult
     from .webhooks._store import EventStore
 
@@ -207,7 +208,15 @@ class StripeKit:
             handler_timeout=s.handler_timeout,
             handler_threads=s.handler_threads,
             first=self._kit_handlers,
+            observer=self._observer,
         )
+
+    @_built_once
+    def _observer(self) -> DeliveryObserver:
+        """Reports every delivery and replay: the log record, the metrics, the spans."""
+        from .webhooks._observe import DeliveryObserver
+
+        return DeliveryObserver()
 
     @_built_once
     def dispatcher(self) -> Dispatcher:
@@ -224,6 +233,7 @@ class StripeKit:
             handler_timeout=self.settings.handler_timeout,
             handler_threads=self.settings.handler_threads,
             first=self._kit_handlers,
+            observer=self._observer,
         )
 
     # -- the billing state --------------------------------------------------------------------

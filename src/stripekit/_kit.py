@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .shop._portal import BillingPortal
     from .webhooks._dispatch import Dispatcher
     from .webhooks._event import Event
+    from .webhooks._health import HealthReport, StoreHealth
     from .webhooks._observe import DeliveryObserver
     from .webhooks._processing import WebhookProcessor, WebhookResult
     from .webhooks._store import EventStore
@@ -395,6 +396,40 @@ class StripeKit:
                 made.close()
         if self._async_http is not None:
             await self._async_http.close_async()  # type: ignore[no-untyped-call]
+
+    @_built_once
+    def _store_health(self) -> StoreHealth:
+        from .webhooks._health import StoreHealth
+
+        return StoreHealth(self.store)
+
+    def health(self) -> HealthReport:
+        """Whether the event store answers, and how many events wait (the health route's
+        answer: 200 with counts and ages only, or 503; kept for a second).
+
+        Example:
+            >>> kit.health().body["store"]  # doctest: +SKIP
+            'ok'
+        """
+        try:
+            store_health = self._store_health
+        except Exception as exc:  # the store could not even be opened
+            from .webhooks._health import unavailable
+
+            return unavailable(exc)
+        return store_health.check()
+
+    async def ahealth(self) -> HealthReport:
+        """Async twin of ``health``: the store is asked without blocking the loop, and
+        given up on at its deadline."""
+        try:
+            store_health = self._store_health
+            call = self.dispatcher.call_store
+        except Exception as exc:
+            from .webhooks._health import unavailable
+
+            return unavailable(exc)
+        return await store_health.acheck(call)
 
     def handle_webhook(self, body: bytes, headers: Headers) -> WebhookResult:
         """Process one webhook delivery: what an integration's webhook route calls."""

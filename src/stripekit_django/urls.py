@@ -17,6 +17,7 @@ urlpatterns = [
     path("products", views.products, name="products"),
     path("config", views.config, name="config"),
     path("webhook", views.webhook, name="webhook"),
+    path("health", views.health, name="health"),
     path("account", views.account, name="account"),
     path("account/cancel", views.account_cancel, name="account_cancel"),
     path("account/resume", views.account_resume, name="account_resume"),

@@ -62,6 +62,7 @@ __all__ = [
     "cancel",
     "checkout",
     "config",
+    "health",
     "portal",
     "pricing_page",
     "products",
@@ -345,6 +346,16 @@ def config(request: HttpRequest) -> HttpResponse:
     """What a browser may know: the publishable key, never a secret."""
     settings = get_kit().settings
     return JsonResponse({"publishable_key": settings.publishable_key, "mode": settings.mode})
+
+
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    """200 with the event store's counts (no event ids, no errors), or 503 when the store
+    does not answer: for load balancers and uptime checks, which call it unauthenticated."""
+    report = get_kit().health()
+    response = JsonResponse(report.body, status=report.status)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @csrf_exempt

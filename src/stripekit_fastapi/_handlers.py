@@ -64,6 +64,7 @@ ROUTE_NAMES = {
     "products": "stripekit_products",
     "config": "stripekit_config",
     "webhook": "stripekit_webhook",
+    "health": "stripekit_health",
     "account": "stripekit_account",
     **{
         f"account_{a.replace('-', '_')}": f"stripekit_account_{a.replace('-', '_')}"
@@ -364,6 +365,14 @@ class Shop:
                 break
         result = await self.kit.ahandle_webhook(bytes(body), request.headers)
         return JSONResponse(result.body, status_code=result.status)
+
+    async def health(self, request: Request) -> Response:
+        """GET /health: 200 with the event store's counts, or 503 when it does not answer."""
+        report = await self.kit.ahealth()
+        return JSONResponse(report.body, status_code=report.status, headers=_NO_STORE)
+
+
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _wants_json(request: Request) -> bool:

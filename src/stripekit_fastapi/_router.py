@@ -28,6 +28,7 @@ from ._models import (
     CheckoutSessionOut,
     ConfigOut,
     ErrorOut,
+    HealthOut,
     PortalOut,
     ProductOut,
     WebhookOut,
@@ -165,6 +166,13 @@ def stripekit_router(
         },
     )  # fmt: skip
     router.add_api_route(
+        "/health", shop.health, methods=["GET"], name=ROUTE_NAMES["health"],
+        summary="Whether the event store answers, and how many events wait (counts only)",
+        route_class_override=_RequestRoute,
+        responses={200: {"model": HealthOut}, 503: {"model": HealthOut,
+                   "description": "The event store does not answer"}},
+    )  # fmt: skip
+    router.add_api_route(
         "/checkout", checkout, methods=["POST"], name=ROUTE_NAMES["checkout"],
         summary="Start a checkout", openapi_extra=checkout_body,
         responses={200: {"model": CheckoutSessionOut}, 303: {"description": "To Stripe's page"},
@@ -262,6 +270,7 @@ def stripekit_routes(
 
     return [
         Route("/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"]),
+        Route("/health", shop.health, methods=["GET"], name=ROUTE_NAMES["health"]),
         Route("/checkout", checkout, methods=["POST"], name=ROUTE_NAMES["checkout"]),
         Route("/success", success, methods=["GET"], name=ROUTE_NAMES["success"]),
         Route("/cancel", shop.cancel, methods=["GET"], name=ROUTE_NAMES["cancel"]),

@@ -74,6 +74,7 @@ def test_openapi_documents_every_route(kit: StripeKit) -> None:
             "products",
             "config",
             "webhook",
+            "health",
             "account",
             "account/cancel",
             "account/resume",

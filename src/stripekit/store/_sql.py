@@ -30,6 +30,7 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
+    func,
     or_,
     select,
     update,
@@ -37,7 +38,15 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from stripekit._errors import ConfigurationError
-from stripekit.webhooks._store import FINAL_STATUSES, Claim, ClaimOutcome, EventStatus, StoredEvent
+from stripekit.webhooks._store import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    Claim,
+    ClaimOutcome,
+    EventStatus,
+    StatusBacklog,
+    StoredEvent,
+)
 
 from ._holders import current_holder, holder_is_gone
 from ._rows import check_lease, clean_error, stored_event
@@ -246,6 +255,21 @@ class SQLEventStore:
             query = query.where(columns.received_at >= since)
         with self._transaction() as conn:
             return [stored_event(row) for row in conn.execute(query)]
+
+    def backlog(self) -> dict[EventStatus, StatusBacklog]:
+        columns = self._events.c
+        # The open statuses only: the status index finds their (few) rows; the
+        # processed events, however many, are not read.
+        query = (
+            select(columns.status, func.count(), func.min(columns.received_at))
+            .where(columns.status.in_([status.value for status in OPEN_STATUSES]))
+            .group_by(columns.status)
+        )
+        found = dict.fromkeys(OPEN_STATUSES, StatusBacklog())
+        with self._transaction() as conn:
+            for status, count, oldest in conn.execute(query):
+                found[EventStatus(status)] = StatusBacklog(count, oldest)
+        return found
 
     async def _call_batched(
         self, batch: BatchWriter, method: Callable[..., Any], /, *args: Any, **kwargs: Any

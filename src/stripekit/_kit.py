@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .webhooks._dispatch import Dispatcher
     from .webhooks._event import Event
     from .webhooks._health import HealthReport, StoreHealth
+    from .webhooks._metrics import KitMetrics, ScrapeAnswer
     from .webhooks._observe import DeliveryObserver
     from .webhooks._processing import WebhookProcessor, WebhookResult
     from .webhooks._store import EventStore
@@ -217,7 +218,38 @@ class StripeKit:
         """Reports every delivery and replay: the log record, the metrics, the spans."""
         from .webhooks._observe import DeliveryObserver
 
-        return DeliveryObserver()
+        return DeliveryObserver(self.metrics if self.metrics_on else None)
+
+    @property
+    def metrics_on(self) -> bool:
+        """Whether deliveries are counted in Prometheus metrics: ``STRIPEKIT_METRICS`` if
+        set, else whenever prometheus-client is installed."""
+        if self.settings.metrics is not None:
+            return self.settings.metrics
+        import importlib.util
+
+        return importlib.util.find_spec("prometheus_client") is not None
+
+    @_built_once
+    def metrics(self) -> KitMetrics:
+        """This kit's Prometheus metrics, a prometheus-client collector: served by
+        ``GET /stripe/metrics``, or added to the app's own registry
+        (``REGISTRY.register(kit.metrics)``). Needs ``pip install "stripekit[metrics]"``."""
+        from .webhooks._metrics import KitMetrics
+
+        return KitMetrics(self.store)
+
+    def scrape_metrics(self, authorization: str | None) -> ScrapeAnswer:
+        """The answer of ``GET /stripe/metrics`` to a request with this ``Authorization``
+        header (it asks the store: call it from a worker thread in async code)."""
+        from .webhooks._metrics import scrape
+
+        token = self.settings.metrics_token
+        return scrape(
+            lambda: self.metrics if self.metrics_on else None,
+            token.get_secret_value() if token is not None else None,
+            authorization,
+        )
 
     @_built_once
     def dispatcher(self) -> Dispatcher:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("config", views.config, name="config"),
     path("webhook", views.webhook, name="webhook"),
     path("health", views.health, name="health"),
+    path("metrics", views.metrics, name="metrics"),
     path("account", views.account, name="account"),
     path("account/cancel", views.account_cancel, name="account_cancel"),
     path("account/resume", views.account_resume, name="account_resume"),

@@ -63,6 +63,7 @@ __all__ = [
     "checkout",
     "config",
     "health",
+    "metrics",
     "portal",
     "pricing_page",
     "products",
@@ -354,6 +355,18 @@ def health(request: HttpRequest) -> HttpResponse:
     does not answer: for load balancers and uptime checks, which call it unauthenticated."""
     report = get_kit().health()
     response = JsonResponse(report.body, status=report.status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for the bearer of ``STRIPEKIT["METRICS_TOKEN"]`` only (404
+    while none is set)."""
+    answer = get_kit().scrape_metrics(request.headers.get("Authorization"))
+    response = HttpResponse(answer.body, status=answer.status)
+    for name, value in answer.headers.items():
+        response[name] = value
     response["Cache-Control"] = "no-store"
     return response
 

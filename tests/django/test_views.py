@@ -241,3 +241,22 @@ def test_health_is_503_when_the_store_raises(
     answer = client.get("/stripe/health")
 
     assert (answer.status_code, answer.json()) == (503, {"store": "unavailable"})
+
+
+def test_metrics_need_the_token(stripekit_settings: Any, client: Client, settings: Any) -> None:
+    from stripekit_django.conf import reset_kit
+
+    assert client.get("/stripe/metrics").status_code == 404  # no token: off
+    settings.STRIPEKIT = {**stripekit_settings, "METRICS_TOKEN": "django-scrape"}
+    reset_kit()
+    body, headers = signed_event("invoice.paid", secret=WEBHOOK_SECRET, id="evt_dj_metrics")
+    client.post("/stripe/webhook", body, content_type="application/json",
+                headers={"Stripe-Signature": headers["Stripe-Signature"]})  # fmt: skip
+
+    stranger = client.get("/stripe/metrics")
+    scraper = client.get("/stripe/metrics", headers={"Authorization": "Bearer django-scrape"})
+
+    assert stranger.status_code == 401
+    assert scraper.status_code == 200
+    assert b'event_type="invoice.paid"' in scraper.content
+    assert scraper["Cache-Control"] == "no-store"

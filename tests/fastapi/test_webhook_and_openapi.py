@@ -75,6 +75,7 @@ def test_openapi_documents_every_route(kit: StripeKit) -> None:
             "config",
             "webhook",
             "health",
+            "metrics",
             "account",
             "account/cancel",
             "account/resume",

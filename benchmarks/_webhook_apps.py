@@ -8,6 +8,7 @@
 - ``kit_billing_app``: ``kit_app`` with the billing state on: each event also
   updates the mirror (a checkout session row per delivery), in the same batched
   SQLite commits as the events.
+- ``kit_postgres_app``: ``kit_app`` on PostgreSQL, for webhook_scaling.py.
 - ``baseline_app``: how most apps do it today: a minimal Starlette endpoint that
   calls ``stripe.Webhook.construct_event`` and an if/elif chain.
 
@@ -91,3 +92,27 @@ def baseline_app() -> Any:
         return JSONResponse({"received": True})
 
     return Starlette(routes=[Route("/stripe/webhook", webhook, methods=["POST"])])
+
+
+def kit_postgres_app() -> Any:
+    """``kit_app`` on PostgreSQL (webhook_scaling.py): BENCH_DATABASE_URL, and the tables
+    under BENCH_TABLE_PREFIX so that the benchmark can drop them afterwards."""
+    from fastapi import FastAPI
+
+    from stripekit import Event, SQLEventStore, StripeKit, WebhookRegistry
+    from stripekit_fastapi import stripekit_router
+
+    fulfilled: list[str] = []
+    webhooks = WebhookRegistry()
+
+    async def afulfil(event: Event) -> None:
+        fulfilled.append(event.object["id"])
+
+    webhooks.register("checkout.session.completed", afulfil)
+    store = SQLEventStore(
+        os.environ["BENCH_DATABASE_URL"], table_prefix=os.environ["BENCH_TABLE_PREFIX"]
+    )
+    kit = StripeKit(webhook_secret=SECRET, webhooks=webhooks, store=store, billing=False)
+    app = FastAPI()
+    app.include_router(stripekit_router(kit), prefix="/stripe")
+    return app

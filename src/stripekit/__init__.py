@@ -70,10 +70,18 @@ if TYPE_CHECKING:
     from .webhooks._dispatch import Dispatcher, WebhookResult
     from .webhooks._event import Event, parse_event
     from .webhooks._event_types import known_event_types
+    from .webhooks._health import HealthReport
     from .webhooks._processing import WebhookProcessor
     from .webhooks._registry import WebhookRegistry
     from .webhooks._signature import verify_signature
-    from .webhooks._store import Claim, ClaimOutcome, EventStatus, EventStore, StoredEvent
+    from .webhooks._store import (
+        Claim,
+        ClaimOutcome,
+        EventStatus,
+        EventStore,
+        StatusBacklog,
+        StoredEvent,
+    )
 
 __version__ = "0.1.0"
 
@@ -95,6 +103,7 @@ _EXPORTS: dict[str, str] = {
     "Credits": "billing._queries",
     "Dispatcher": "webhooks._dispatch",
     "Entitlements": "billing._models",
+    "HealthReport": "webhooks._health",
     "Event": "webhooks._event",
     "EventStatus": "webhooks._store",
     "EventStore": "webhooks._store",
@@ -120,6 +129,7 @@ _EXPORTS: dict[str, str] = {
     "SQLEventStore": "store._sql",
     "Settings": "_settings",
     "SignatureError": "_errors",
+    "StatusBacklog": "webhooks._store",
     "StoredEvent": "webhooks._store",
     "StripeAPIError": "_errors",
     "StripeKit": "_kit",
@@ -171,6 +181,7 @@ __all__ = [
     "EventStatus",
     "EventStore",
     "EventStoreError",
+    "HealthReport",
     "InvalidQuantityError",
     "MemoryBillingStore",
     "MemoryEventStore",
@@ -192,6 +203,7 @@ __all__ = [
     "SQLEventStore",
     "Settings",
     "SignatureError",
+    "StatusBacklog",
     "StoredEvent",
     "StripeAPIError",
     "StripeKit",

@@ -23,6 +23,8 @@ EXTRA_OF = {
     "multipart": "fastapi",
     "django": "django",
     "psycopg": "postgres",
+    "prometheus_client": "metrics",
+    "opentelemetry": "otel",
 }
 """Top-level import name → the smallest extra that installs it."""
 

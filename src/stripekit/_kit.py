@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from .shop._portal import BillingPortal
     from .webhooks._dispatch import Dispatcher
     from .webhooks._event import Event
+    from .webhooks._health import HealthReport, StoreHealth
+    from .webhooks._metrics import KitMetrics, ScrapeAnswer
+    from .webhooks._observe import DeliveryObserver
     from .webhooks._processing import WebhookProcessor, WebhookResult
     from .webhooks._store import EventStore
 
@@ -222,6 +225,45 @@ class StripeKit:
             handler_timeout=s.handler_timeout,
             handler_threads=s.handler_threads,
             first=self._kit_handlers,
+            observer=self._observer,
+        )
+
+    @_built_once
+    def _observer(self) -> DeliveryObserver:
+        """Reports every delivery and replay: the log record, the metrics, the spans."""
+        from .webhooks._observe import DeliveryObserver
+
+        return DeliveryObserver(self.metrics if self.metrics_on else None)
+
+    @property
+    def metrics_on(self) -> bool:
+        """Whether deliveries are counted in Prometheus metrics: ``STRIPEKIT_METRICS`` if
+        set, else whenever prometheus-client is installed."""
+        if self.settings.metrics is not None:
+            return self.settings.metrics
+        import importlib.util
+
+        return importlib.util.find_spec("prometheus_client") is not None
+
+    @_built_once
+    def metrics(self) -> KitMetrics:
+        """This kit's Prometheus metrics, a prometheus-client collector: served by
+        ``GET /stripe/metrics``, or added to the app's own registry
+        (``REGISTRY.register(kit.metrics)``). Needs ``pip install "stripekit[metrics]"``."""
+        from .webhooks._metrics import KitMetrics
+
+        return KitMetrics(self.store)
+
+    def scrape_metrics(self, authorization: str | None) -> ScrapeAnswer:
+        """The answer of ``GET /stripe/metrics`` to a request with this ``Authorization``
+        header (it asks the store: call it from a worker thread in async code)."""
+        from .webhooks._metrics import scrape
+
+        token = self.settings.metrics_token
+        return scrape(
+            lambda: self.metrics if self.metrics_on else None,
+            token.get_secret_value() if token is not None else None,
+            authorization,
         )
 
     @_built_once
@@ -239,6 +281,7 @@ class StripeKit:
             handler_timeout=self.settings.handler_timeout,
             handler_threads=self.settings.handler_threads,
             first=self._kit_handlers,
+            observer=self._observer,
         )
 
     # -- the billing state --------------------------------------------------------------------
@@ -400,6 +443,40 @@ class StripeKit:
                 made.close()
         if self._async_http is not None:
             await self._async_http.close_async()  # type: ignore[no-untyped-call]
+
+    @_built_once
+    def _store_health(self) -> StoreHealth:
+        from .webhooks._health import StoreHealth
+
+        return StoreHealth(self.store)
+
+    def health(self) -> HealthReport:
+        """Whether the event store answers, and how many events wait (the health route's
+        answer: 200 with counts and ages only, or 503; kept for a second).
+
+        Example:
+            >>> kit.health().body["store"]  # doctest: +SKIP
+            'ok'
+        """
+        try:
+            store_health = self._store_health
+        except Exception as exc:  # the store could not even be opened
+            from .webhooks._health import unavailable
+
+            return unavailable(exc)
+        return store_health.check()
+
+    async def ahealth(self) -> HealthReport:
+        """Async twin of ``health``: the store is asked without blocking the loop, and
+        given up on at its deadline."""
+        try:
+            store_health = self._store_health
+            call = self.dispatcher.call_store
+        except Exception as exc:
+            from .webhooks._health import unavailable
+
+            return unavailable(exc)
+        return await store_health.acheck(call)
 
     def handle_webhook(self, body: bytes, headers: Headers) -> WebhookResult:
         """Process one webhook delivery: what an integration's webhook route calls."""

@@ -57,6 +57,8 @@ _ENV_NAMES: dict[str, str] = {
     "billing_grace_days": "STRIPEKIT_BILLING_GRACE_DAYS",
     "credits_clawback": "STRIPEKIT_CREDITS_CLAWBACK",
     "plan_change_proration": "STRIPEKIT_PLAN_CHANGE_PRORATION",
+    "metrics": "STRIPEKIT_METRICS",
+    "metrics_token": "STRIPEKIT_METRICS_TOKEN",
 }
 
 _SECRET_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
@@ -227,6 +229,15 @@ class Settings(BaseSettings):
     difference is charged or credited at once, as the page's preview says),
     ``create_prorations`` (it joins the next invoice) or ``none``. The app's choice:
     the browser never picks it."""
+
+    metrics: bool | None = Field(default=None, validation_alias=_env("metrics"))
+    """Count deliveries in Prometheus metrics (``kit.metrics``). Unset: on whenever
+    prometheus-client is installed (``pip install "stripekit[metrics]"``)."""
+
+    metrics_token: SecretStr | None = Field(default=None, validation_alias=_env("metrics_token"))
+    """The bearer token ``GET /stripe/metrics`` asks for (``Authorization: Bearer ...``);
+    unset, the route answers 404: the metrics tell the shop's sales rate, not for
+    strangers."""
 
     trusted_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), validation_alias=_env("trusted_origins")

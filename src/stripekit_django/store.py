@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, connections, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Min, Q
 
-from stripekit import Claim, ClaimOutcome, EventStatus, StoredEvent
+from stripekit import Claim, ClaimOutcome, EventStatus, StatusBacklog, StoredEvent
 from stripekit.store._holders import current_holder, holder_is_gone
 from stripekit.store._rows import check_lease, clean_error, event_row, stored_event
-from stripekit.webhooks._store import FINAL_STATUSES
+from stripekit.webhooks._store import FINAL_STATUSES, OPEN_STATUSES
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -209,6 +209,19 @@ class DjangoEventStore:
         if since is not None:
             rows = rows.filter(received_at__gte=since)
         return [stored_event(row) for row in rows.order_by("-received_at", "-id")[:limit]]
+
+    def backlog(self) -> dict[EventStatus, StatusBacklog]:
+        # The open statuses only (the status index): processed events are not read.
+        rows = (
+            self._events.filter(status__in=[status.value for status in OPEN_STATUSES])
+            .order_by()
+            .values("status")
+            .annotate(count=Count("id"), oldest=Min("received_at"))
+        )
+        found = dict.fromkeys(OPEN_STATUSES, StatusBacklog())
+        for row in rows:
+            found[EventStatus(row["status"])] = StatusBacklog(row["count"], row["oldest"])
+        return found
 
     def close(self) -> None:
         """Django manages the connections."""

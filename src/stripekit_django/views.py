@@ -65,6 +65,8 @@ __all__ = [
     "checkout_embedded",
     "checkout_return",
     "config",
+    "health",
+    "metrics",
     "pay",
     "pay_intent",
     "pay_return",
@@ -455,6 +457,28 @@ def config(request: HttpRequest) -> HttpResponse:
     """What a browser may know: the publishable key, never a secret."""
     settings = get_kit().settings
     return JsonResponse({"publishable_key": settings.publishable_key, "mode": settings.mode})
+
+
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    """200 with the event store's counts (no event ids, no errors), or 503 when the store
+    does not answer: for load balancers and uptime checks, which call it unauthenticated."""
+    report = get_kit().health()
+    response = JsonResponse(report.body, status=report.status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for the bearer of ``STRIPEKIT["METRICS_TOKEN"]`` only (404
+    while none is set)."""
+    answer = get_kit().scrape_metrics(request.headers.get("Authorization"))
+    response = HttpResponse(answer.body, status=answer.status)
+    for name, value in answer.headers.items():
+        response[name] = value
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @csrf_exempt

@@ -65,6 +65,8 @@ ROUTE_NAMES = {
     "products": "stripekit_products",
     "config": "stripekit_config",
     "webhook": "stripekit_webhook",
+    "health": "stripekit_health",
+    "metrics": "stripekit_metrics",
     "account": "stripekit_account",
     "checkout_embedded": "stripekit_checkout_embedded",
     "checkout_embedded_session": "stripekit_checkout_embedded_session",
@@ -448,6 +450,24 @@ class Shop:
                 break
         result = await self.kit.ahandle_webhook(bytes(body), request.headers)
         return JSONResponse(result.body, status_code=result.status)
+
+    async def health(self, request: Request) -> Response:
+        """GET /health: 200 with the event store's counts, or 503 when it does not answer."""
+        report = await self.kit.ahealth()
+        return JSONResponse(report.body, status_code=report.status, headers=_NO_STORE)
+
+    async def metrics(self, request: Request) -> Response:
+        """GET /metrics: Prometheus metrics for the bearer of STRIPEKIT_METRICS_TOKEN."""
+        from starlette.concurrency import run_in_threadpool
+
+        # A scrape reads the store: in a worker thread, never on the loop.
+        answer = await run_in_threadpool(
+            self.kit.scrape_metrics, request.headers.get("authorization")
+        )
+        return Response(answer.body, answer.status, {**answer.headers, **_NO_STORE})
+
+
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _wants_json(request: Request) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "ACTION_BODIES",
@@ -12,6 +12,7 @@ __all__ = [
     "ClientSecretOut",
     "ConfigOut",
     "ErrorOut",
+    "HealthOut",
     "PortalOut",
     "PriceOut",
     "ProductOut",
@@ -89,6 +90,20 @@ class WebhookOut(BaseModel):
     status: str | None = Field(None, examples=["processed"])
     event: str | None = None
     error: str | None = None
+
+
+class HealthOut(BaseModel):
+    """The health route's answer: counts and ages only. Every status that is not final
+    has its count and ``oldest_<status>_age_s`` (seconds since the oldest of them was
+    received, null when there is none), including statuses added later."""
+
+    model_config = ConfigDict(extra="allow")
+
+    store: str = Field(examples=["ok"], description="ok, or unavailable (503)")
+    processing: int | None = Field(None, examples=[0])
+    failed: int | None = Field(None, examples=[2])
+    oldest_processing_age_s: float | None = None
+    oldest_failed_age_s: float | None = Field(None, examples=[3600.0])
 
 
 class PlanChoiceOut(BaseModel):

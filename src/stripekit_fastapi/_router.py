@@ -29,6 +29,7 @@ from ._models import (
     ClientSecretOut,
     ConfigOut,
     ErrorOut,
+    HealthOut,
     PortalOut,
     ProductOut,
     WebhookOut,
@@ -189,6 +190,20 @@ def stripekit_router(
         },
     )  # fmt: skip
     router.add_api_route(
+        "/health", shop.health, methods=["GET"], name=ROUTE_NAMES["health"],
+        summary="Whether the event store answers, and how many events wait (counts only)",
+        route_class_override=_RequestRoute,
+        responses={200: {"model": HealthOut}, 503: {"model": HealthOut,
+                   "description": "The event store does not answer"}},
+    )  # fmt: skip
+    router.add_api_route(
+        "/metrics", shop.metrics, methods=["GET"], name=ROUTE_NAMES["metrics"],
+        summary="Prometheus metrics (Authorization: Bearer STRIPEKIT_METRICS_TOKEN)",
+        route_class_override=_RequestRoute,
+        responses={200: {"content": {"text/plain": {}}, "description": "The metrics"},
+                   **_errors(401, 404, 501)},
+    )  # fmt: skip
+    router.add_api_route(
         "/checkout", checkout, methods=["POST"], name=ROUTE_NAMES["checkout"],
         summary="Start a checkout", openapi_extra=checkout_body,
         responses={200: {"model": CheckoutSessionOut}, 303: {"description": "To Stripe's page"},
@@ -328,6 +343,8 @@ def stripekit_routes(
 
     return [
         Route("/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"]),
+        Route("/health", shop.health, methods=["GET"], name=ROUTE_NAMES["health"]),
+        Route("/metrics", shop.metrics, methods=["GET"], name=ROUTE_NAMES["metrics"]),
         Route("/checkout", checkout, methods=["POST"], name=ROUTE_NAMES["checkout"]),
         Route("/success", success, methods=["GET"], name=ROUTE_NAMES["success"]),
         Route(

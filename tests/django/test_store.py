@@ -142,3 +142,23 @@ def test_a_claim_whose_worker_died_is_taken_over_at_once() -> None:
     assert (retry.outcome, retry.attempts) == (ClaimOutcome.RETRY, 2)
     assert store.complete("evt_1", retry.token, status=EventStatus.PROCESSED)
     assert WebhookEvent.objects.get(id="evt_1").holder is None
+
+
+def test_the_backlog_counts_open_events_only() -> None:
+    from stripekit import StatusBacklog
+    from stripekit.webhooks._store import OPEN_STATUSES
+
+    store = DjangoEventStore()
+    assert store.backlog() == dict.fromkeys(OPEN_STATUSES, StatusBacklog())
+    first = store.claim(event("evt_1"), lease=60)
+    store.fail("evt_1", first.token, error="boom")
+    store.claim(event("evt_2"), lease=60)
+    done = store.claim(event("evt_3"), lease=60)
+    store.complete("evt_3", done.token, status=EventStatus.PROCESSED)
+
+    backlog = store.backlog()
+
+    assert set(backlog) == set(OPEN_STATUSES)
+    assert backlog[EventStatus.FAILED].count == 1
+    assert backlog[EventStatus.FAILED].oldest == store.get("evt_1").received_at  # type: ignore[union-attr]
+    assert backlog[EventStatus.PROCESSING].count == 1

@@ -204,3 +204,59 @@ def test_a_trial_success_page_says_nothing_is_due_today_and_when_the_first_charg
     expected = r"Free until \w+ \d{1,2}, \d{4}; then \$15\.00 is charged, and the receipt goes to "
     assert re.fullmatch(expected + r"t@b\.c\.", first[1]), first[1]
     assert "$15.00" not in page.split('<p id="first-charge">')[0]  # nothing priced as due now
+
+
+def test_health_counts_waiting_events_and_shows_no_ids(
+    stripekit_settings: Any, client: Client
+) -> None:
+    from stripekit import parse_event
+    from stripekit_django.conf import get_kit
+
+    kit = get_kit()
+    body, _ = signed_event("invoice.paid", secret=WEBHOOK_SECRET, id="evt_dj_health")
+    claim = kit.store.claim(parse_event(body), lease=60)
+    kit.store.fail("evt_dj_health", claim.token, error="boom")
+
+    answer = client.get("/stripe/health")
+
+    assert answer.status_code == 200
+    assert answer["Cache-Control"] == "no-store"
+    assert (answer.json()["store"], answer.json()["failed"]) == ("ok", 1)
+    assert b"evt_dj_health" not in answer.content and b"boom" not in answer.content
+    assert client.post("/stripe/health").status_code == 405
+
+
+def test_health_is_503_when_the_store_raises(
+    stripekit_settings: Any, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stripekit_django.conf import get_kit
+    from stripekit_django.store import DjangoEventStore
+
+    def down(self: Any) -> Any:
+        raise ConnectionError("could not connect to db.internal")
+
+    monkeypatch.setattr(DjangoEventStore, "backlog", down)
+    get_kit()._store_health.cache_seconds = 0
+
+    answer = client.get("/stripe/health")
+
+    assert (answer.status_code, answer.json()) == (503, {"store": "unavailable"})
+
+
+def test_metrics_need_the_token(stripekit_settings: Any, client: Client, settings: Any) -> None:
+    from stripekit_django.conf import reset_kit
+
+    assert client.get("/stripe/metrics").status_code == 404  # no token: off
+    settings.STRIPEKIT = {**stripekit_settings, "METRICS_TOKEN": "django-scrape"}
+    reset_kit()
+    body, headers = signed_event("invoice.paid", secret=WEBHOOK_SECRET, id="evt_dj_metrics")
+    client.post("/stripe/webhook", body, content_type="application/json",
+                headers={"Stripe-Signature": headers["Stripe-Signature"]})  # fmt: skip
+
+    stranger = client.get("/stripe/metrics")
+    scraper = client.get("/stripe/metrics", headers={"Authorization": "Bearer django-scrape"})
+
+    assert stranger.status_code == 401
+    assert scraper.status_code == 200
+    assert b'event_type="invoice.paid"' in scraper.content
+    assert scraper["Cache-Control"] == "no-store"

@@ -75,6 +75,8 @@ def test_openapi_documents_every_route(kit: StripeKit) -> None:
             "products",
             "config",
             "webhook",
+            "health",
+            "metrics",
             "account",
             "account/cancel",
             "account/resume",

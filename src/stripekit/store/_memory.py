@@ -10,7 +10,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from stripekit.webhooks._store import FINAL_STATUSES, Claim, ClaimOutcome, EventStatus, StoredEvent
+from stripekit.webhooks._store import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    Claim,
+    ClaimOutcome,
+    EventStatus,
+    StatusBacklog,
+    StoredEvent,
+)
 
 from ._rows import check_lease, clean_error
 
@@ -227,6 +235,23 @@ class MemoryEventStore:
             ]
             rows.sort(key=lambda row: (row.received_at, row.id), reverse=True)
             return [row.snapshot() for row in rows[:limit]]
+
+    def backlog(self) -> dict[EventStatus, StatusBacklog]:
+        counts = dict.fromkeys(OPEN_STATUSES, 0)
+        oldest: dict[EventStatus, float] = {}
+        with self._lock:
+            for row in self._rows.values():
+                status = row.status
+                if status in counts:
+                    counts[status] += 1
+                    if row.received_at < oldest.get(status, row.received_at + 1):
+                        oldest[status] = row.received_at
+        return {
+            status: StatusBacklog(
+                count, None if status not in oldest else _datetime(oldest[status])
+            )
+            for status, count in counts.items()
+        }
 
     def close(self) -> None:
         """Nothing to release; here so every store can be closed the same way."""

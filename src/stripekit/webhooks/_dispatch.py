@@ -19,11 +19,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from stripekit._errors import ConfigurationError, EventStoreError
 
 from ._event import Event, parse_event
+from ._observe import DeliveryObserver, DeliveryStats
 from ._registry import TwinHandler, WebhookRegistry, is_async_handler
 from ._store import Claim, ClaimOutcome, EventStatus, EventStore
 
@@ -81,6 +83,7 @@ class Dispatcher:
         handler_threads: int = 8,
         store_deadline: float | None = None,
         first: WebhookRegistry | None = None,
+        observer: DeliveryObserver | None = None,
     ) -> None:
         if not 0 < handler_timeout < lease:
             raise ConfigurationError(
@@ -107,6 +110,8 @@ class Dispatcher:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._releases: set[asyncio.Future[Any]] = set()
+        self.observer = observer if observer is not None else DeliveryObserver()
+        """Reports each replay: its log record, metrics and spans."""
 
     def __repr__(self) -> str:
         return f"<Dispatcher store={type(self.store).__name__}>"
@@ -126,25 +131,47 @@ class Dispatcher:
 
     # -- sync ------------------------------------------------------------------------------
 
-    def dispatch(self, event: Event, claim: Claim) -> WebhookResult:
-        """Run the handlers if the claim says so, then record the event's new status."""
+    def dispatch(
+        self, event: Event, claim: Claim, stats: DeliveryStats | None = None
+    ) -> WebhookResult:
+        """Run the handlers if the claim says so, then record the event's new status.
+
+        ``stats`` (the delivery's, from its processor) gets the time spent in the
+        handlers and in the store.
+        """
         skipped = not_dispatched(event, claim)
         if skipped is not None:
             return skipped
+        if stats is None:
+            stats = DeliveryStats()
+        started, handler_s = perf_counter(), stats.handler_s
+        try:
+            with stats.span("stripekit.webhook.dispatch"):
+                return self._dispatch(event, claim, stats)
+        finally:
+            # Whatever the handlers did not take went to the store (and the unit of work).
+            stats.store_s += perf_counter() - started - (stats.handler_s - handler_s)
+
+    def _dispatch(self, event: Event, claim: Claim, stats: DeliveryStats) -> WebhookResult:
         store = self.store
         handlers = self.handlers_for(event.type)
         status, result = _done(event, bool(handlers))
         try:
             with self.unit_of_work():
                 for handler in handlers:
+                    began = perf_counter()
                     try:
-                        if is_async_handler(handler):
-                            _refuse_inside_running_loop(handler)
-                            asyncio.run(handler(event))  # type: ignore[arg-type]
-                        else:
-                            handler(event)
+                        with stats.handler_span(handler):
+                            if is_async_handler(handler):
+                                _refuse_inside_running_loop(handler)
+                                asyncio.run(handler(event))  # type: ignore[arg-type]
+                            else:
+                                handler(event)
                     except Exception as exc:
+                        stats.failed_handler = _name(handler)
                         raise _HandlerFailed(*_failed(event, handler, exc)) from exc
+                    finally:
+                        stats.handler_s += perf_counter() - began
                 if self._retry_completion:
                     _finish_retried(store.complete, event, claim.token, status=status)
                 else:
@@ -171,25 +198,53 @@ class Dispatcher:
         (500), ``in_flight`` (409: another worker holds it), ``duplicate``
         (200: final and not forced) or ``missing`` (404).
         """
+        observer = self.observer
+        stats = observer.start()
+        with observer.root_span(stats, "stripekit.webhook.replay"):
+            result = self._replay(event_id, force, stats)
+            observer.finish(stats, result, "replay")
+        return result
+
+    def _replay(self, event_id: str, force: bool, stats: DeliveryStats) -> WebhookResult:
+        started = perf_counter()
         try:
-            claim, stored = self.store.claim_for_replay(event_id, lease=self.lease, force=force)
+            with stats.span("stripekit.webhook.claim"):
+                claim, stored = self.store.claim_for_replay(event_id, lease=self.lease, force=force)
         except Exception as exc:
             return unavailable(event_id, exc)
+        finally:
+            stats.store_s += perf_counter() - started
         if stored is None:
             return _missing(event_id)
         self.freeze()
-        return self.dispatch(parse_event(stored.payload, self.client_factory), claim)
+        event = stats.event = parse_event(stored.payload, self.client_factory)
+        stats.attempts = claim.attempts
+        return self.dispatch(event, claim, stats)
 
     # -- async -----------------------------------------------------------------------------
 
-    async def adispatch(self, event: Event, claim: Claim) -> WebhookResult:
+    async def adispatch(
+        self, event: Event, claim: Claim, stats: DeliveryStats | None = None
+    ) -> WebhookResult:
         """Async twin of ``dispatch``: sync handlers run on the kit's own threads, and all
         of a delivery's handlers within ``handler_timeout`` seconds."""
         skipped = not_dispatched(event, claim)
         if skipped is not None:
             return skipped
+        if stats is None:
+            stats = DeliveryStats()
+        started, handler_s = perf_counter(), stats.handler_s
+        try:
+            with stats.span("stripekit.webhook.dispatch"):
+                return await self._adispatch(event, claim, stats)
+        finally:
+            stats.store_s += perf_counter() - started - (stats.handler_s - handler_s)
+
+    async def _adispatch(self, event: Event, claim: Claim, stats: DeliveryStats) -> WebhookResult:
         handlers = self.handlers_for(event.type)
-        failure = await self._arun_handlers(event, handlers) if handlers else None
+        began = perf_counter()
+        failure = await self._arun_handlers(event, handlers, stats) if handlers else None
+        stats.handler_s += perf_counter() - began
         if failure is not None:
             error, result = failure
             try:
@@ -205,7 +260,7 @@ class Dispatcher:
         return result
 
     async def _arun_handlers(
-        self, event: Event, handlers: tuple[Handler, ...]
+        self, event: Event, handlers: tuple[Handler, ...], stats: DeliveryStats
     ) -> tuple[str, WebhookResult] | None:
         """Run the handlers in order within the time budget: None, or why they failed."""
         loop = asyncio.get_running_loop()
@@ -213,19 +268,22 @@ class Dispatcher:
         for handler in handlers:
             budget = asyncio.timeout_at(deadline)
             try:
-                async with budget:
-                    if isinstance(handler, TwinHandler):
-                        await handler.run_async(event)
-                    elif is_async_handler(handler):
-                        await handler(event)  # type: ignore[misc]
-                    else:
-                        run = functools.partial(contextvars.copy_context().run, handler, event)
-                        await loop.run_in_executor(self._handler_pool(), run)
+                with stats.handler_span(handler):
+                    async with budget:
+                        if isinstance(handler, TwinHandler):
+                            await handler.run_async(event)
+                        elif is_async_handler(handler):
+                            await handler(event)  # type: ignore[misc]
+                        else:
+                            run = functools.partial(contextvars.copy_context().run, handler, event)
+                            await loop.run_in_executor(self._handler_pool(), run)
             except TimeoutError as exc:
+                stats.failed_handler = _name(handler)
                 if budget.expired():
                     return _timed_out(event, handler, self.handler_timeout)
                 return _failed(event, handler, exc)
             except Exception as exc:
+                stats.failed_handler = _name(handler)
                 return _failed(event, handler, exc)
         return None
 
@@ -264,16 +322,30 @@ class Dispatcher:
 
     async def areplay(self, event_id: str, *, force: bool = False) -> WebhookResult:
         """Async twin of ``replay``."""
+        observer = self.observer
+        stats = observer.start()
+        with observer.root_span(stats, "stripekit.webhook.replay"):
+            result = await self._areplay(event_id, force, stats)
+            observer.finish(stats, result, "replay")
+        return result
+
+    async def _areplay(self, event_id: str, force: bool, stats: DeliveryStats) -> WebhookResult:
+        started = perf_counter()
         try:
-            claim, stored = await self.call_store(
-                self.store.claim_for_replay, event_id, lease=self.lease, force=force
-            )
+            with stats.span("stripekit.webhook.claim"):
+                claim, stored = await self.call_store(
+                    self.store.claim_for_replay, event_id, lease=self.lease, force=force
+                )
         except Exception as exc:
             return unavailable(event_id, exc)
+        finally:
+            stats.store_s += perf_counter() - started
         if stored is None:
             return _missing(event_id)
         self.freeze()
-        return await self.adispatch(parse_event(stored.payload, self.client_factory), claim)
+        event = stats.event = parse_event(stored.payload, self.client_factory)
+        stats.attempts = claim.attempts
+        return await self.adispatch(event, claim, stats)
 
     async def call_store(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call a store method from async code: the store's own ``call_async`` if it has
@@ -413,6 +485,10 @@ def _missing(event_id: str) -> WebhookResult:
     return WebhookResult(
         404, {"error": f"no recorded event {event_id}", "event": event_id}, "missing", event_id
     )
+
+
+def _name(handler: object) -> str:
+    return getattr(handler, "__qualname__", None) or repr(handler)
 
 
 def _failed(event: Event, handler: Handler, exc: BaseException) -> tuple[str, WebhookResult]:

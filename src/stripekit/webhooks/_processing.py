@@ -18,12 +18,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from time import perf_counter
 from typing import TYPE_CHECKING
 
 from stripekit._errors import ConfigurationError, WebhookError
 
 from ._dispatch import Dispatcher, WebhookResult, internal_error, unavailable
 from ._event import Event, parse_event
+from ._observe import DeliveryObserver, DeliveryStats
 from ._registry import WebhookRegistry
 from ._signature import verify_signature
 from ._store import EventStore
@@ -71,6 +73,7 @@ class WebhookProcessor:
         handler_timeout: float = 10.0,
         handler_threads: int = 8,
         first: WebhookRegistry | None = None,
+        observer: DeliveryObserver | None = None,
     ) -> None:
         if not secrets:
             raise ConfigurationError(
@@ -91,6 +94,8 @@ class WebhookProcessor:
         self.reject_livemode_mismatch = reject_livemode_mismatch
         self.lease = lease
         self.client_factory = client_factory
+        self.observer = observer if observer is not None else DeliveryObserver()
+        """Reports each delivery: its log record, metrics and spans."""
         self.dispatcher = Dispatcher(
             store,
             registry,
@@ -100,6 +105,7 @@ class WebhookProcessor:
             handler_timeout=handler_timeout,
             handler_threads=handler_threads,
             first=first,
+            observer=self.observer,
         )
 
     def __repr__(self) -> str:
@@ -113,25 +119,37 @@ class WebhookProcessor:
         """Handle one delivery in this thread; async handlers run in a fresh event loop."""
         if not isinstance(body, bytes | bytearray | memoryview):
             raise TypeError("pass the raw request body as bytes, exactly as received")
-        try:
-            checked = self._verify(body, headers)
-            if isinstance(checked, WebhookResult):
-                return checked
-            return self._record_and_dispatch(checked)
-        except Exception as exc:
-            return internal_error(exc)
+        observer = self.observer
+        stats = observer.start()
+        with observer.root_span(stats, "stripekit.webhook"):
+            try:
+                checked = self._verify(body, headers, stats)
+                if isinstance(checked, WebhookResult):
+                    result = checked
+                else:
+                    result = self._record_and_dispatch(checked, stats)
+            except Exception as exc:
+                result = internal_error(exc)
+            observer.finish(stats, result, "webhook")
+        return result
 
-    def _record_and_dispatch(self, event: Event) -> WebhookResult:
+    def _record_and_dispatch(self, event: Event, stats: DeliveryStats) -> WebhookResult:
         store = self.store
+        started = perf_counter()
         try:
-            reason = self._livemode_mismatch(event)
-            if reason is not None:
-                store.record_ignored(event, reason=reason)
-                return self._ignored(event, reason)
-            claim = store.claim(event, lease=self.lease)
+            with stats.span("stripekit.webhook.claim"):
+                reason = self._livemode_mismatch(event)
+                if reason is not None:
+                    store.record_ignored(event, reason=reason)
+                    stats.store_s += perf_counter() - started
+                    return self._ignored(event, reason)
+                claim = store.claim(event, lease=self.lease)
         except Exception as exc:
+            stats.store_s += perf_counter() - started
             return unavailable(event.id, exc)
-        return self.dispatcher.dispatch(event, claim)
+        stats.store_s += perf_counter() - started
+        stats.attempts = claim.attempts
+        return self.dispatcher.dispatch(event, claim, stats)
 
     async def aprocess(self, body: bytes, headers: Headers) -> WebhookResult:
         """Handle one delivery on the running loop; nothing blocks it: a blocking store's
@@ -140,13 +158,18 @@ class WebhookProcessor:
         within ``handler_timeout`` seconds."""
         if not isinstance(body, bytes | bytearray | memoryview):
             raise TypeError("pass the raw request body as bytes, exactly as received")
-        try:
-            return await self._aprocess(body, headers)
-        except Exception as exc:
-            return internal_error(exc)
+        observer = self.observer
+        stats = observer.start()
+        with observer.root_span(stats, "stripekit.webhook"):
+            try:
+                result = await self._aprocess(body, headers, stats)
+            except Exception as exc:
+                result = internal_error(exc)
+            observer.finish(stats, result, "webhook")
+        return result
 
-    async def _aprocess(self, body: bytes, headers: Headers) -> WebhookResult:
-        checked = self._verify(body, headers)
+    async def _aprocess(self, body: bytes, headers: Headers, stats: DeliveryStats) -> WebhookResult:
+        checked = self._verify(body, headers, stats)
         if isinstance(checked, WebhookResult):
             return checked
         event = checked
@@ -155,15 +178,21 @@ class WebhookProcessor:
         # dispatcher's own threads under the time budget. A handler that hangs thus
         # never holds up the store, nor other deliveries.
         call = self.dispatcher.call_store
+        started = perf_counter()
         try:
-            reason = self._livemode_mismatch(event)
-            if reason is not None:
-                await call(self.store.record_ignored, event, reason=reason)
-                return self._ignored(event, reason)
-            claim = await call(self.store.claim, event, lease=self.lease)
+            with stats.span("stripekit.webhook.claim"):
+                reason = self._livemode_mismatch(event)
+                if reason is not None:
+                    await call(self.store.record_ignored, event, reason=reason)
+                    stats.store_s += perf_counter() - started
+                    return self._ignored(event, reason)
+                claim = await call(self.store.claim, event, lease=self.lease)
         except Exception as exc:
+            stats.store_s += perf_counter() - started
             return unavailable(event.id, exc)
-        return await self.dispatcher.adispatch(event, claim)
+        stats.store_s += perf_counter() - started
+        stats.attempts = claim.attempts
+        return await self.dispatcher.adispatch(event, claim, stats)
 
     def replay(self, event_id: str, *, force: bool = False) -> WebhookResult:
         """Run a recorded event's handlers again (see ``Dispatcher.replay``)."""
@@ -173,8 +202,15 @@ class WebhookProcessor:
         """Async twin of ``replay``."""
         return await self.dispatcher.areplay(event_id, force=force)
 
-    def _verify(self, body: bytes, headers: Headers) -> Event | WebhookResult:
+    def _verify(self, body: bytes, headers: Headers, stats: DeliveryStats) -> Event | WebhookResult:
         """Size, signature, payload: an Event, or the 4xx to answer."""
+        with stats.span("stripekit.webhook.verify"):
+            checked = self._checked(body, headers)
+        if isinstance(checked, Event):
+            stats.event = checked
+        return checked
+
+    def _checked(self, body: bytes, headers: Headers) -> Event | WebhookResult:
         body = bytes(body)
         try:
             if len(body) > self.max_body_bytes:
@@ -187,7 +223,7 @@ class WebhookProcessor:
             verify_signature(body, _signature(headers), self.secrets, tolerance=self.tolerance)
             event = parse_event(body, self.client_factory)
         except WebhookError as exc:
-            logger.warning("webhook refused (%d): %s", exc.status, exc)
+            # Said once, by the delivery's record (stripekit.webhooks.delivery, WARNING).
             return WebhookResult(exc.status, {"error": str(exc)}, "rejected", error=exc)
         self.dispatcher.freeze()
         return event

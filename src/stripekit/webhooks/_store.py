@@ -10,12 +10,15 @@ runs its handlers::
 
 then ``complete`` or ``fail`` with the claim's token. A worker whose lease ran
 out and was taken over cannot overwrite the new holder's result.
+
+``backlog`` answers the health route and the metrics: how many events wait in
+each status that is not final, and since when.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -23,7 +26,15 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from ._event import Event
 
-__all__ = ["Claim", "ClaimOutcome", "EventStatus", "EventStore", "StoredEvent"]
+__all__ = [
+    "OPEN_STATUSES",
+    "Claim",
+    "ClaimOutcome",
+    "EventStatus",
+    "EventStore",
+    "StatusBacklog",
+    "StoredEvent",
+]
 
 
 class ClaimOutcome(enum.Enum):
@@ -56,6 +67,23 @@ class EventStatus(enum.StrEnum):
 
 
 FINAL_STATUSES = frozenset({EventStatus.PROCESSED, EventStatus.UNHANDLED, EventStatus.IGNORED})
+
+OPEN_STATUSES = tuple(status for status in EventStatus if status not in FINAL_STATUSES)
+"""The statuses of events still waiting for their handlers to succeed (processing,
+failed, and any status added later that is not final): what ``backlog`` counts."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusBacklog:
+    """How many events are in one status, and when the oldest of them was received.
+
+    Attributes:
+        count: the number of events in the status.
+        oldest: the ``received_at`` of the oldest of them (None when there are none).
+    """
+
+    count: int = 0
+    oldest: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,4 +174,13 @@ class EventStore(Protocol):
         limit: int = 100,
     ) -> Sequence[StoredEvent]:
         """Recorded events, newest received first, filtered."""
+        ...
+
+    def backlog(self) -> Mapping[EventStatus, StatusBacklog]:
+        """For every status in ``OPEN_STATUSES``, how many events are in it and the oldest
+        one's ``received_at`` (``StatusBacklog()`` for an empty status).
+
+        One query over those statuses only (the status index): final events, however
+        many, are not read, so the health route and a metrics scrape stay cheap.
+        """
         ...

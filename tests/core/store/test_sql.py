@@ -284,3 +284,33 @@ def test_naive_clock_is_refused(make_event):
     store = SQLEventStore("sqlite://", clock=lambda: datetime(2024, 1, 1))
     with pytest.raises(EventStoreError, match="timezone-aware"):
         store.claim(make_event("evt_1"), lease=LEASE)
+
+
+@pytest.mark.postgres
+def test_only_the_claim_commits_without_waiting_for_the_disk(postgres_url, make_event):
+    """The answer to Stripe follows complete()/fail(), whose commit waits for the WAL
+    (the claim's records with it); the claim's own commit does not (half the flushes)."""
+    import uuid
+
+    from sqlalchemy import event as sa_event
+
+    from stripekit import EventStatus, SQLEventStore
+
+    store = SQLEventStore(postgres_url, table_prefix=f"t{uuid.uuid4().hex[:12]}_")
+    store.migrate()
+    seen: list[str] = []
+    sa_event.listen(store.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *args: seen.append(statement))  # fmt: skip
+    try:
+        claim = store.claim(make_event("evt_async_commit"), lease=30)
+        claimed, seen[:] = list(seen), []
+        store.complete("evt_async_commit", claim.token, status=EventStatus.PROCESSED)
+        completed = list(seen)
+        with store.engine.connect() as conn:
+            setting = conn.exec_driver_sql("SHOW synchronous_commit").scalar_one()
+    finally:
+        store.close()
+
+    assert claimed[0] == "SET LOCAL synchronous_commit TO OFF"
+    assert not any("synchronous_commit" in statement for statement in completed)
+    assert setting == "on"  # SET LOCAL ended with the claim's transaction

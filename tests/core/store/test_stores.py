@@ -514,3 +514,50 @@ def test_memory_store_refuses_a_naive_clock(make_event):
     store = MemoryEventStore(clock=lambda: datetime(2024, 1, 1))
     with pytest.raises(ValueError, match="timezone-aware"):
         store.claim(make_event("evt_1"), lease=LEASE)
+
+
+# -- backlog: what the health route and the metrics read -------------------------------------
+
+
+def test_an_empty_store_has_an_empty_backlog_for_every_open_status(store):
+    from stripekit import StatusBacklog
+    from stripekit.webhooks._store import FINAL_STATUSES, OPEN_STATUSES
+
+    backlog = store.backlog()
+
+    # Every status that is not final, whatever statuses EventStatus gains later.
+    assert set(backlog) == set(OPEN_STATUSES) == set(EventStatus) - FINAL_STATUSES
+    assert set(backlog.values()) == {StatusBacklog(0, None)}
+
+
+def test_the_backlog_counts_open_events_and_finds_the_oldest(store, make_event, clock):
+    started = clock.now
+    failed = store.claim(make_event("evt_old_failure"), lease=LEASE)
+    clock.advance(10)
+    store.fail("evt_old_failure", failed.token, error="boom")
+    second = store.claim(make_event("evt_new_failure"), lease=LEASE)
+    store.fail("evt_new_failure", second.token, error="boom")
+    clock.advance(10)
+    store.claim(make_event("evt_running"), lease=LEASE)
+    done = store.claim(make_event("evt_done"), lease=LEASE)
+    store.complete("evt_done", done.token, status=EventStatus.PROCESSED)
+    store.record_ignored(make_event("evt_ignored"), reason="test event on a live key")
+
+    backlog = store.backlog()
+
+    failed_backlog = backlog[EventStatus.FAILED]
+    assert (failed_backlog.count, failed_backlog.oldest) == (2, started)
+    running = backlog[EventStatus.PROCESSING]
+    assert (running.count, running.oldest) == (1, clock.now)
+    # Final events (processed, unhandled, ignored) are not counted: they are not read.
+    assert set(backlog) == {EventStatus.FAILED, EventStatus.PROCESSING}
+
+
+def test_a_retried_event_leaves_the_failed_backlog(store, make_event):
+    claim = store.claim(make_event("evt_1"), lease=LEASE)
+    store.fail("evt_1", claim.token, error="boom")
+    retry = store.claim(make_event("evt_1"), lease=LEASE)
+    store.complete("evt_1", retry.token, status=EventStatus.PROCESSED)
+
+    assert store.backlog()[EventStatus.FAILED].count == 0
+    assert store.backlog()[EventStatus.PROCESSING].count == 0

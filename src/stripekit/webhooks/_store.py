@@ -10,6 +10,11 @@ runs its handlers::
 
 then ``complete`` or ``fail`` with the claim's token. A worker whose lease ran
 out and was taken over cannot overwrite the new holder's result.
+
+In deferred mode the webhook route only records the event, ``QUEUED``
+(``record_queued``); a task on the app's queue (or the sweeper) later takes it
+with ``claim_for_replay``, which treats a queued event as it treats a failed
+one. ``sweepable`` lists what the sweeper should try again.
 """
 
 from __future__ import annotations
@@ -23,7 +28,15 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from ._event import Event
 
-__all__ = ["Claim", "ClaimOutcome", "EventStatus", "EventStore", "StoredEvent"]
+__all__ = [
+    "FINAL_STATUSES",
+    "WAITING_STATUSES",
+    "Claim",
+    "ClaimOutcome",
+    "EventStatus",
+    "EventStore",
+    "StoredEvent",
+]
 
 
 class ClaimOutcome(enum.Enum):
@@ -53,9 +66,13 @@ class EventStatus(enum.StrEnum):
     """A handler raised; the next delivery (or a replay) runs it again."""
     IGNORED = "ignored"
     """Recorded but not dispatched (e.g. its livemode does not match the keys)."""
+    QUEUED = "queued"
+    """Recorded in deferred mode; a task on the app's queue (or the sweeper) will run it."""
 
 
 FINAL_STATUSES = frozenset({EventStatus.PROCESSED, EventStatus.UNHANDLED, EventStatus.IGNORED})
+WAITING_STATUSES = frozenset({EventStatus.QUEUED, EventStatus.FAILED})
+"""Held by nobody and not final: any claim may take the event."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,16 +134,40 @@ class EventStore(Protocol):
         ...
 
     def claim_for_replay(
-        self, event_id: str, *, lease: float, force: bool = False
+        self,
+        event_id: str,
+        *,
+        lease: float,
+        force: bool = False,
+        max_attempts: int | None = None,
     ) -> tuple[Claim, StoredEvent | None]:
-        """Take a recorded event over to run its handlers again (``events replay``).
+        """Take a recorded event over to run its handlers (``events replay``, a deferred
+        task, the sweeper).
 
-        RETRY (with a token) if it FAILED or its lease ran out, or, with
-        ``force``, if it is final (processed, unhandled, ignored); IN_FLIGHT
-        while a live lease holds it; DUPLICATE if final and not forced. The
+        RETRY (with a token) if it is QUEUED or FAILED or its lease ran out, or,
+        with ``force``, if it is final (processed, unhandled, ignored); IN_FLIGHT
+        while a live lease holds it; DUPLICATE if final and not forced. With
+        ``max_attempts``, an event whose handlers already started that many
+        times is not taken (IN_FLIGHT if processing, else DUPLICATE): the
+        sweeper's retry budget, decided in the same atomic step. The
         StoredEvent is the row after the call (its payload is the raw body to
         verify and parse again); ``(Claim(DUPLICATE), None)`` if no such event.
         """
+        ...
+
+    def record_queued(self, event: Event) -> EventStatus | None:
+        """Record a new event as QUEUED (deferred mode), committed when this returns.
+
+        None if it was recorded now; else the status it already had (nothing changes).
+        """
+        ...
+
+    def sweepable(self, *, grace: float, max_attempts: int, limit: int = 100) -> list[str]:
+        """Ids of the events the sweeper should try, oldest received first: QUEUED for
+        more than ``grace`` seconds, FAILED with fewer than ``max_attempts`` attempts,
+        PROCESSING received more than ``grace`` seconds ago with fewer than
+        ``max_attempts`` attempts (whether its holder's lease ran out, or its holder
+        died, is for ``claim_for_replay`` to decide)."""
         ...
 
     def record_ignored(self, event: Event, *, reason: str) -> bool:

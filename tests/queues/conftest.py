@@ -7,6 +7,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from queue_harness import HERE, Worker
@@ -40,3 +41,20 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     yield make
     for worker in made:
         worker.stop()
+
+
+@pytest.fixture
+def build() -> Iterator[Callable[..., Any]]:
+    """``build(adapter, broker, database, queue)`` (queue_app.build), closed at the end."""
+    import queue_app
+
+    made: list[queue_app.Built] = []
+
+    def make(*args: str) -> queue_app.Built:
+        built = queue_app.build(*args)
+        made.append(built)
+        return built
+
+    yield make
+    for built in made:
+        built.close()

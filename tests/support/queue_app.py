@@ -33,6 +33,19 @@ TABLES = (
 class Built:
     kit: StripeKit
     task: Any
+    engine: Any = None
+    broker: Any = None
+    """What holds the broker connections: closed with the rest (no socket left to the GC)."""
+
+    def close(self) -> None:
+        """Close the store's, the handler's and the broker's connections (the test's side)."""
+        close_store = getattr(self.kit.store, "close", None)
+        if close_store is not None:
+            close_store()
+        if self.engine is not None:
+            self.engine.dispose()
+        if self.broker is not None:
+            self.broker.close()
 
 
 def build(adapter: str, broker: str, database: str, queue: str) -> Built:
@@ -83,7 +96,35 @@ def build(adapter: str, broker: str, database: str, queue: str) -> Built:
             # A retried task waits 0-1 s, not Celery's default backoff of seconds.
             task_annotations={"stripekit.run_deferred": {"retry_backoff_max": 1}},
         )
-        return Built(kit, stripekit_celery.register(app, kit, queue=queue, retry_backoff_max=1))
+        task = stripekit_celery.register(app, kit, queue=queue, retry_backoff_max=1)
+        return Built(kit, task, engine, app)
+    if adapter == "dramatiq":
+        import dramatiq
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        from stripekit.queues import dramatiq as stripekit_dramatiq
+
+        # One connection attempt: a broker that is down fails the send at once.
+        # pika names the default vhost %2F (Celery's URL says //).
+        url = broker.rstrip("/") + "/%2F?connection_attempts=1"
+        dramatiq_broker = RabbitmqBroker(url=url)
+        dramatiq.set_broker(dramatiq_broker)  # the one `dramatiq queue_app` runs
+        actor = stripekit_dramatiq.register(
+            kit, broker=dramatiq_broker, queue_name=queue, min_backoff=100, max_backoff=500
+        )
+        return Built(kit, actor, engine, dramatiq_broker)
+    if adapter == "rq":
+        from redis import Redis
+        from rq import Queue, Retry
+
+        from stripekit.queues import rq as stripekit_rq
+
+        connection = Redis.from_url(broker, socket_connect_timeout=2)
+        rq_queue = Queue(queue, connection=connection)
+        adapter_ = stripekit_rq.register(
+            kit, rq_queue, kit_path="queue_app:kit", retry=Retry(max=3)
+        )
+        return Built(kit, adapter_, engine)
     raise ValueError(f"unknown adapter {adapter!r}")
 
 
@@ -95,4 +136,4 @@ if os.environ.get("QUEUE_TEST_ADAPTER"):
         os.environ["QUEUE_TEST_QUEUE"],
     )
     kit = _built.kit
-    celery_app = getattr(_built.task, "app", None)
+    celery_app = getattr(_built.task, "app", None) if _built.task is not None else None

@@ -92,13 +92,20 @@ def counts(database: str, table: str) -> Counter[str]:
         engine.dispose()
 
 
-def wait_until(condition: Callable[[], bool], what: str, log: Path | None = None) -> None:
-    """Poll ``condition`` until it holds; fail after DEADLINE seconds, with the worker's log."""
+def wait_until(
+    condition: Callable[[], bool],
+    what: str,
+    log: Path | None = None,
+    state: Callable[[], object] | None = None,
+) -> None:
+    """Poll ``condition`` until it holds; fail after DEADLINE seconds, with the worker's log
+    and ``state()`` (what the test was waiting on)."""
     deadline = time.monotonic() + DEADLINE
     while not condition():
         if time.monotonic() > deadline:
             tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-            pytest.fail(f"not within {DEADLINE:g} s: {what}\n{tail}")
+            found = f" (found {state()})" if state is not None else ""
+            pytest.fail(f"not within {DEADLINE:g} s: {what}{found}\n{tail}")
         time.sleep(0.05)
 
 

@@ -14,7 +14,15 @@ from stripekit import DeferredProcessingError, EventStatus
 from stripekit.testing import signed_event
 from stripekit_django import get_kit
 
-pytest.importorskip("django_tasks", reason="pip install 'stripekit[django-tasks]'")
+try:  # Django 6 has the framework built in; 5.2 has the django-tasks backport
+    import django.tasks as tasks_framework  # type: ignore[import-not-found,unused-ignore]
+
+    DUMMY = "django.tasks.backends.dummy.DummyBackend"
+except ImportError:
+    tasks_framework = pytest.importorskip(
+        "django_tasks", reason="pip install 'stripekit[django-tasks]'"
+    )
+    DUMMY = "django_tasks.backends.dummy.DummyBackend"
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,8 +31,6 @@ SECRET = "whsec_django_shop"
 
 @pytest.fixture
 def deferred(settings: Any) -> Any:
-    from django_tasks import default_task_backend
-
     settings.STRIPEKIT = {
         **settings.STRIPEKIT,
         "BILLING": False,

@@ -37,12 +37,11 @@ def deferred(settings: Any) -> Any:
         "PROCESSING": "deferred",
         "QUEUE": "stripekit_django.tasks.queue",
     }
-    with override_settings(
-        TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    ):
-        default_task_backend.clear()
-        yield default_task_backend
-        default_task_backend.clear()
+    with override_settings(TASKS={"default": {"BACKEND": DUMMY}}):
+        backend = tasks_framework.default_task_backend
+        backend.clear()
+        yield backend
+        backend.clear()
 
 
 def deliver(client: Client, event_id: str, email: str = "a@b.c") -> Any:

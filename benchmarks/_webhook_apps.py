@@ -9,6 +9,9 @@
   updates the mirror (a checkout session row per delivery), in the same batched
   SQLite commits as the events.
 - ``kit_postgres_app``: ``kit_app`` on PostgreSQL, for webhook_scaling.py.
+- ``kit_deferred_app``: ``kit_app`` in deferred mode: the route verifies, records the
+  event ``queued`` and answers; its queue does nothing (the broker's publish is
+  the app's own cost, not the kit's).
 - ``baseline_app``: how most apps do it today: a minimal Starlette endpoint that
   calls ``stripe.Webhook.construct_event`` and an if/elif chain.
 
@@ -23,7 +26,17 @@ from typing import Any
 SECRET = os.environ.get("BENCH_WEBHOOK_SECRET", "whsec_benchmark_secret")
 
 
-def _kit_app(*, async_handlers: bool, billing: bool = False) -> Any:
+class _NoQueue:
+    """A task queue that drops every id: what is left is the route's own work."""
+
+    def enqueue(self, event_id: str) -> None:
+        pass
+
+    async def aenqueue(self, event_id: str) -> None:
+        pass
+
+
+def _kit_app(*, async_handlers: bool, billing: bool = False, deferred: bool = False) -> Any:
     from fastapi import FastAPI
 
     from stripekit import Catalog, Event, Price, Product, StripeKit, WebhookRegistry
@@ -52,6 +65,8 @@ def _kit_app(*, async_handlers: bool, billing: bool = False) -> Any:
         database_url=os.environ["BENCH_DATABASE_URL"],
         # Off unless asked for: the route's own cost, as in earlier runs.
         billing=billing,
+        processing="deferred" if deferred else "inline",
+        queue=_NoQueue() if deferred else None,
     )
     app = FastAPI()
     app.include_router(stripekit_router(kit), prefix="/stripe")
@@ -68,6 +83,10 @@ def kit_sync_app() -> Any:
 
 def kit_billing_app() -> Any:
     return _kit_app(async_handlers=True, billing=True)
+
+
+def kit_deferred_app() -> Any:
+    return _kit_app(async_handlers=True, deferred=True)
 
 
 def baseline_app() -> Any:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         CatalogError,
         CheckoutError,
         ConfigurationError,
+        DeferredProcessingError,
         EventStoreError,
         InvalidQuantityError,
         MissingExtraError,
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
     from .webhooks._event_types import known_event_types
     from .webhooks._health import HealthReport
     from .webhooks._processing import WebhookProcessor
+    from .webhooks._queue import TaskQueue
     from .webhooks._registry import WebhookRegistry
     from .webhooks._signature import verify_signature
     from .webhooks._store import (
@@ -82,6 +84,7 @@ if TYPE_CHECKING:
         StatusBacklog,
         StoredEvent,
     )
+    from .webhooks._sweep import SweepReport
 
 __version__ = "0.1.0"
 
@@ -101,6 +104,7 @@ _EXPORTS: dict[str, str] = {
     "ConfigurationError": "_errors",
     "CreditEntry": "billing._models",
     "Credits": "billing._queries",
+    "DeferredProcessingError": "_errors",
     "Dispatcher": "webhooks._dispatch",
     "Entitlements": "billing._models",
     "HealthReport": "webhooks._health",
@@ -136,10 +140,12 @@ _EXPORTS: dict[str, str] = {
     "StripekitError": "_errors",
     "Subscription": "billing._models",
     "SubscriptionItem": "billing._models",
+    "SweepReport": "webhooks._sweep",
     "SyncAction": "catalog._sync",
     "SyncError": "_errors",
     "SyncKind": "catalog._sync",
     "SyncPlan": "catalog._sync",
+    "TaskQueue": "webhooks._queue",
     "UnknownBillingObjectError": "_errors",
     "UnknownEventTypeError": "_errors",
     "UnknownPriceError": "_errors",
@@ -175,6 +181,7 @@ __all__ = [
     "ConfigurationError",
     "CreditEntry",
     "Credits",
+    "DeferredProcessingError",
     "Dispatcher",
     "Entitlements",
     "Event",
@@ -210,10 +217,12 @@ __all__ = [
     "StripekitError",
     "Subscription",
     "SubscriptionItem",
+    "SweepReport",
     "SyncAction",
     "SyncError",
     "SyncKind",
     "SyncPlan",
+    "TaskQueue",
     "UnknownBillingObjectError",
     "UnknownEventTypeError",
     "UnknownPriceError",

@@ -23,6 +23,8 @@ answers by class, never by message::
     │   └── PayloadTooLargeError    the body is over the size limit   → 413
     ├── UnknownEventTypeError       a handler registered for a type Stripe never sends
     ├── EventStoreError             the event store cannot be used
+    ├── DeferredProcessingError     a deferred task's event did not run to the end (the
+    │                               task queue retries the task)
     └── SyncError                   products sync stopped halfway (what was done, what was not)
 """
 
@@ -35,6 +37,7 @@ __all__ = [
     "CatalogError",
     "CheckoutError",
     "ConfigurationError",
+    "DeferredProcessingError",
     "EventStoreError",
     "InvalidQuantityError",
     "MissingExtraError",
@@ -228,6 +231,36 @@ class UnknownEventTypeError(StripekitError, ValueError):
 
 class EventStoreError(StripekitError):
     """The event store cannot be reached, or its schema is not one this version knows."""
+
+
+class DeferredProcessingError(StripekitError):
+    """A deferred task did not run its event to the end: a handler raised, the store
+    was unreachable, or the store has no such event. Raised from the task so that the
+    queue's own retry policy retries it; the store shows the event ``failed`` with the
+    handler's error (``stripekit events list --status failed``).
+
+    Attributes:
+        event_id: the event's id.
+        outcome: ``failed``, ``unavailable``, ``error`` or ``missing``.
+    """
+
+    def __init__(self, result: Any) -> None:
+        if isinstance(result, tuple):  # unpickled (a task queue sends it between processes)
+            event_id, outcome = result
+        else:
+            event_id, outcome = result.event_id, result.outcome
+        self.event_id: str | None = event_id
+        self.outcome: str = outcome
+        reason = {
+            "failed": "a handler raised; the store keeps its error",
+            "unavailable": "the event store could not be reached",
+            "missing": "the event store has no such event: does the worker use the "
+            "web app's database (STRIPEKIT_DATABASE_URL)?",
+        }.get(outcome, "stripekit failed unexpectedly (see the log)")
+        super().__init__(f"event {event_id} was not processed ({outcome}): {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), ((self.event_id, self.outcome),))
 
 
 class SyncError(StripekitError):

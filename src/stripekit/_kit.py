@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from ._settings import Settings
 from .webhooks._registry import WebhookRegistry
@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from .webhooks._metrics import KitMetrics, ScrapeAnswer
     from .webhooks._observe import DeliveryObserver
     from .webhooks._processing import WebhookProcessor, WebhookResult
+    from .webhooks._queue import TaskQueue
     from .webhooks._store import EventStore
+    from .webhooks._sweep import SweepReport
 
 __all__ = ["StripeKit"]
 
@@ -94,11 +96,23 @@ class StripeKit:
         client: stripe.StripeClient | None = None,
         unit_of_work: Callable[[], AbstractContextManager[object]] | None = None,
         billing_store: BillingStore | None = None,
+        processing: Literal["inline", "deferred"] | None = None,
+        queue: TaskQueue | None = None,
         **settings_values: Any,
     ) -> None:
         if settings is not None and settings_values:
             raise TypeError("pass either a Settings object or setting values, not both")
         self.settings = settings if settings is not None else Settings(**settings_values)
+        if processing is not None and processing not in ("inline", "deferred"):
+            from ._errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"processing={processing!r}: give 'inline' (handlers run in the webhook "
+                "request) or 'deferred' (a task queue runs them)"
+            )
+        self.processing: Literal["inline", "deferred"] = processing or self.settings.processing
+        """``inline`` or ``deferred`` (the argument, else ``STRIPEKIT_PROCESSING``)."""
+        self._queue = queue
         self.webhooks = webhooks if webhooks is not None else WebhookRegistry()
         self._catalog = catalog
         self._store_arg = store
@@ -225,6 +239,7 @@ class StripeKit:
             handler_timeout=s.handler_timeout,
             handler_threads=s.handler_threads,
             first=self._kit_handlers,
+            queue=self._deferred_queue(),
             observer=self._observer,
         )
 
@@ -265,6 +280,44 @@ class StripeKit:
             token.get_secret_value() if token is not None else None,
             authorization,
         )
+
+    def _deferred_queue(self) -> TaskQueue | None:
+        if self.processing == "inline":
+            return None
+        if self._queue is None:
+            from ._errors import ConfigurationError
+
+            raise ConfigurationError(
+                "deferred processing (STRIPEKIT_PROCESSING=deferred) needs a task queue: pass "
+                "queue= to StripeKit, or wire one, e.g. stripekit.queues.celery.register(app, "
+                "kit) (docs/scale.md)"
+            )
+        return self._queue
+
+    @property
+    def queue(self) -> TaskQueue | None:
+        """The task queue deferred mode sends event ids to (None until one is set)."""
+        return self._queue
+
+    def use_queue(self, queue: TaskQueue) -> None:
+        """Set the task queue deferred mode sends event ids to (what the adapters'
+        ``register`` calls); takes effect at once, even after the first delivery.
+
+        Example:
+            >>> kit.use_queue(MyQueue())  # doctest: +SKIP
+        """
+        if not callable(getattr(queue, "enqueue", None)):
+            from ._errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"{type(queue).__name__} is not a task queue: it needs an "
+                "enqueue(event_id) method (see stripekit.TaskQueue)"
+            )
+        with self._lock:
+            self._queue = queue
+            made = self.__dict__.get("processor")
+            if made is not None and self.processing == "deferred":
+                made.queue = queue
 
     @_built_once
     def dispatcher(self) -> Dispatcher:
@@ -430,6 +483,73 @@ class StripeKit:
         """Async twin of ``replay``."""
         return await self.dispatcher.areplay(event_id, force=force)
 
+    def run_deferred(self, event_id: str) -> WebhookResult:
+        """Run a queued event's handlers: what a deferred task calls. Idempotent.
+
+        The store's claim decides who runs an event, so a task delivered twice,
+        or racing the sweeper, runs the handlers once. Raises
+        ``DeferredProcessingError`` when they did not run to the end (a handler
+        raised, the store is unreachable, no such event), so that the queue's
+        own retry policy retries the task; the store shows the event ``failed``
+        with its error meanwhile.
+
+        Example:
+            >>> kit.run_deferred("evt_1N...").outcome  # doctest: +SKIP
+            'processed'
+        """
+        return _deferred_outcome(self.dispatcher.run_deferred(event_id))
+
+    async def arun_deferred(self, event_id: str) -> WebhookResult:
+        """Async twin of ``run_deferred`` (async handlers run on the worker's loop)."""
+        return _deferred_outcome(await self.dispatcher.arun_deferred(event_id))
+
+    def sweep(
+        self,
+        *,
+        grace: float | None = None,
+        max_attempts: int | None = None,
+        limit: int = 1000,
+    ) -> SweepReport:
+        """Run the events left behind: ``queued`` for longer than ``grace`` seconds,
+        ``failed`` with fewer than ``max_attempts`` attempts, ``processing`` past its
+        worker's lease (or whose worker died). Safe to call from several machines at
+        once, on a schedule (cron, Celery beat); see docs/scale.md.
+
+        ``grace`` and ``max_attempts`` default to ``STRIPEKIT_SWEEP_GRACE`` and
+        ``STRIPEKIT_SWEEP_MAX_ATTEMPTS``.
+
+        Example:
+            >>> kit.sweep().counts  # doctest: +SKIP
+            {'processed': 3, 'failed': 1}
+        """
+        from .webhooks._sweep import sweep
+
+        s = self.settings
+        return sweep(
+            self.dispatcher,
+            grace=s.sweep_grace if grace is None else grace,
+            max_attempts=s.sweep_max_attempts if max_attempts is None else max_attempts,
+            limit=limit,
+        )
+
+    async def asweep(
+        self,
+        *,
+        grace: float | None = None,
+        max_attempts: int | None = None,
+        limit: int = 1000,
+    ) -> SweepReport:
+        """Async twin of ``sweep``."""
+        from .webhooks._sweep import asweep
+
+        s = self.settings
+        return await asweep(
+            self.dispatcher,
+            grace=s.sweep_grace if grace is None else grace,
+            max_attempts=s.sweep_max_attempts if max_attempts is None else max_attempts,
+            limit=limit,
+        )
+
     async def aclose(self) -> None:
         """Close the async HTTP client and stop the handler threads the kit made (call it
         when the app shuts down).
@@ -485,3 +605,12 @@ class StripeKit:
     async def ahandle_webhook(self, body: bytes, headers: Headers) -> WebhookResult:
         """Async twin of ``handle_webhook``."""
         return await self.processor.aprocess(body, headers)
+
+
+def _deferred_outcome(result: WebhookResult) -> WebhookResult:
+    """The result of a deferred task, or the error that makes its queue retry it."""
+    if result.outcome in ("failed", "unavailable", "error", "missing"):
+        from ._errors import DeferredProcessingError
+
+        raise DeferredProcessingError(result)
+    return result

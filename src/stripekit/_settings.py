@@ -59,6 +59,9 @@ _ENV_NAMES: dict[str, str] = {
     "plan_change_proration": "STRIPEKIT_PLAN_CHANGE_PRORATION",
     "metrics": "STRIPEKIT_METRICS",
     "metrics_token": "STRIPEKIT_METRICS_TOKEN",
+    "processing": "STRIPEKIT_PROCESSING",
+    "sweep_grace": "STRIPEKIT_SWEEP_GRACE",
+    "sweep_max_attempts": "STRIPEKIT_SWEEP_MAX_ATTEMPTS",
 }
 
 _SECRET_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
@@ -238,6 +241,23 @@ class Settings(BaseSettings):
     """The bearer token ``GET /stripe/metrics`` asks for (``Authorization: Bearer ...``);
     unset, the route answers 404: the metrics tell the shop's sales rate, not for
     strangers."""
+
+    processing: Literal["inline", "deferred"] = Field(
+        default="inline", validation_alias=_env("processing")
+    )
+    """``inline``: the webhook route runs the handlers before it answers. ``deferred``:
+    it records the event ``queued``, hands its id to the app's task queue and answers
+    200 at once; a worker runs the handlers (docs/scale.md)."""
+
+    sweep_grace: float = Field(default=300.0, ge=0, le=86_400, validation_alias=_env("sweep_grace"))
+    """Seconds an event may stay ``queued`` (or ``processing``) before the sweeper runs
+    it itself; the queue's own workers have that long to get to it."""
+
+    sweep_max_attempts: int = Field(
+        default=5, ge=1, le=1_000, validation_alias=_env("sweep_max_attempts")
+    )
+    """The sweeper's retry budget: it leaves alone an event whose handlers already
+    started this many times (``stripekit events replay`` still runs it)."""
 
     trusted_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), validation_alias=_env("trusted_origins")

@@ -5,7 +5,8 @@
 a key left out falls back to the same environment variable as the core
 (``STRIPE_SECRET_KEY``...). Three keys are the Django app's own: ``HANDLERS``
 (modules to import for their ``@webhooks.on`` handlers), ``BUYER`` (the dotted
-path of ``buyer(request) -> Buyer | None``) and ``SHOP_NAME``.
+path of ``buyer(request) -> Buyer | None``), ``SHOP_NAME`` and ``QUEUE`` (deferred
+mode's task queue, or its dotted path: ``stripekit_django.tasks.queue``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = [
     "webhooks",
 ]  # fmt: skip
 
-APP_KEYS = frozenset({"HANDLERS", "BUYER", "SHOP_NAME"})
+APP_KEYS = frozenset({"HANDLERS", "BUYER", "SHOP_NAME", "QUEUE"})
 
 
 class DjangoWebhookRegistry(WebhookRegistry):
@@ -81,11 +82,13 @@ def get_kit() -> StripeKit:
                 from .store import DjangoEventStore
 
                 store = DjangoEventStore()
+                queue = app_option("QUEUE")
                 _kit = StripeKit(
                     store=store,
                     billing_store=DjangoBillingStore(),
                     webhooks=webhooks,
                     unit_of_work=store.unit_of_work,
+                    queue=import_string(queue) if isinstance(queue, str) else queue,
                     **kit_options(),
                 )
     return _kit

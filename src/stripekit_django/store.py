@@ -19,8 +19,8 @@ from django.db.models import Count, F, Min, Q
 
 from stripekit import Claim, ClaimOutcome, EventStatus, StatusBacklog, StoredEvent
 from stripekit.store._holders import current_holder, holder_is_gone
-from stripekit.store._rows import check_lease, clean_error, event_row, stored_event
-from stripekit.webhooks._store import FINAL_STATUSES, OPEN_STATUSES
+from stripekit.store._rows import check_lease, check_sweep, clean_error, event_row, stored_event
+from stripekit.webhooks._store import FINAL_STATUSES, OPEN_STATUSES, WAITING_STATUSES
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -34,6 +34,7 @@ __all__ = ["DjangoEventStore"]
 logger = logging.getLogger("stripekit.django")
 
 _PROCESSING = EventStatus.PROCESSING.value
+_WAITING = [status.value for status in WAITING_STATUSES]
 
 
 def _now() -> datetime:
@@ -100,7 +101,7 @@ class DjangoEventStore:
             return Claim(ClaimOutcome.NEW, token, 1)
         except IntegrityError:
             pass
-        retryable = Q(status=EventStatus.FAILED.value) | Q(status=_PROCESSING, lease_until__lte=now)
+        retryable = Q(status__in=_WAITING) | Q(status=_PROCESSING, lease_until__lte=now)
         taken = self._take_over(event.id, retryable, token, now, lease)
         if not taken:
             taken = self._take_from_the_dead(event.id, token, now, lease)
@@ -138,7 +139,9 @@ class DjangoEventStore:
         )  # fmt: skip
         return bool(taken == 1)
 
-    def _take_from_the_dead(self, event_id: str, token: str, now: datetime, lease: float) -> bool:
+    def _take_from_the_dead(
+        self, event_id: str, token: str, now: datetime, lease: float, budget: Q | None = None
+    ) -> bool:
         """Take over a claim whose holder died on this machine (see store/_holders)."""
         held = (
             self._events.filter(id=event_id, status=_PROCESSING)
@@ -147,7 +150,10 @@ class DjangoEventStore:
         )
         if held is None or held[0] is None or not holder_is_gone(held[1]):
             return False
-        taken = self._take_over(event_id, Q(token=held[0], status=_PROCESSING), token, now, lease)
+        condition = Q(token=held[0], status=_PROCESSING)
+        if budget is not None:
+            condition &= budget
+        taken = self._take_over(event_id, condition, token, now, lease)
         if taken:
             logger.warning(
                 "took over %s from a worker that died while processing it (%s)", event_id, held[1]
@@ -155,17 +161,25 @@ class DjangoEventStore:
         return taken
 
     def claim_for_replay(
-        self, event_id: str, *, lease: float, force: bool = False
+        self,
+        event_id: str,
+        *,
+        lease: float,
+        force: bool = False,
+        max_attempts: int | None = None,
     ) -> tuple[Claim, StoredEvent | None]:
         check_lease(lease)
         now = _now()
         token = secrets.token_hex(16)
-        allowed = Q(status=EventStatus.FAILED.value) | Q(status=_PROCESSING, lease_until__lte=now)
+        allowed = Q(status__in=_WAITING) | Q(status=_PROCESSING, lease_until__lte=now)
         if force:
             allowed |= Q(status__in=[s.value for s in FINAL_STATUSES])
+        budget = None if max_attempts is None else Q(attempts__lt=max_attempts)
+        if budget is not None:
+            allowed &= budget
         taken = self._take_over(event_id, allowed, token, now, lease)
         if not taken:
-            taken = self._take_from_the_dead(event_id, token, now, lease)
+            taken = self._take_from_the_dead(event_id, token, now, lease, budget)
         row = self.get(event_id)
         if row is None:
             return Claim(ClaimOutcome.DUPLICATE), None
@@ -174,6 +188,29 @@ class DjangoEventStore:
         if row.status is EventStatus.PROCESSING:
             return Claim(ClaimOutcome.IN_FLIGHT), row
         return Claim(ClaimOutcome.DUPLICATE), row
+
+    def record_queued(self, event: Event) -> EventStatus | None:
+        try:
+            # A savepoint, as in claim(); outside a transaction it commits at once.
+            with transaction.atomic(using=self.using):
+                self._events.create(
+                    **event_row(event, _now()), status=EventStatus.QUEUED.value, attempts=0
+                )
+        except IntegrityError:
+            status = self._events.filter(id=event.id).values_list("status", flat=True).first()
+            return EventStatus(status) if status is not None else None
+        return None
+
+    def sweepable(self, *, grace: float, max_attempts: int, limit: int = 100) -> list[str]:
+        check_sweep(grace, max_attempts, limit)
+        before = _now() - timedelta(seconds=grace)
+        due = (
+            Q(status=EventStatus.QUEUED.value, received_at__lte=before)
+            | Q(status=EventStatus.FAILED.value, attempts__lt=max_attempts)
+            | Q(status=_PROCESSING, received_at__lte=before, attempts__lt=max_attempts)
+        )
+        rows = self._events.filter(due).order_by("received_at", "id").values_list("id", flat=True)
+        return list(rows[:limit])
 
     def record_ignored(self, event: Event, *, reason: str) -> bool:
         now = _now()

@@ -254,3 +254,44 @@ def test_a_database_without_event_tables_is_refused_and_left_alone(
     missing = cli("events", *verb, "--database-url", f"sqlite:///{tmp_path / 'none.sqlite3'}")
     assert missing.exit_code == 1 and "no such file here" in missing.stderr
     assert not (tmp_path / "none.sqlite3").exists()
+
+
+def test_sweep_retries_what_failed_under_the_budget_then_has_nothing_to_do(
+    cli: Runner, history: Any
+) -> None:
+    name = history.__name__
+    spent = cli("events", "sweep", "--app", f"{name}:kit", "--max-attempts", "1")
+    assert spent.exit_code == 0, spent.output
+    assert "nothing to sweep" in spent.stdout  # evt_broken's one attempt is its budget
+
+    still_broken = cli("events", "sweep", "--app", f"{name}:kit")
+    assert still_broken.exit_code == 1
+    assert "evt_broken" in still_broken.stdout and "1 failed" in still_broken.stdout
+
+    history.broken.clear()  # the mailer is back
+    fixed = cli("events", "sweep", "--app", f"{name}:kit")
+    assert fixed.exit_code == 0, fixed.output
+    assert "1 processed" in fixed.stdout
+    assert history.ran == ["evt_paid", "evt_broken"]
+    assert cli("events", "sweep", "--app", f"{name}:kit").stdout.startswith("nothing to sweep")
+
+
+def test_sweep_runs_queued_events_past_the_grace_period(
+    cli: Runner, history: Any, database_url: str
+) -> None:
+    from stripekit import parse_event
+    from stripekit.testing import event_body, make_event
+
+    history.broken.clear()
+    event = parse_event(event_body(make_event("checkout.session.completed", id="evt_waiting")))
+    history.kit.store.record_queued(event)  # the broker was down when it came
+    app = ["--app", f"{history.__name__}:webhooks", "--database-url", database_url]
+
+    waiting = cli("events", "sweep", *app, "--max-attempts", "1")
+    assert "nothing to sweep" in waiting.stdout  # within STRIPEKIT_SWEEP_GRACE
+
+    swept = cli("events", "sweep", *app, "--grace", "0")
+    assert swept.exit_code == 0, swept.output
+    assert "evt_waiting" in swept.stdout and "evt_broken" in swept.stdout
+    assert "2 processed" in swept.stdout
+    assert history.kit.store.get("evt_waiting").status is EventStatus.PROCESSED

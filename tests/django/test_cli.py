@@ -110,6 +110,22 @@ def test_manage_py_stripekit_events(history: None, capsys: pytest.CaptureFixture
     assert stored is not None and stored.status is EventStatus.FAILED and stored.attempts == 2
 
 
+def test_manage_py_stripekit_events_sweep(
+    history: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The project's own handlers (no --app); evt_django_broken has had one attempt.
+    call_command("stripekit_events", "sweep", "--max-attempts", "1")
+    assert "nothing to sweep" in capsys.readouterr().out
+    sweep = ["manage.py", "stripekit_events", "sweep", "--max-attempts", "2"]
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(sweep).execute()
+    assert exited.value.code == 1  # it failed again, and says so
+    out = capsys.readouterr().out
+    assert "evt_django_broken" in out and "1 failed" in out
+    stored = get_kit().store.get("evt_django_broken")
+    assert stored is not None and stored.status is EventStatus.FAILED and stored.attempts == 2
+
+
 def test_manage_py_help_is_the_stripekit_commands(capsys: pytest.CaptureFixture[str]) -> None:
     ManagementUtility(["manage.py", "stripekit_products", "--help"]).execute()  # exits 0: returns
     out = capsys.readouterr().out

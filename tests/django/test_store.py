@@ -162,3 +162,101 @@ def test_the_backlog_counts_open_events_only() -> None:
     assert backlog[EventStatus.FAILED].count == 1
     assert backlog[EventStatus.FAILED].oldest == store.get("evt_1").received_at  # type: ignore[union-attr]
     assert backlog[EventStatus.PROCESSING].count == 1
+
+
+# -- deferred mode: the same checks as tests/core/store/test_stores.py --
+
+
+def test_a_queued_event_is_recorded_once_and_a_task_takes_it_once() -> None:
+    store = DjangoEventStore()
+    assert store.record_queued(event()) is None
+    assert store.record_queued(event()) is EventStatus.QUEUED
+    row = store.get("evt_1")
+    assert (row.status, row.attempts) == (EventStatus.QUEUED, 0)  # type: ignore[union-attr]
+    assert [r.id for r in store.list(status=EventStatus.QUEUED)] == ["evt_1"]
+
+    claim, stored = store.claim_for_replay("evt_1", lease=60)
+    assert (claim.outcome, claim.attempts) == (ClaimOutcome.RETRY, 1)
+    assert stored.status is EventStatus.PROCESSING  # type: ignore[union-attr]
+    assert store.claim_for_replay("evt_1", lease=60)[0].outcome is ClaimOutcome.IN_FLIGHT
+    assert store.fail("evt_1", claim.token, error="boom")
+    assert store.record_queued(event()) is EventStatus.FAILED
+    again, _ = store.claim_for_replay("evt_1", lease=60)
+    assert (again.outcome, again.attempts) == (ClaimOutcome.RETRY, 2)
+    assert store.complete("evt_1", again.token, status=EventStatus.PROCESSED)
+    assert store.claim_for_replay("evt_1", lease=60)[0].outcome is ClaimOutcome.DUPLICATE
+    assert store.record_queued(event()) is EventStatus.PROCESSED
+
+
+def test_an_inline_claim_takes_a_queued_event() -> None:
+    store = DjangoEventStore()
+    store.record_queued(event())
+    claim = store.claim(event(), lease=60)
+    assert (claim.outcome, claim.attempts) == (ClaimOutcome.RETRY, 1)
+
+
+def test_max_attempts_is_the_budget_of_a_claim() -> None:
+    store = DjangoEventStore()
+    store.record_queued(event())
+    for _ in range(2):
+        claim, _ = store.claim_for_replay("evt_1", lease=60, max_attempts=2)
+        assert claim.outcome is ClaimOutcome.RETRY
+        store.fail("evt_1", claim.token, error="boom")
+    assert store.claim_for_replay("evt_1", lease=60, max_attempts=2)[0].outcome is (
+        ClaimOutcome.DUPLICATE
+    )
+    assert store.claim_for_replay("evt_1", lease=60)[0].attempts == 3
+
+
+def test_sweepable_selects_what_was_left() -> None:
+    store = DjangoEventStore()
+    store.record_queued(event("evt_old_queued"))
+    store.claim(event("evt_stuck"), lease=60)
+    failed = store.claim(event("evt_failed"), lease=60)
+    store.fail("evt_failed", failed.token, error="boom")
+    done = store.claim(event("evt_done"), lease=60)
+    store.complete("evt_done", done.token, status=EventStatus.PROCESSED)
+    earlier = datetime.now(UTC) - timedelta(minutes=10)
+    for offset, event_id in enumerate(("evt_old_queued", "evt_stuck", "evt_failed", "evt_done")):
+        WebhookEvent.objects.filter(id=event_id).update(
+            received_at=earlier + timedelta(seconds=offset)
+        )
+    store.record_queued(event("evt_new_queued"))  # its task has time yet
+
+    assert store.sweepable(grace=60, max_attempts=3) == [
+        "evt_old_queued",
+        "evt_stuck",
+        "evt_failed",
+    ]
+    assert store.sweepable(grace=60, max_attempts=1) == ["evt_old_queued"]
+    assert store.sweepable(grace=60, max_attempts=3, limit=1) == ["evt_old_queued"]
+    assert store.sweepable(grace=0, max_attempts=3)[-1] == "evt_new_queued"
+    with pytest.raises(ValueError, match="max_attempts"):
+        store.sweepable(grace=0, max_attempts=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_threads_take_a_queued_event_once_on_sqlite() -> None:
+    store = DjangoEventStore()
+    store.record_queued(event("evt_race"))
+    barrier = threading.Barrier(20)
+    outcomes: Counter[ClaimOutcome] = Counter()
+    lock = threading.Lock()
+
+    def take() -> None:
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            claim, _ = store.claim_for_replay("evt_race", lease=60, max_attempts=3)
+            with lock:
+                outcomes[claim.outcome] += 1
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=take) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == Counter({ClaimOutcome.RETRY: 1, ClaimOutcome.IN_FLIGHT: 19})

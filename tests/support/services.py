@@ -61,3 +61,32 @@ def fresh_postgres_database() -> Iterator[str]:
             )
         finally:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+REDIS_URL = os.environ.get("STRIPEKIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+"""The Redis server the queue tests use (STRIPEKIT_TEST_REDIS_URL)."""
+
+AMQP_URL = os.environ.get("STRIPEKIT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+"""The RabbitMQ server the queue tests use (STRIPEKIT_TEST_AMQP_URL)."""
+
+
+def require_port(url: str, what: str) -> str:
+    """``url`` if its host:port accepts a TCP connection, else skip (or fail, in CI)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port
+    try:
+        with socket.create_connection((host, port or 0), timeout=3):
+            return url
+    except OSError as exc:
+        service_missing(f"{what} not reachable at {host}:{port}: {exc}")
+
+
+def require_module(name: str, extra: str) -> None:
+    """Skip (or fail, in CI) when an optional queue library is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec(name) is None:
+        service_missing(f"{name} is not installed (pip install 'stripekit[{extra}]')")

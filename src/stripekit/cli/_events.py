@@ -25,7 +25,8 @@ from ._project import django_kit, in_django, open_event_store
 __all__ = ["events_app", "parse_since"]
 
 events_app = typer.Typer(
-    help="List, show and replay the webhook events your app recorded.", no_args_is_help=True
+    help="List, show, replay and sweep the webhook events your app recorded.",
+    no_args_is_help=True,
 )
 
 _DATABASE_URL = typer.Option(
@@ -34,7 +35,14 @@ _DATABASE_URL = typer.Option(
     help="Event store URL (default: a Django project's database, else STRIPEKIT_DATABASE_URL, "
     "else sqlite:///stripekit.sqlite3).",
 )
+_APP = typer.Option(
+    None,
+    "--app",
+    help="Your handlers: module:attribute of a StripeKit or a WebhookRegistry "
+    "(in a Django project: its handlers, by default).",
+)
 _STATUS_STYLE = {
+    EventStatus.QUEUED: "cyan",
     EventStatus.PROCESSED: "green",
     EventStatus.UNHANDLED: "dim",
     EventStatus.FAILED: "bold red",
@@ -195,12 +203,7 @@ def _print_record(row: StoredEvent) -> None:
 def replay_events(
     ctx: typer.Context,
     event_id: str | None = typer.Argument(None, help="The event to replay (evt_...)."),
-    app: str | None = typer.Option(
-        None,
-        "--app",
-        help="Your handlers: module:attribute of a StripeKit or a WebhookRegistry "
-        "(in a Django project: its handlers, by default).",
-    ),
+    app: str | None = _APP,
     failed: bool = typer.Option(False, "--failed", help="Replay every failed event."),
     force: bool = typer.Option(
         False, "--force", help="Replay even if already processed, unhandled or ignored."
@@ -215,17 +218,7 @@ def replay_events(
     """
     if (event_id is None) == (not failed):
         raise CLIError("give either an event id or --failed (not both)")
-    load_env_file(options(ctx).env_file)  # before the app reads its settings
-    if app is not None:
-        target = import_object(app)
-    elif in_django(ctx):
-        target = django_kit()
-    else:
-        raise CLIError(
-            "give --app module:attribute (your StripeKit or WebhookRegistry), or run in your "
-            "Django project (DJANGO_SETTINGS_MODULE or --django-settings)"
-        )
-    dispatcher, label = _dispatcher(ctx, target, database_url)
+    dispatcher, label = _dispatcher(ctx, _handlers(ctx, app), database_url)
     if event_id is not None:
         results = [dispatcher.replay(event_id, force=force)]
     else:
@@ -243,6 +236,68 @@ def replay_events(
     _print_results(results)
     if any(result.outcome in _UNFINISHED for result in results):
         raise typer.Exit(1)
+
+
+@events_app.command("sweep")
+def sweep_events(
+    ctx: typer.Context,
+    app: str | None = _APP,
+    grace: float | None = typer.Option(
+        None,
+        "--grace",
+        min=0,
+        help="Seconds an event may wait queued (or processing) before the sweep runs it "
+        "(default STRIPEKIT_SWEEP_GRACE, 300).",
+    ),
+    max_attempts: int | None = typer.Option(
+        None,
+        "--max-attempts",
+        min=1,
+        help="Leave alone events whose handlers started this many times "
+        "(default STRIPEKIT_SWEEP_MAX_ATTEMPTS, 5).",
+    ),
+    limit: int = typer.Option(1000, "--limit", min=1, help="At most this many events."),
+    database_url: str | None = _DATABASE_URL,
+) -> None:
+    """Run the events left behind: queued too long, failed under the retry budget, or
+    processing past their worker's lease. Safe from several machines at once.
+
+    The handlers run here, in this process (the store's claim lets one worker run each
+    event). Run it on a schedule (cron, Celery beat) in deferred mode. Exits 1 if an
+    event failed again.
+    """
+    from stripekit._settings import Settings
+    from stripekit.webhooks._sweep import sweep
+
+    dispatcher, label = _dispatcher(ctx, _handlers(ctx, app), database_url)
+    settings = Settings()
+    report = sweep(
+        dispatcher,
+        grace=settings.sweep_grace if grace is None else grace,
+        max_attempts=settings.sweep_max_attempts if max_attempts is None else max_attempts,
+        limit=limit,
+    )
+    if not report.results:
+        console.print(f"nothing to sweep in {label}")
+        return
+    _print_results(report.results, title="sweep")
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts.items()))
+    console.print(f"swept {len(report.results)} event(s): {summary}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _handlers(ctx: typer.Context, app: str | None) -> Any:
+    """The StripeKit or WebhookRegistry whose handlers to run."""
+    load_env_file(options(ctx).env_file)  # before the app reads its settings
+    if app is not None:
+        return import_object(app)
+    if in_django(ctx):
+        return django_kit()
+    raise CLIError(
+        "give --app module:attribute (your StripeKit or WebhookRegistry), or run in your "
+        "Django project (DJANGO_SETTINGS_MODULE or --django-settings)"
+    )
 
 
 def _dispatcher(
@@ -265,8 +320,8 @@ def _dispatcher(
     return Dispatcher(store, registry), label
 
 
-def _print_results(results: list[WebhookResult]) -> None:
-    table = Table(title="replay", title_justify="left")
+def _print_results(results: list[WebhookResult], title: str = "replay") -> None:
+    table = Table(title=title, title_justify="left")
     table.add_column("id", no_wrap=True)
     table.add_column("outcome")
     table.add_column("detail")
@@ -278,6 +333,7 @@ def _print_results(results: list[WebhookResult]) -> None:
             "duplicate": "already done; --force runs it again",
             "in_flight": "another worker holds it; try again when its lease ends",
             "failed": str(result.error or "a handler raised"),
+            "unavailable": str(result.error or "the event store could not be reached"),
         }.get(result.outcome, str(result.body.get("error", "")))
         table.add_row(str(result.event_id), f"[{style}]{result.outcome}[/]", detail)
     console.print(table)

@@ -67,7 +67,11 @@ def holder_is_gone(holder: str | None) -> bool:
     if not _alive(pid):
         return True
     # The pid is taken: by the holder, or by a newer process that reused it.
-    return bool(started) and _start_time(pid) not in (None, started)
+    if bool(started) and _start_time(pid) not in (None, started):
+        return True
+    # A holder killed while its parent died too (a worker pool's process, kill -9 of the
+    # whole group) is a zombie until init reaps it: dead all the same.
+    return _state(pid) == "Z"
 
 
 def _alive(pid: int) -> bool:
@@ -91,6 +95,12 @@ def _pid_namespace() -> str:
         return os.readlink("/proc/self/ns/pid")
     except OSError:
         return ""
+
+
+def _state(pid: int) -> str | None:
+    """The process's state letter (field 3 of /proc/<pid>/stat): R, S, D, Z..."""
+    fields = _read(f"/proc/{pid}/stat").rpartition(")")[2].split()
+    return fields[0] if fields else None
 
 
 def _start_time(pid: int) -> str | None:

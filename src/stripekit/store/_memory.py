@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from stripekit.webhooks._store import (
     FINAL_STATUSES,
     OPEN_STATUSES,
+    WAITING_STATUSES,
     Claim,
     ClaimOutcome,
     EventStatus,
@@ -20,7 +21,7 @@ from stripekit.webhooks._store import (
     StoredEvent,
 )
 
-from ._rows import check_lease, clean_error
+from ._rows import check_lease, check_sweep, clean_error
 
 if TYPE_CHECKING:
     from stripekit.webhooks._event import Event
@@ -146,7 +147,7 @@ class MemoryEventStore:
                 self._rows[event_id] = _Row(event, now, _PROCESSING, token, lease)
                 return Claim(_NEW, token, 1)
             status = row.status
-            if status is _FAILED or (status is _PROCESSING and row.lease_until <= now):
+            if status in WAITING_STATUSES or (status is _PROCESSING and row.lease_until <= now):
                 token = self._token()
                 row.take(now, lease, token)
                 return Claim(_RETRY, token, row.attempts)
@@ -189,8 +190,22 @@ class MemoryEventStore:
             row.processed_at = now
             return True
 
+    def record_queued(self, event: Event) -> EventStatus | None:
+        now = self._now()
+        with self._lock:
+            row = self._rows.get(event.id)
+            if row is not None:
+                return row.status
+            self._rows[event.id] = _Row(event, now, EventStatus.QUEUED, None, 0.0)
+            return None
+
     def claim_for_replay(
-        self, event_id: str, *, lease: float, force: bool = False
+        self,
+        event_id: str,
+        *,
+        lease: float,
+        force: bool = False,
+        max_attempts: int | None = None,
     ) -> tuple[Claim, StoredEvent | None]:
         check_lease(lease)
         now = self._now()
@@ -203,9 +218,29 @@ class MemoryEventStore:
                 return _IN_FLIGHT, row.snapshot()
             if status in FINAL_STATUSES and not force:
                 return _DUPLICATE, row.snapshot()
+            if max_attempts is not None and row.attempts >= max_attempts:
+                return (_IN_FLIGHT if status is _PROCESSING else _DUPLICATE), row.snapshot()
             token = self._token()
             row.take(now, lease, token)
             return Claim(_RETRY, token, row.attempts), row.snapshot()
+
+    def sweepable(self, *, grace: float, max_attempts: int, limit: int = 100) -> list[str]:
+        check_sweep(grace, max_attempts, limit)
+        before = self._now() - grace
+        with self._lock:
+            rows = [
+                row
+                for row in self._rows.values()
+                if (row.status is EventStatus.QUEUED and row.received_at <= before)
+                or (row.status is _FAILED and row.attempts < max_attempts)
+                or (
+                    row.status is _PROCESSING
+                    and row.received_at <= before
+                    and row.attempts < max_attempts
+                )
+            ]
+        rows.sort(key=lambda row: (row.received_at, row.id))
+        return [row.id for row in rows[:limit]]
 
     def get(self, event_id: str) -> StoredEvent | None:
         with self._lock:

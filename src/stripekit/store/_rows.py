@@ -15,7 +15,14 @@ from stripekit.webhooks._store import EventStatus, StoredEvent
 if TYPE_CHECKING:
     from stripekit.webhooks._event import Event
 
-__all__ = ["MAX_ERROR_LENGTH", "check_lease", "clean_error", "event_row", "stored_event"]
+__all__ = [
+    "MAX_ERROR_LENGTH",
+    "check_lease",
+    "check_sweep",
+    "clean_error",
+    "event_row",
+    "stored_event",
+]
 
 MAX_ERROR_LENGTH = 4_000
 """How many characters of ``last_error`` a store keeps (a traceback's head and tail)."""
@@ -42,6 +49,16 @@ def check_lease(lease: float) -> None:
     """Refuse a lease that is not a positive number of seconds a database can add to a date."""
     if not 0 < lease < 10**9:
         raise ValueError(f"lease must be a positive number of seconds, not {lease!r}")
+
+
+def check_sweep(grace: float, max_attempts: int, limit: int) -> None:
+    """Refuse sweep bounds that would select nothing or everything by mistake."""
+    if not 0 <= grace < 10**9:
+        raise ValueError(f"grace must be zero or a positive number of seconds, not {grace!r}")
+    if max_attempts < 1:
+        raise ValueError(f"max_attempts must be at least 1, not {max_attempts!r}")
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit!r}")
 
 
 def event_row(event: Event, now: datetime) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from stripekit._errors import ConfigurationError
 from stripekit.webhooks._store import (
     FINAL_STATUSES,
     OPEN_STATUSES,
+    WAITING_STATUSES,
     Claim,
     ClaimOutcome,
     EventStatus,
@@ -50,7 +51,7 @@ from stripekit.webhooks._store import (
 )
 
 from ._holders import current_holder, holder_is_gone
-from ._rows import check_lease, clean_error, stored_event
+from ._rows import check_lease, check_sweep, clean_error, event_row, stored_event
 from ._sql_batch import BatchWriter
 from ._sql_direct import DirectStatement
 from ._sql_engine import (
@@ -85,6 +86,8 @@ _DUPLICATE = Claim(ClaimOutcome.DUPLICATE)
 _FINAL = [status.value for status in FINAL_STATUSES]
 _PROCESSING = EventStatus.PROCESSING.value
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+_QUEUED = EventStatus.QUEUED.value
+_WAITING = [status.value for status in WAITING_STATUSES]
 
 
 class SQLEventStore:
@@ -141,7 +144,7 @@ class SQLEventStore:
         self._migrate_lock = threading.Lock()
         self._finish_statements: dict[tuple[str, ...], Update] = {}
         # SQLite's two hot writes skip SQLAlchemy's per-call bookkeeping (see DirectStatement).
-        self._direct_insert: DirectStatement | None = None
+        self._direct_inserts: dict[tuple[str, ...], DirectStatement] = {}
         self._direct_finish: dict[tuple[str, ...], DirectStatement] = {}
         self._sqlite = self._engine.dialect.name == "sqlite"
         self._postgres = self._engine.dialect.name == "postgresql"
@@ -216,26 +219,71 @@ class SQLEventStore:
         with self._transaction() as conn:
             return insert_new(conn, self._events, values)
 
+    def record_queued(self, event: Event) -> EventStatus | None:
+        values = {**event_row(event, self._now()), "status": _QUEUED, "attempts": 0}
+        columns = self._events.c
+        with self._transaction() as conn:
+            if self._insert_new(conn, values):
+                return None
+            status = conn.execute(select(columns.status).where(columns.id == event.id)).scalar_one()
+        return EventStatus(status)
+
     def claim_for_replay(
-        self, event_id: str, *, lease: float, force: bool = False
+        self,
+        event_id: str,
+        *,
+        lease: float,
+        force: bool = False,
+        max_attempts: int | None = None,
     ) -> tuple[Claim, StoredEvent | None]:
         expires = _lease(lease)
         now = self._now()
+        columns = self._events.c
         condition = self._retryable(now)
         if force:
-            condition = or_(condition, self._events.c.status.in_(_FINAL))
+            condition = or_(condition, columns.status.in_(_FINAL))
+        budget = None if max_attempts is None else columns.attempts < max_attempts
+        if budget is not None:
+            condition = and_(condition, budget)
         with self._transaction() as conn:
             token = secrets.token_hex(16)
             taken = self._take_over(conn, event_id, token, now + expires, condition)
             if not taken:
-                taken = self._take_from_the_dead(conn, event_id, token, now + expires)
+                taken = self._take_from_the_dead(conn, event_id, token, now + expires, budget)
             row = conn.execute(self._select().where(self._events.c.id == event_id)).first()
         if row is None:
             return _DUPLICATE, None
         stored = stored_event(row)
         if taken:
             return Claim(ClaimOutcome.RETRY, token, stored.attempts), stored
-        return (_DUPLICATE if stored.status in FINAL_STATUSES else _IN_FLIGHT), stored
+        # Not taken: held by a live lease (in flight), else final or out of attempts.
+        return (_IN_FLIGHT if stored.status is EventStatus.PROCESSING else _DUPLICATE), stored
+
+    def sweepable(self, *, grace: float, max_attempts: int, limit: int = 100) -> list[str]:
+        check_sweep(grace, max_attempts, limit)
+        before = self._now() - timedelta(seconds=grace)
+        columns = self._events.c
+        query = (
+            select(columns.id)
+            .where(
+                or_(
+                    and_(columns.status == _QUEUED, columns.received_at <= before),
+                    and_(
+                        columns.status == EventStatus.FAILED.value,
+                        columns.attempts < max_attempts,
+                    ),
+                    and_(
+                        columns.status == _PROCESSING,
+                        columns.received_at <= before,
+                        columns.attempts < max_attempts,
+                    ),
+                )
+            )
+            .order_by(columns.received_at, columns.id)
+            .limit(limit)
+        )
+        with self._transaction() as conn:
+            return list(conn.execute(query).scalars())
 
     def get(self, event_id: str) -> StoredEvent | None:
         with self._transaction() as conn:
@@ -311,7 +359,7 @@ class SQLEventStore:
     def _retryable(self, now: datetime) -> ColumnElement[bool]:
         columns = self._events.c
         return or_(
-            columns.status == EventStatus.FAILED.value,
+            columns.status.in_(_WAITING),
             and_(columns.status == _PROCESSING, columns.lease_until <= now),
         )
 
@@ -340,7 +388,12 @@ class SQLEventStore:
         return conn.execute(statement).rowcount == 1
 
     def _take_from_the_dead(
-        self, conn: Connection, event_id: str, token: str, until: datetime
+        self,
+        conn: Connection,
+        event_id: str,
+        token: str,
+        until: datetime,
+        budget: ColumnElement[bool] | None = None,
     ) -> bool:
         """Take a claim over whose holder died on this machine, before its lease ends.
 
@@ -355,6 +408,8 @@ class SQLEventStore:
         if row is None or row.token is None or not holder_is_gone(row.holder):
             return False
         condition = and_(columns.token == row.token, columns.status == _PROCESSING)
+        if budget is not None:
+            condition = and_(condition, budget)
         taken = self._take_over(conn, event_id, token, until, condition)
         if taken:
             logger.warning(
@@ -383,11 +438,13 @@ class SQLEventStore:
     def _insert_new(self, conn: Connection, values: dict[str, Any]) -> bool:
         if not self._sqlite:
             return insert_new(conn, self._events, values)
-        direct = self._direct_insert
+        # One compiled INSERT per set of columns: a claim's row, a queued event's row.
+        names = tuple(values)
+        direct = self._direct_inserts.get(names)
         if direct is None:
             statement = insert_or_nothing("sqlite", self._events)
-            direct = DirectStatement(statement, self._engine.dialect, values.keys())
-            self._direct_insert = direct
+            direct = DirectStatement(statement, self._engine.dialect, names)
+            self._direct_inserts[names] = direct
         return direct.run(conn, values) == 1
 
     def _finish_statement(self, names: tuple[str, ...]) -> Update:

@@ -50,7 +50,7 @@ class WebhookResult:
         body: a small JSON-able dict (never a secret, never a traceback).
         outcome: ``processed``, ``unhandled``, ``duplicate``, ``ignored``,
             ``in_flight``, ``failed``, ``rejected``, ``unavailable``, ``error`` (a fault
-            of the kit's own) or (replay) ``missing``.
+            of the kit's own), (deferred mode) ``queued`` or (replay) ``missing``.
         event_id: the event's id once it is known.
     """
 
@@ -189,27 +189,35 @@ class Dispatcher:
             return unavailable(event.id, exc)
         return result
 
-    def replay(self, event_id: str, *, force: bool = False) -> WebhookResult:
+    def replay(
+        self, event_id: str, *, force: bool = False, max_attempts: int | None = None
+    ) -> WebhookResult:
         """Run a recorded event's handlers again.
 
-        A FAILED event (or one whose worker's lease ran out) is taken over and
-        dispatched; with ``force``, a processed, unhandled or ignored one too.
-        The result's outcome: ``processed``/``unhandled`` (200), ``failed``
-        (500), ``in_flight`` (409: another worker holds it), ``duplicate``
-        (200: final and not forced) or ``missing`` (404).
+        A QUEUED or FAILED event (or one whose worker's lease ran out) is taken
+        over and dispatched; with ``force``, a processed, unhandled or ignored
+        one too; with ``max_attempts``, only one whose handlers started fewer
+        times (the sweeper's budget). The result's outcome:
+        ``processed``/``unhandled`` (200), ``failed`` (500), ``in_flight``
+        (409: another worker holds it), ``duplicate`` (200: final, not forced, or
+        out of attempts) or ``missing`` (404).
         """
         observer = self.observer
         stats = observer.start()
         with observer.root_span(stats, "stripekit.webhook.replay"):
-            result = self._replay(event_id, force, stats)
+            result = self._replay(event_id, force, max_attempts, stats)
             observer.finish(stats, result, "replay")
         return result
 
-    def _replay(self, event_id: str, force: bool, stats: DeliveryStats) -> WebhookResult:
+    def _replay(
+        self, event_id: str, force: bool, max_attempts: int | None, stats: DeliveryStats
+    ) -> WebhookResult:
         started = perf_counter()
         try:
             with stats.span("stripekit.webhook.claim"):
-                claim, stored = self.store.claim_for_replay(event_id, lease=self.lease, force=force)
+                claim, stored = self.store.claim_for_replay(
+                    event_id, lease=self.lease, force=force, **_budget(max_attempts)
+                )
         except Exception as exc:
             return unavailable(event_id, exc)
         finally:
@@ -320,21 +328,42 @@ class Dispatcher:
             self._pool.shutdown(wait=False)
             self._pool = None
 
-    async def areplay(self, event_id: str, *, force: bool = False) -> WebhookResult:
+    def run_deferred(self, event_id: str) -> WebhookResult:
+        """Run a queued event's handlers: what a task of deferred mode does.
+
+        The store's claim decides: a task delivered twice, or racing the sweeper,
+        finds the event ``duplicate`` (done) or ``in_flight`` (held) and runs
+        nothing. Same outcomes as ``replay`` (it is a replay without ``force``).
+        """
+        return self.replay(event_id)
+
+    async def arun_deferred(self, event_id: str) -> WebhookResult:
+        """Async twin of ``run_deferred``."""
+        return await self.areplay(event_id)
+
+    async def areplay(
+        self, event_id: str, *, force: bool = False, max_attempts: int | None = None
+    ) -> WebhookResult:
         """Async twin of ``replay``."""
         observer = self.observer
         stats = observer.start()
         with observer.root_span(stats, "stripekit.webhook.replay"):
-            result = await self._areplay(event_id, force, stats)
+            result = await self._areplay(event_id, force, max_attempts, stats)
             observer.finish(stats, result, "replay")
         return result
 
-    async def _areplay(self, event_id: str, force: bool, stats: DeliveryStats) -> WebhookResult:
+    async def _areplay(
+        self, event_id: str, force: bool, max_attempts: int | None, stats: DeliveryStats
+    ) -> WebhookResult:
         started = perf_counter()
         try:
             with stats.span("stripekit.webhook.claim"):
                 claim, stored = await self.call_store(
-                    self.store.claim_for_replay, event_id, lease=self.lease, force=force
+                    self.store.claim_for_replay,
+                    event_id,
+                    lease=self.lease,
+                    force=force,
+                    **_budget(max_attempts),
                 )
         except Exception as exc:
             return unavailable(event_id, exc)
@@ -479,6 +508,12 @@ def _timed_out(event: Event, handler: Handler, budget: float) -> tuple[str, Webh
     error = f"{name}: timed out after {budget:g} s (STRIPEKIT_HANDLER_TIMEOUT)"
     result = WebhookResult(500, {"status": "failed", "event": event.id}, "failed", event.id)
     return error, result
+
+
+def _budget(max_attempts: int | None) -> dict[str, int]:
+    # Only the sweeper sets a budget: a replay or a task calls an event store written
+    # before ``max_attempts`` existed exactly as it always did.
+    return {} if max_attempts is None else {"max_attempts": max_attempts}
 
 
 def _missing(event_id: str) -> WebhookResult:

@@ -9,12 +9,18 @@ The flow for one delivery::
     store.claim   ─▶ DUPLICATE 200 · IN_FLIGHT 409 (Stripe retries) · store down 503
                   ─▶ NEW/RETRY: run handlers ─▶ complete 200 · a handler raised: fail 500
 
+In deferred mode (a ``queue``) the last step is instead::
+
+    store.record_queued ─▶ committed ─▶ queue.enqueue(id) ─▶ 200 queued (broker down: 200 all
+                           the same, logged; the sweeper runs it) · already final: 200 duplicate
+
 Integrations call ``process``/``aprocess`` and send back ``status`` and ``body``;
 they decide nothing themselves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -26,9 +32,10 @@ from stripekit._errors import ConfigurationError, WebhookError
 from ._dispatch import Dispatcher, WebhookResult, internal_error, unavailable
 from ._event import Event, parse_event
 from ._observe import DeliveryObserver, DeliveryStats
+from ._queue import TaskQueue
 from ._registry import WebhookRegistry
 from ._signature import verify_signature
-from ._store import EventStore
+from ._store import FINAL_STATUSES, EventStatus, EventStore
 
 if TYPE_CHECKING:
     import stripe
@@ -74,6 +81,7 @@ class WebhookProcessor:
         handler_threads: int = 8,
         first: WebhookRegistry | None = None,
         observer: DeliveryObserver | None = None,
+        queue: TaskQueue | None = None,
     ) -> None:
         if not secrets:
             raise ConfigurationError(
@@ -96,6 +104,9 @@ class WebhookProcessor:
         self.client_factory = client_factory
         self.observer = observer if observer is not None else DeliveryObserver()
         """Reports each delivery: its log record, metrics and spans."""
+        self.queue = queue
+        """Deferred mode when set: deliveries are recorded ``queued`` and their ids sent
+        here; a worker runs them with ``Dispatcher.run_deferred``."""
         self.dispatcher = Dispatcher(
             store,
             registry,
@@ -143,11 +154,22 @@ class WebhookProcessor:
                     store.record_ignored(event, reason=reason)
                     stats.store_s += perf_counter() - started
                     return self._ignored(event, reason)
-                claim = store.claim(event, lease=self.lease)
+                queue = self.queue
+                if queue is not None:
+                    earlier = store.record_queued(event)
+                else:
+                    claim = store.claim(event, lease=self.lease)
         except Exception as exc:
             stats.store_s += perf_counter() - started
             return unavailable(event.id, exc)
         stats.store_s += perf_counter() - started
+        if queue is not None:
+            if _should_enqueue(earlier):
+                try:
+                    queue.enqueue(event.id)
+                except Exception as exc:
+                    _enqueue_failed(event, exc)
+            return _queued(event, earlier)
         stats.attempts = claim.attempts
         return self.dispatcher.dispatch(event, claim, stats)
 
@@ -186,11 +208,27 @@ class WebhookProcessor:
                     await call(self.store.record_ignored, event, reason=reason)
                     stats.store_s += perf_counter() - started
                     return self._ignored(event, reason)
-                claim = await call(self.store.claim, event, lease=self.lease)
+                queue = self.queue
+                if queue is not None:
+                    earlier = await call(self.store.record_queued, event)
+                else:
+                    claim = await call(self.store.claim, event, lease=self.lease)
         except Exception as exc:
             stats.store_s += perf_counter() - started
             return unavailable(event.id, exc)
         stats.store_s += perf_counter() - started
+        if queue is not None:
+            if _should_enqueue(earlier):
+                try:
+                    aenqueue = getattr(queue, "aenqueue", None)
+                    if aenqueue is not None:
+                        await aenqueue(event.id)
+                    else:
+                        # A broker client blocks on its socket: never on the event loop.
+                        await asyncio.to_thread(queue.enqueue, event.id)
+                except Exception as exc:
+                    _enqueue_failed(event, exc)
+            return _queued(event, earlier)
         stats.attempts = claim.attempts
         return await self.dispatcher.adispatch(event, claim, stats)
 
@@ -248,6 +286,28 @@ class WebhookProcessor:
             reason,
         )
         return WebhookResult(200, {"status": "ignored", "event": event.id}, "ignored", event.id)
+
+
+def _should_enqueue(earlier: EventStatus | None) -> bool:
+    # New, or recorded but never run to the end: a task (again) is harmless, the
+    # store's claim lets only one run the handlers. Held or final: nothing to send.
+    return earlier is None or earlier is EventStatus.QUEUED or earlier is EventStatus.FAILED
+
+
+def _enqueue_failed(event: Event, exc: BaseException) -> None:
+    logger.warning(
+        "could not enqueue %s (%s): it is recorded as queued and the sweeper will run it "
+        "(`stripekit events sweep`, or kit.sweep() on a schedule): %s",
+        event.id,
+        event.type,
+        exc,
+    )
+
+
+def _queued(event: Event, earlier: EventStatus | None) -> WebhookResult:
+    if earlier is not None and earlier in FINAL_STATUSES:
+        return WebhookResult(200, {"status": "duplicate", "event": event.id}, "duplicate", event.id)
+    return WebhookResult(200, {"status": "queued", "event": event.id}, "queued", event.id)
 
 
 def _signature(headers: Headers) -> str | None:

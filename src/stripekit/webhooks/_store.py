@@ -13,6 +13,11 @@ out and was taken over cannot overwrite the new holder's result.
 
 ``backlog`` answers the health route and the metrics: how many events wait in
 each status that is not final, and since when.
+
+In deferred mode the webhook route only records the event, ``QUEUED``
+(``record_queued``); a task on the app's queue (or the sweeper) later takes it
+with ``claim_for_replay``, which treats a queued event as it treats a failed
+one. ``sweepable`` lists what the sweeper should try again.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ if TYPE_CHECKING:
     from ._event import Event
 
 __all__ = [
+    "FINAL_STATUSES",
     "OPEN_STATUSES",
+    "WAITING_STATUSES",
     "Claim",
     "ClaimOutcome",
     "EventStatus",
@@ -64,9 +71,13 @@ class EventStatus(enum.StrEnum):
     """A handler raised; the next delivery (or a replay) runs it again."""
     IGNORED = "ignored"
     """Recorded but not dispatched (e.g. its livemode does not match the keys)."""
+    QUEUED = "queued"
+    """Recorded in deferred mode; a task on the app's queue (or the sweeper) will run it."""
 
 
 FINAL_STATUSES = frozenset({EventStatus.PROCESSED, EventStatus.UNHANDLED, EventStatus.IGNORED})
+WAITING_STATUSES = frozenset({EventStatus.QUEUED, EventStatus.FAILED})
+"""Held by nobody and not final: any claim may take the event."""
 
 OPEN_STATUSES = tuple(status for status in EventStatus if status not in FINAL_STATUSES)
 """The statuses of events still waiting for their handlers to succeed (processing,
@@ -145,16 +156,40 @@ class EventStore(Protocol):
         ...
 
     def claim_for_replay(
-        self, event_id: str, *, lease: float, force: bool = False
+        self,
+        event_id: str,
+        *,
+        lease: float,
+        force: bool = False,
+        max_attempts: int | None = None,
     ) -> tuple[Claim, StoredEvent | None]:
-        """Take a recorded event over to run its handlers again (``events replay``).
+        """Take a recorded event over to run its handlers (``events replay``, a deferred
+        task, the sweeper).
 
-        RETRY (with a token) if it FAILED or its lease ran out, or, with
-        ``force``, if it is final (processed, unhandled, ignored); IN_FLIGHT
-        while a live lease holds it; DUPLICATE if final and not forced. The
+        RETRY (with a token) if it is QUEUED or FAILED or its lease ran out, or,
+        with ``force``, if it is final (processed, unhandled, ignored); IN_FLIGHT
+        while a live lease holds it; DUPLICATE if final and not forced. With
+        ``max_attempts``, an event whose handlers already started that many
+        times is not taken (IN_FLIGHT if processing, else DUPLICATE): the
+        sweeper's retry budget, decided in the same atomic step. The
         StoredEvent is the row after the call (its payload is the raw body to
         verify and parse again); ``(Claim(DUPLICATE), None)`` if no such event.
         """
+        ...
+
+    def record_queued(self, event: Event) -> EventStatus | None:
+        """Record a new event as QUEUED (deferred mode), committed when this returns.
+
+        None if it was recorded now; else the status it already had (nothing changes).
+        """
+        ...
+
+    def sweepable(self, *, grace: float, max_attempts: int, limit: int = 100) -> list[str]:
+        """Ids of the events the sweeper should try, oldest received first: QUEUED for
+        more than ``grace`` seconds, FAILED with fewer than ``max_attempts`` attempts,
+        PROCESSING received more than ``grace`` seconds ago with fewer than
+        ``max_attempts`` attempts (whether its holder's lease ran out, or its holder
+        died, is for ``claim_for_replay`` to decide)."""
         ...
 
     def record_ignored(self, event: Event, *, reason: str) -> bool:

@@ -182,3 +182,31 @@ def test_another_pid_namespace_is_another_machine(monkeypatch: pytest.MonkeyPatc
     assert not holder_is_gone(other)
     monkeypatch.setattr(_holders, "_cache", None)
     assert current_holder() == current_holder()  # recomputed, the same
+
+
+def test_a_holder_killed_but_not_yet_reaped_is_gone() -> None:
+    # A worker pool's process whose parent died with it stays a zombie until init reaps
+    # it: its pid and start time are still there, but it will never finish the event.
+    code = (
+        "from stripekit.store._holders import current_holder; print(current_holder(), flush=True)"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code + "; import sys; sys.stdin.read()"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        holder = process.stdout.readline().strip()
+        assert not holder_is_gone(holder)
+        process.kill()
+        # Not waited for yet: a zombie. Its state turns Z once the kill has landed.
+        while _holders._state(process.pid) != "Z":
+            os.sched_yield()
+        assert holder_is_gone(holder)
+    finally:
+        process.kill()
+        process.wait()
+        process.stdin.close()  # type: ignore[union-attr]
+        process.stdout.close()  # type: ignore[union-attr]

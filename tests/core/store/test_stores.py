@@ -1,4 +1,5 @@
-"""Every EventStore implementation behaves the same: memory, SQLite, PostgreSQL."""
+"""Every EventStore implementation behaves the same: memory, SQLite, PostgreSQL (the Django
+store runs the deferred-mode checks in tests/django/test_store.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from stripekit.store._rows import MAX_ERROR_LENGTH
 NEW, RETRY = ClaimOutcome.NEW, ClaimOutcome.RETRY
 IN_FLIGHT, DUPLICATE = ClaimOutcome.IN_FLIGHT, ClaimOutcome.DUPLICATE
 LEASE = 30.0
+GRACE = 60.0
 
 
 def test_store_satisfies_the_protocol(store):
@@ -531,6 +533,8 @@ def test_an_empty_store_has_an_empty_backlog_for_every_open_status(store):
 
 
 def test_the_backlog_counts_open_events_and_finds_the_oldest(store, make_event, clock):
+    from stripekit import StatusBacklog
+
     started = clock.now
     failed = store.claim(make_event("evt_old_failure"), lease=LEASE)
     clock.advance(10)
@@ -542,6 +546,7 @@ def test_the_backlog_counts_open_events_and_finds_the_oldest(store, make_event, 
     done = store.claim(make_event("evt_done"), lease=LEASE)
     store.complete("evt_done", done.token, status=EventStatus.PROCESSED)
     store.record_ignored(make_event("evt_ignored"), reason="test event on a live key")
+    store.record_queued(make_event("evt_waiting"))
 
     backlog = store.backlog()
 
@@ -549,8 +554,9 @@ def test_the_backlog_counts_open_events_and_finds_the_oldest(store, make_event, 
     assert (failed_backlog.count, failed_backlog.oldest) == (2, started)
     running = backlog[EventStatus.PROCESSING]
     assert (running.count, running.oldest) == (1, clock.now)
+    assert backlog[EventStatus.QUEUED] == StatusBacklog(1, clock.now)
     # Final events (processed, unhandled, ignored) are not counted: they are not read.
-    assert set(backlog) == {EventStatus.FAILED, EventStatus.PROCESSING}
+    assert set(backlog) == {EventStatus.FAILED, EventStatus.PROCESSING, EventStatus.QUEUED}
 
 
 def test_a_retried_event_leaves_the_failed_backlog(store, make_event):
@@ -561,3 +567,150 @@ def test_a_retried_event_leaves_the_failed_backlog(store, make_event):
 
     assert store.backlog()[EventStatus.FAILED].count == 0
     assert store.backlog()[EventStatus.PROCESSING].count == 0
+
+
+# -- deferred mode: queued events, their claim by a task or the sweeper, sweepable --
+
+
+def test_a_queued_event_is_recorded_once_with_no_attempt(store, make_event, clock):
+    event = make_event("evt_1")
+
+    assert store.record_queued(event) is None
+    assert store.record_queued(event) is EventStatus.QUEUED
+
+    stored = store.get("evt_1")
+    assert (stored.status, stored.attempts, stored.received_at) == (
+        EventStatus.QUEUED,
+        0,
+        clock.now,
+    )
+    assert stored.payload == bytes(event.raw)
+    assert stored.last_error is None and stored.processed_at is None
+    assert [row.id for row in store.list(status=EventStatus.QUEUED)] == ["evt_1"]
+
+
+def test_record_queued_says_what_an_earlier_delivery_left(store, make_event):
+    done, failed = make_event("evt_done"), make_event("evt_failed")
+    claim = store.claim(done, lease=LEASE)
+    store.complete("evt_done", claim.token, status=EventStatus.PROCESSED)
+    store.fail("evt_failed", store.claim(failed, lease=LEASE).token, error="boom")
+    store.claim(make_event("evt_held"), lease=LEASE)
+
+    assert store.record_queued(done) is EventStatus.PROCESSED
+    assert store.record_queued(failed) is EventStatus.FAILED
+    assert store.record_queued(make_event("evt_held")) is EventStatus.PROCESSING
+    assert store.get("evt_done").status is EventStatus.PROCESSED  # nothing changed
+
+
+def test_a_task_takes_a_queued_event_once(store, make_event):
+    store.record_queued(make_event("evt_1"))
+
+    claim, stored = store.claim_for_replay("evt_1", lease=LEASE)
+
+    assert (claim.outcome, claim.attempts) == (RETRY, 1)
+    assert stored.status is EventStatus.PROCESSING
+    # The same task delivered again while the first runs, then after it finished.
+    assert store.claim_for_replay("evt_1", lease=LEASE)[0] == Claim(IN_FLIGHT)
+    assert store.complete("evt_1", claim.token, status=EventStatus.PROCESSED)
+    assert store.claim_for_replay("evt_1", lease=LEASE)[0] == Claim(DUPLICATE)
+    assert store.get("evt_1").attempts == 1
+
+
+def test_a_redelivery_to_an_inline_route_takes_a_queued_event(store, make_event):
+    event = make_event("evt_1")
+    store.record_queued(event)
+
+    claim = store.claim(event, lease=LEASE)
+
+    assert (claim.outcome, claim.attempts) == (RETRY, 1)
+    assert store.claim_for_replay("evt_1", lease=LEASE)[0] == Claim(IN_FLIGHT)
+
+
+def test_a_failed_queued_event_keeps_its_error_and_is_taken_again(store, make_event):
+    store.record_queued(make_event("evt_1"))
+    first, _ = store.claim_for_replay("evt_1", lease=LEASE)
+    assert store.fail("evt_1", first.token, error="boom")
+    assert [row.id for row in store.list(status=EventStatus.FAILED)] == ["evt_1"]
+
+    second, stored = store.claim_for_replay("evt_1", lease=LEASE)
+
+    assert (second.outcome, second.attempts) == (RETRY, 2)
+    assert stored.last_error == "boom"
+
+
+def test_max_attempts_is_the_budget_of_a_claim(store, make_event, clock):
+    store.record_queued(make_event("evt_1"))
+    for attempt in (1, 2):
+        claim, _ = store.claim_for_replay("evt_1", lease=LEASE, max_attempts=2)
+        assert (claim.outcome, claim.attempts) == (RETRY, attempt)
+        store.fail("evt_1", claim.token, error=f"boom {attempt}")
+
+    assert store.claim_for_replay("evt_1", lease=LEASE, max_attempts=2)[0] == Claim(DUPLICATE)
+    assert store.get("evt_1").status is EventStatus.FAILED
+    # A person's replay has no budget.
+    claim, _ = store.claim_for_replay("evt_1", lease=LEASE)
+    assert (claim.outcome, claim.attempts) == (RETRY, 3)
+    # Nor does a worker past its lease escape it: in flight, left to a person.
+    clock.advance(LEASE)
+    assert store.claim_for_replay("evt_1", lease=LEASE, max_attempts=3)[0] == Claim(IN_FLIGHT)
+    assert store.get("evt_1").attempts == 3
+
+
+def test_sweepable_selects_what_was_left(store, make_event, clock):
+    store.record_queued(make_event("evt_old_queued"))
+    clock.advance(1)
+    store.claim(make_event("evt_stuck"), lease=LEASE)  # its worker never finishes
+    clock.advance(1)
+    failed = store.claim(make_event("evt_failed"), lease=LEASE)
+    store.fail("evt_failed", failed.token, error="boom")
+    spent = store.claim(make_event("evt_spent"), lease=LEASE)
+    store.fail("evt_spent", spent.token, error="boom")
+    for _ in range(2):
+        again, _ = store.claim_for_replay("evt_spent", lease=LEASE)
+        store.fail("evt_spent", again.token, error="boom")
+    done = store.claim(make_event("evt_done"), lease=LEASE)
+    store.complete("evt_done", done.token, status=EventStatus.PROCESSED)
+    store.record_ignored(make_event("evt_ignored"), reason="livemode")
+    clock.advance(GRACE)
+    store.record_queued(make_event("evt_new_queued"))  # its task has time yet
+    clock.advance(GRACE - 1)
+
+    due = store.sweepable(grace=GRACE, max_attempts=3)
+
+    assert due == ["evt_old_queued", "evt_stuck", "evt_failed"]  # oldest received first
+    assert store.sweepable(grace=GRACE, max_attempts=3, limit=2) == due[:2]
+    assert store.sweepable(grace=GRACE, max_attempts=1) == ["evt_old_queued"]
+    clock.advance(1)
+    assert store.sweepable(grace=GRACE, max_attempts=3)[-1] == "evt_new_queued"
+    assert "evt_spent" in store.sweepable(grace=0, max_attempts=4)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"grace": -1, "max_attempts": 3}, "grace"),
+        ({"grace": 0, "max_attempts": 0}, "max_attempts"),
+        ({"grace": 0, "max_attempts": 3, "limit": 0}, "limit"),
+    ],
+)
+def test_sweepable_refuses_bad_bounds(store, options, message):
+    with pytest.raises(ValueError, match=message):
+        store.sweepable(**options)
+
+
+def test_racing_tasks_and_sweepers_take_a_queued_event_once(make_store, make_event):
+    store = make_store(engine_options={"pool_size": 8, "max_overflow": 0})
+    events = [make_event(f"evt_race_{n}") for n in range(5)]
+    for event in events:
+        store.record_queued(event)
+
+    rounds = race(
+        store,
+        lambda store, n: store.claim_for_replay(events[n].id, lease=LEASE, max_attempts=3)[0],
+        len(events),
+    )
+
+    for claims in rounds:
+        outcomes = [claim.outcome for claim in claims]
+        assert outcomes.count(RETRY) == 1, outcomes
+        assert set(outcomes) == {RETRY, IN_FLIGHT}

@@ -6,8 +6,10 @@ from stripekit_django.management._cli import StripekitCommand
 
 
 class Command(StripekitCommand):
-    """List, show and replay the webhook events this project recorded (stripekit events)."""
+    """List, show, replay and sweep the webhook events this project recorded (stripekit events)."""
 
-    help = "List, show and replay the webhook events this project recorded (stripekit events)."
+    help = (
+        "List, show, replay and sweep the webhook events this project recorded (stripekit events)."
+    )
     name = "stripekit_events"
     cli_command = ("events",)

@@ -1,0 +1,75 @@
+"""Deferred processing on Django's tasks framework: ``django.tasks`` (Django 6), or the
+``django-tasks`` backport on Django 5.2.
+
+In settings::
+
+    STRIPEKIT = {"PROCESSING": "deferred", "QUEUE": "stripekit_django.tasks.queue"}
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # a real backend
+
+and a worker runs the backend's command (``manage.py db_worker`` for
+django-tasks-db). Django's tasks framework has no retry policy of its own and
+does not hand a killed worker's task to another: schedule the sweeper
+(``manage.py stripekit_events sweep``), which retries failed events within
+``STRIPEKIT_SWEEP_MAX_ATTEMPTS`` and takes over those a dead worker left.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stripekit._errors import MissingExtraError
+
+__all__ = ["DjangoTaskQueue", "queue", "run_deferred"]
+
+
+def _task_decorator() -> Any:
+    import importlib
+
+    # Django 6 has it built in; on 5.2 the django-tasks backport is the same API.
+    for module in ("django.tasks", "django_tasks"):
+        try:
+            return importlib.import_module(module).task
+        except ImportError:
+            continue
+    raise MissingExtraError("stripekit_django.tasks", "django-tasks", "django-tasks")
+
+
+def _run_deferred(event_id: str) -> str:
+    from .conf import get_kit
+
+    return get_kit().run_deferred(event_id).outcome
+
+
+run_deferred: Any = _task_decorator()()(_run_deferred)
+"""The task: runs a queued event with the project's kit (idempotent); raises when the
+handlers failed, so the task's result shows the failure (and the store, ``failed``)."""
+
+
+class DjangoTaskQueue:
+    """A ``TaskQueue`` that enqueues ``run_deferred`` on Django's tasks framework.
+
+    Args:
+        backend: the ``TASKS`` alias to use (None: the task's default).
+        queue_name: the backend's queue (None: the default queue).
+    """
+
+    def __init__(self, backend: str | None = None, queue_name: str | None = None) -> None:
+        self.backend = backend
+        self.queue_name = queue_name
+
+    def __repr__(self) -> str:
+        return f"<DjangoTaskQueue backend={self.backend!r} queue={self.queue_name!r}>"
+
+    def enqueue(self, event_id: str) -> None:
+        """Enqueue the task (a database backend writes it in the request's transaction)."""
+        options = {
+            key: value
+            for key, value in (("backend", self.backend), ("queue_name", self.queue_name))
+            if value is not None
+        }
+        task = run_deferred.using(**options) if options else run_deferred
+        task.enqueue(event_id)
+
+
+queue = DjangoTaskQueue()
+"""The default queue: ``STRIPEKIT = {"QUEUE": "stripekit_django.tasks.queue", ...}``."""

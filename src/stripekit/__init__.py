@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._errors import (
+        BackfillError,
         BillingError,
         CatalogError,
         CheckoutError,
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     from .store._factory import open_store
     from .store._memory import MemoryEventStore
     from .store._sql import SQLEventStore
+    from .webhooks._backfill import BackfillReport
     from .webhooks._dispatch import Dispatcher, WebhookResult
     from .webhooks._event import Event, parse_event
     from .webhooks._event_types import known_event_types
@@ -78,6 +80,8 @@ __version__ = "0.1.0"
 
 # public name -> the module (under stripekit) that defines it
 _EXPORTS: dict[str, str] = {
+    "BackfillError": "_errors",
+    "BackfillReport": "webhooks._backfill",
     "Billing": "billing._queries",
     "BillingError": "_errors",
     "BillingPortal": "shop._portal",
@@ -149,6 +153,8 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "BackfillError",
+    "BackfillReport",
     "Billing",
     "BillingError",
     "BillingPortal",

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from .store._factory import open_store
     from .store._memory import MemoryEventStore
     from .store._sql import SQLEventStore
+    from .webhooks._api_versions import ApiVersions
     from .webhooks._backfill import BackfillReport
     from .webhooks._dispatch import Dispatcher, WebhookResult
     from .webhooks._event import Event, parse_event
@@ -80,6 +81,7 @@ __version__ = "0.1.0"
 
 # public name -> the module (under stripekit) that defines it
 _EXPORTS: dict[str, str] = {
+    "ApiVersions": "webhooks._api_versions",
     "BackfillError": "_errors",
     "BackfillReport": "webhooks._backfill",
     "Billing": "billing._queries",
@@ -153,6 +155,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "ApiVersions",
     "BackfillError",
     "BackfillReport",
     "Billing",

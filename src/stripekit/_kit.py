@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .catalog._prices import PriceResolver
     from .shop._checkout import CheckoutBuilder
     from .shop._portal import BillingPortal
+    from .webhooks._api_versions import ApiVersions
     from .webhooks._backfill import BackfillReport
     from .webhooks._dispatch import Dispatcher
     from .webhooks._event import Event
@@ -210,7 +211,22 @@ class StripeKit:
             handler_timeout=s.handler_timeout,
             handler_threads=s.handler_threads,
             first=self._kit_handlers,
+            api_versions=self.api_versions,
         )
+
+    @_built_once
+    def api_versions(self) -> ApiVersions:
+        """The API versions of the events the kit processed (``seen``: version → count),
+        against ``STRIPEKIT_API_VERSION`` (``expected``); one warning per other version."""
+        from .webhooks._api_versions import ApiVersions
+
+        return ApiVersions(self.settings.api_version)
+
+    @property
+    def api_versions_seen(self) -> Mapping[str, int]:
+        """API version → how many events of it the kit processed (deliveries, replays,
+        backfills), e.g. ``{"2026-10-28.endive": 1200, "2024-06-20": 3}``."""
+        return self.api_versions.seen
 
     @_built_once
     def dispatcher(self) -> Dispatcher:
@@ -227,6 +243,7 @@ class StripeKit:
             handler_timeout=self.settings.handler_timeout,
             handler_threads=self.settings.handler_threads,
             first=self._kit_handlers,
+            api_versions=self.api_versions,
         )
 
     # -- the billing state --------------------------------------------------------------------

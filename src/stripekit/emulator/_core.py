@@ -82,9 +82,20 @@ class Emulator:
         return self.delivery.log()
 
     def add_webhook_endpoint(
-        self, url: str, *, secret: str | None = None, events: list[str] | None = None
+        self,
+        url: str,
+        *,
+        secret: str | None = None,
+        events: list[str] | None = None,
+        api_version: str | None = API_VERSION,
     ) -> dict[str, Any]:
-        """Deliver events to ``url``, signed with ``secret`` (a new whsec_ when None)."""
+        """Deliver events to ``url``, signed with ``secret`` (a new whsec_ when None).
+
+        ``api_version``: what the endpoint's events say they are rendered with (the
+        Dashboard pins one; ``None``, as the API leaves it unasked: the account's
+        default, the emulator's own). The emulator labels events with it; it renders
+        every version alike.
+        """
         from stripekit._shapes import random_id
 
         with self.state.lock:
@@ -94,7 +105,7 @@ class Emulator:
                 enabled_events=events or ["*"],
                 status="enabled",
                 secret=secret or random_id("whsec_", 32),
-                api_version=None,
+                api_version=api_version,
             )
 
     # -- events ------------------------------------------------------------------------------
@@ -125,7 +136,9 @@ class Emulator:
         event.pop("account", None)
         event.pop("context", None)
         for endpoint in reversed(endpoints):
-            self.delivery.send(self.state.public(event), endpoint["url"], endpoint["secret"])
+            sent = self.state.public(event)
+            sent["api_version"] = endpoint.get("api_version") or API_VERSION
+            self.delivery.send(sent, endpoint["url"], endpoint["secret"])
         return event
 
     def emit_updated(

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ._clock import advance_clock
-from ._core import Emulator
+from ._core import API_VERSION, Emulator
 from ._delivery import Delivery
 
 __all__ = ["DEFAULT_PORT", "RunningEmulator", "run_emulator", "serve"]
@@ -51,11 +51,19 @@ class RunningEmulator:
         self.emulator.configure_dunning(retry_days=retry_days, then=then)
 
     def add_webhook_endpoint(
-        self, url: str, *, secret: str | None = None, events: list[str] | None = None
+        self,
+        url: str,
+        *,
+        secret: str | None = None,
+        events: list[str] | None = None,
+        api_version: str | None = API_VERSION,
     ) -> dict[str, Any]:
-        """Deliver events to ``url``, signed with ``secret`` (made up when None)."""
+        """Deliver events to ``url``, signed with ``secret`` (made up when None), labelled
+        with ``api_version`` (None: the account's default, the emulator's own)."""
         return self.emulator.state.public(
-            self.emulator.add_webhook_endpoint(url, secret=secret, events=events)
+            self.emulator.add_webhook_endpoint(
+                url, secret=secret, events=events, api_version=api_version
+            )
         )
 
     @property

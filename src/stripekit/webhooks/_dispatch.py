@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from stripekit._errors import ConfigurationError, EventStoreError
 
+from ._api_versions import ApiVersions
 from ._event import Event, parse_event
 from ._registry import TwinHandler, WebhookRegistry, is_async_handler
 from ._store import Claim, ClaimOutcome, EventStatus, EventStore
@@ -81,6 +82,7 @@ class Dispatcher:
         handler_threads: int = 8,
         store_deadline: float | None = None,
         first: WebhookRegistry | None = None,
+        api_versions: ApiVersions | None = None,
     ) -> None:
         if not 0 < handler_timeout < lease:
             raise ConfigurationError(
@@ -104,6 +106,8 @@ class Dispatcher:
         self.handler_threads = handler_threads
         self.store_deadline = store_deadline if store_deadline is not None else _deadline(store)
         """Seconds an async caller waits for one call of a blocking store (None: no limit)."""
+        self.api_versions = api_versions if api_versions is not None else ApiVersions()
+        """The API versions of the events dispatched (``seen``), against the kit's."""
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._releases: set[asyncio.Future[Any]] = set()
@@ -131,6 +135,7 @@ class Dispatcher:
         skipped = not_dispatched(event, claim)
         if skipped is not None:
             return skipped
+        self.api_versions.observe(event)
         store = self.store
         handlers = self.handlers_for(event.type)
         status, result = _done(event, bool(handlers))
@@ -188,6 +193,7 @@ class Dispatcher:
         skipped = not_dispatched(event, claim)
         if skipped is not None:
             return skipped
+        self.api_versions.observe(event)
         handlers = self.handlers_for(event.type)
         failure = await self._arun_handlers(event, handlers) if handlers else None
         if failure is not None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from stripekit._errors import ConfigurationError, WebhookError
 
+from ._api_versions import ApiVersions
 from ._dispatch import Dispatcher, WebhookResult, internal_error, unavailable
 from ._event import Event, parse_event
 from ._registry import WebhookRegistry
@@ -71,6 +72,7 @@ class WebhookProcessor:
         handler_timeout: float = 10.0,
         handler_threads: int = 8,
         first: WebhookRegistry | None = None,
+        api_versions: ApiVersions | None = None,
     ) -> None:
         if not secrets:
             raise ConfigurationError(
@@ -100,7 +102,13 @@ class WebhookProcessor:
             handler_timeout=handler_timeout,
             handler_threads=handler_threads,
             first=first,
+            api_versions=api_versions,
         )
+
+    @property
+    def api_versions(self) -> ApiVersions:
+        """The API versions of the events processed: ``api_versions.seen``."""
+        return self.dispatcher.api_versions
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} secrets=*** store={type(self.store).__name__}>"

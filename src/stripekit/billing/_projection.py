@@ -44,6 +44,7 @@ from ._store import BillingStore, BillingWriter, Kind, PutResult, Row
 
 if TYPE_CHECKING:
     import stripe
+    from stripe import RequestOptions
 
     from stripekit.webhooks._event import Event
 
@@ -179,13 +180,14 @@ class Mirror:
         from stripekit._stripe_api import call_stripe
 
         client = self._client()
+        options = _options(event)
         try:
             if isinstance(step, _Fetch):
-                found = call_stripe(lambda: _retriever(client, step.kind)(step.id))
+                found = call_stripe(lambda: _retriever(client, step.kind)(step.id, None, options))
             elif isinstance(step, _LineItems):
-                found = call_stripe(lambda: _line_items(client, step.session))
+                found = call_stripe(lambda: _line_items(client, step.session, options))
             else:
-                found = call_stripe(lambda: client.v1.prices.retrieve(step.id))
+                found = call_stripe(lambda: client.v1.prices.retrieve(step.id, None, options))
         except StripeAPIError as exc:
             return _missing(exc, step)
         return _plain(found)
@@ -196,13 +198,18 @@ class Mirror:
         from stripekit._stripe_api import acall_stripe
 
         client = self._client()
+        options = _options(event)
         try:
             if isinstance(step, _Fetch):
-                found = await acall_stripe(lambda: _aretriever(client, step.kind)(step.id))
+                found = await acall_stripe(
+                    lambda: _aretriever(client, step.kind)(step.id, None, options)
+                )
             elif isinstance(step, _LineItems):
-                found = await acall_stripe(lambda: _aline_items(client, step.session))
+                found = await acall_stripe(lambda: _aline_items(client, step.session, options))
             else:
-                found = await acall_stripe(lambda: client.v1.prices.retrieve_async(step.id))
+                found = await acall_stripe(
+                    lambda: client.v1.prices.retrieve_async(step.id, None, options)
+                )
         except StripeAPIError as exc:
             return _missing(exc, step)
         return _plain(found)
@@ -502,7 +509,7 @@ def _with_failure(row: Row) -> Row:
     return Row(row.kind, row.id, columns, data, row.version, row.event)
 
 
-def _retriever(client: stripe.StripeClient, kind: Kind) -> Callable[[str], Any]:
+def _retriever(client: stripe.StripeClient, kind: Kind) -> Callable[..., Any]:
     v1 = client.v1
     return {
         Kind.CUSTOMER: v1.customers.retrieve,
@@ -515,7 +522,7 @@ def _retriever(client: stripe.StripeClient, kind: Kind) -> Callable[[str], Any]:
     }[kind]
 
 
-def _aretriever(client: stripe.StripeClient, kind: Kind) -> Callable[[str], Any]:
+def _aretriever(client: stripe.StripeClient, kind: Kind) -> Callable[..., Any]:
     v1 = client.v1
     return {
         Kind.CUSTOMER: v1.customers.retrieve_async,
@@ -528,13 +535,22 @@ def _aretriever(client: stripe.StripeClient, kind: Kind) -> Callable[[str], Any]
     }[kind]
 
 
-def _line_items(client: stripe.StripeClient, session_id: str) -> list[Any]:
-    listed = client.v1.checkout.sessions.line_items.list(session_id, {"limit": 100})
+def _options(event: Event) -> RequestOptions:
+    """A connected account's event is about that account's objects: fetch them there."""
+    return {"stripe_account": event.account} if event.account is not None else {}
+
+
+def _line_items(client: stripe.StripeClient, session_id: str, options: RequestOptions) -> list[Any]:
+    listed = client.v1.checkout.sessions.line_items.list(session_id, {"limit": 100}, options)
     return list(listed.auto_paging_iter())
 
 
-async def _aline_items(client: stripe.StripeClient, session_id: str) -> list[Any]:
-    listed = await client.v1.checkout.sessions.line_items.list_async(session_id, {"limit": 100})
+async def _aline_items(
+    client: stripe.StripeClient, session_id: str, options: RequestOptions
+) -> list[Any]:
+    listed = await client.v1.checkout.sessions.line_items.list_async(
+        session_id, {"limit": 100}, options
+    )
     return [item async for item in listed.auto_paging_iter()]
 
 

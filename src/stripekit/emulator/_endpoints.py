@@ -28,7 +28,7 @@ _VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(\.[a-z]+)?")
     "POST",
     "/v1/webhook_endpoints",
     WebhookEndpointCreateParams,
-    honours=("url", "enabled_events", "description", "metadata", "api_version"),
+    honours=("url", "enabled_events", "description", "metadata", "api_version", "connect"),
 )
 def create_webhook_endpoint(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     url = _url(required(params, "url"))
@@ -39,7 +39,8 @@ def create_webhook_endpoint(emu: Emulator, params: dict[str, Any]) -> dict[str, 
             400, f"Invalid api_version: {version}", code="parameter_invalid", param="api_version"
         )
     # Asked for none: null, the account's default (the emulator's own) renders the events.
-    endpoint = emu.add_webhook_endpoint(url, events=events, api_version=version)
+    connect = as_bool(params, "connect")
+    endpoint = emu.add_webhook_endpoint(url, events=events, api_version=version, connect=connect)
     endpoint["description"] = params.get("description") or None
     endpoint["metadata"] = metadata_update({}, params.get("metadata", {}))
     return endpoint

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from .billing._operations import Operations, PlanChangePreview, RefundResult
     from .billing._queries import Billing, Credits
     from .billing._sql import SQLBillingStore
-    from .billing._store import BillingStore
+    from .billing._store import ALL_ACCOUNTS, BillingStore
     from .catalog._catalog import Catalog, Price, Product, load_catalog
     from .catalog._currencies import format_amount
     from .catalog._prices import PriceResolver
@@ -81,6 +81,7 @@ __version__ = "0.1.0"
 
 # public name -> the module (under stripekit) that defines it
 _EXPORTS: dict[str, str] = {
+    "ALL_ACCOUNTS": "billing._store",
     "ApiVersions": "webhooks._api_versions",
     "BackfillError": "_errors",
     "BackfillReport": "webhooks._backfill",
@@ -155,6 +156,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "ALL_ACCOUNTS",
     "ApiVersions",
     "BackfillError",
     "BackfillReport",

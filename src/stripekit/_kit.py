@@ -365,18 +365,27 @@ class StripeKit:
         registry.register(EVENT_PATTERNS, TwinHandler(billing_state, abilling_state))
         return registry
 
-    def linked_customer(self, user: str) -> str | None:
-        """The Stripe customer a checkout for ``user`` reuses (None with the billing state off)."""
+    def linked_customer(self, user: str, account: str | None = None) -> str | None:
+        """The Stripe customer a checkout for ``user`` reuses (None with the billing state off).
+
+        ``account``: the connected account (Connect, ``acct_...``) the checkout is made in;
+        None, the default, is the platform's own. A customer is only ever reused in its
+        own account: a user who bought on two connected accounts has a customer in each.
+
+        Example:
+            >>> kit.linked_customer("user-42", account="acct_1Q...")  # doctest: +SKIP
+            'cus_R...'
+        """
         if not self.billing_on:
             return None
-        customer: str | None = self.billing.customer_for(user)
+        customer: str | None = self.billing.customer_for(user, account=account)
         return customer
 
-    async def alinked_customer(self, user: str) -> str | None:
+    async def alinked_customer(self, user: str, account: str | None = None) -> str | None:
         """Async twin of ``linked_customer``."""
         if not self.billing_on:
             return None
-        customer: str | None = await self.billing.acustomer_for(user)
+        customer: str | None = await self.billing.acustomer_for(user, account=account)
         return customer
 
     def replay(self, event_id: str, *, force: bool = False) -> WebhookResult:

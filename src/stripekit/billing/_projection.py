@@ -12,6 +12,12 @@ The rules that make the mirror equal Stripe's state whatever the order:
   from the stored rows inside the same transaction, and is unique by source:
   a replay or a duplicate finds it done.
 
+A connected account's event (Connect: its ``account``) writes rows of that
+account (``Row.account``), links its customers in that account, and grants
+credits to the user's ledger of that account (``user_owner``): a user who buys
+on two connected accounts and on the platform has three customers, three
+ledgers, and a query of one account sees only that account's.
+
 The steps are written once, as a generator that yields what it needs done
 (``_Fetch``, ``_LineItems``, ``_Price`` from Stripe; ``_Run`` on the store),
 and two drivers run them: ``apply`` (sync, for Django and ``handle_webhook``)
@@ -48,7 +54,7 @@ if TYPE_CHECKING:
 
     from stripekit.webhooks._event import Event
 
-__all__ = ["EVENT_PATTERNS", "Mirror", "owner_of"]
+__all__ = ["EVENT_PATTERNS", "Mirror", "owner_of", "user_owner"]
 
 logger = logging.getLogger("stripekit.billing")
 
@@ -72,13 +78,17 @@ _OBJECT_KINDS = {
 
 @dataclass(frozen=True, slots=True)
 class _Stamp:
-    """Which event a write comes from: its ``created`` (the row's version) and its id."""
+    """Which event a write comes from: its ``created`` (the row's version), its id, and
+    the connected account it is about (None: the platform)."""
 
     version: int
     event: str
+    account: str | None = None
 
     def on(self, row: Row) -> Row:
-        return dataclasses.replace(row, version=self.version, event=self.event)
+        return dataclasses.replace(
+            row, version=self.version, event=self.event, account=self.account
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +116,23 @@ _Step = _Fetch | _LineItems | _Price | _Run
 _Steps = Generator[_Step, Any, None]
 
 
-def owner_of(tx: BillingWriter, customer: str | None, user: str | None = None) -> str | None:
-    """Whose credits: the linked (or named) user's, else the customer's until it is linked."""
+def user_owner(user: str, account: str | None = None) -> str:
+    """The credits ledger of ``user`` in ``account``: ``user:<ref>`` on the platform,
+    ``acct_...:user:<ref>`` on a connected account (no platform owner starts with acct_)."""
+    return f"user:{user}" if account is None else f"{account}:user:{user}"
+
+
+def owner_of(
+    tx: BillingWriter, customer: str | None, user: str | None = None, account: str | None = None
+) -> str | None:
+    """Whose credits: the linked (or named) user's in ``account``, else the customer's until
+    it is linked (customer ids are unique across accounts)."""
     if customer is not None:
         linked = tx.user_of(customer)
         if linked is not None:
-            return f"user:{linked}"
+            return user_owner(linked, account)
     if user:
-        return f"user:{user}"
+        return user_owner(user, account)
     return f"customer:{customer}" if customer else None
 
 
@@ -229,7 +248,7 @@ class Mirror:
         kind = _OBJECT_KINDS.get(str(obj.get("object")))
         if kind is None or not isinstance(obj.get("id"), str) or event.is_thin:
             return
-        stamp = _Stamp(int(event.payload["created"]), event.id)
+        stamp = _Stamp(int(event.payload["created"]), event.id, event.account)
         if kind is Kind.PURCHASE:
             yield from self._session(event, obj, stamp)
         elif kind is Kind.INVOICE:
@@ -237,7 +256,7 @@ class Mirror:
         else:
             yield from self._put(kind, obj, stamp)
             if kind in (Kind.CUSTOMER, Kind.SUBSCRIPTION):
-                yield from self._link(_customer_of(obj), user_in(obj))
+                yield from self._link(_customer_of(obj), user_in(obj), stamp.account)
             if kind in (Kind.CHARGE, Kind.REFUND):
                 yield from self._settle_purchase_of(obj.get("payment_intent"), obj)
 
@@ -258,7 +277,7 @@ class Mirror:
         row = stamp.on(row_for(kind, current, self.keys, stamp.version))
         yield _Run(lambda tx: tx.put(row, allow_equal=True))
         if kind is Kind.SUBSCRIPTION:
-            yield from self._link(_customer_of(current), user_in(current))
+            yield from self._link(_customer_of(current), user_in(current), stamp.account)
 
     def _learn_prices(self, obj: Mapping[str, Any]) -> _Steps:
         """Make the price ids an invoice bills known (an invoice line names only the id)."""
@@ -270,21 +289,21 @@ class Mirror:
                 if price is not None:
                     self.keys.of_price(price)
 
-    def _link(self, customer: str | None, user: str | None) -> _Steps:
+    def _link(self, customer: str | None, user: str | None, account: str | None) -> _Steps:
         if customer is None or not user:
             return
 
         def link(tx: BillingWriter) -> None:
-            if tx.link(customer, user) == user:
+            if tx.link(customer, user, account) == user:
                 # Credits granted to the customer before the link are the user's now.
-                tx.move_credits(f"customer:{customer}", f"user:{user}")
+                tx.move_credits(f"customer:{customer}", user_owner(user, account))
 
         yield _Run(link)
 
     # -- checkout sessions: purchases, and the subscription a checkout started ------------
 
     def _session(self, event: Event, session: Mapping[str, Any], stamp: _Stamp) -> _Steps:
-        yield from self._link(_customer_of(session), _session_user(session))
+        yield from self._link(_customer_of(session), _session_user(session), stamp.account)
         if session.get("status") != "complete":
             return  # an open or expired checkout: nothing was bought
         failed = event.type == "checkout.session.async_payment_failed"
@@ -376,7 +395,7 @@ class Mirror:
             return
         if not invoice.data.get("amount_paid"):
             return  # a trial's (or a fully discounted) invoice: nothing was paid for
-        owner = owner_of(tx, invoice.columns.get("customer"))
+        owner = owner_of(tx, invoice.columns.get("customer"), account=invoice.account)
         if owner is None:
             return
         for line in invoice.data.get("lines") or []:
@@ -413,7 +432,9 @@ class Mirror:
             purchase = tx.get(Kind.PURCHASE, session_id)
         if purchase is None or purchase.columns.get("status") != "paid":
             return
-        owner = owner_of(tx, purchase.columns.get("customer"), purchase.columns.get("user_ref"))
+        owner = owner_of(
+            tx, purchase.columns.get("customer"), purchase.columns.get("user_ref"), purchase.account
+        )
         if owner is None:
             return
         granted = 0
@@ -506,7 +527,7 @@ def _with_failure(row: Row) -> Row:
     columns = dict(row.columns)
     if columns.get("status") == "pending":
         columns["status"] = "failed"
-    return Row(row.kind, row.id, columns, data, row.version, row.event)
+    return dataclasses.replace(row, columns=columns, data=data)
 
 
 def _retriever(client: stripe.StripeClient, kind: Kind) -> Callable[..., Any]:

@@ -160,9 +160,10 @@ def test_checkout_on_each_account_and_the_webhook_fetches_from_it(platform: Plat
 
     # The billing state listed each purchase's lines from its own account.
     for user, account in (("ada", first), ("bob", second)):
-        (purchase,) = platform.kit.billing.purchases(user)
-        assert purchase.id == sessions[account]
+        (purchase,) = platform.kit.billing.purchases(user, account=account)
+        assert (purchase.id, purchase.account) == (sessions[account], account)
         assert [line.amount_total for line in purchase.lines] == [1900]
+        assert platform.kit.billing.purchases(user) == []  # none on the platform's own
 
 
 def test_the_platforms_own_endpoint_hears_only_the_platforms_events(

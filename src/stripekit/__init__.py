@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._errors import (
+        BackfillError,
         BillingError,
         CatalogError,
         CheckoutError,
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
     from .billing._operations import Operations, PlanChangePreview, RefundResult
     from .billing._queries import Billing, Credits
     from .billing._sql import SQLBillingStore
-    from .billing._store import BillingStore
+    from .billing._store import ALL_ACCOUNTS, BillingStore
     from .catalog._catalog import Catalog, Price, Product, load_catalog
     from .catalog._currencies import format_amount
     from .catalog._prices import PriceResolver
@@ -68,6 +69,8 @@ if TYPE_CHECKING:
     from .store._factory import open_store
     from .store._memory import MemoryEventStore
     from .store._sql import SQLEventStore
+    from .webhooks._api_versions import ApiVersions
+    from .webhooks._backfill import BackfillReport
     from .webhooks._dispatch import Dispatcher, WebhookResult
     from .webhooks._event import Event, parse_event
     from .webhooks._event_types import known_event_types
@@ -90,6 +93,10 @@ __version__ = "0.1.0"
 
 # public name -> the module (under stripekit) that defines it
 _EXPORTS: dict[str, str] = {
+    "ALL_ACCOUNTS": "billing._store",
+    "ApiVersions": "webhooks._api_versions",
+    "BackfillError": "_errors",
+    "BackfillReport": "webhooks._backfill",
     "Billing": "billing._queries",
     "BillingError": "_errors",
     "BillingPortal": "shop._portal",
@@ -167,6 +174,10 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "ALL_ACCOUNTS",
+    "ApiVersions",
+    "BackfillError",
+    "BackfillReport",
     "Billing",
     "BillingError",
     "BillingPortal",

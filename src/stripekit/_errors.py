@@ -23,6 +23,7 @@ answers by class, never by message::
     │   └── PayloadTooLargeError    the body is over the size limit   → 413
     ├── UnknownEventTypeError       a handler registered for a type Stripe never sends
     ├── EventStoreError             the event store cannot be used
+    ├── BackfillError               a backfill asked for events Stripe no longer keeps
     ├── DeferredProcessingError     a deferred task's event did not run to the end (the
     │                               task queue retries the task)
     └── SyncError                   products sync stopped halfway (what was done, what was not)
@@ -33,6 +34,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "BackfillError",
     "BillingError",
     "CatalogError",
     "CheckoutError",
@@ -231,6 +233,10 @@ class UnknownEventTypeError(StripekitError, ValueError):
 
 class EventStoreError(StripekitError):
     """The event store cannot be reached, or its schema is not one this version knows."""
+
+
+class BackfillError(StripekitError, ValueError):
+    """A backfill asked for what Stripe's events list cannot give (older than 30 days)."""
 
 
 class DeferredProcessingError(StripekitError):

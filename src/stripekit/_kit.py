@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
@@ -11,6 +11,8 @@ from ._settings import Settings
 from .webhooks._registry import WebhookRegistry
 
 if TYPE_CHECKING:
+    from datetime import datetime, timedelta
+
     import stripe
 
     from ._types import Headers
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from .shop._checkout import CheckoutBuilder
     from .shop._intents import PaymentIntents
     from .shop._portal import BillingPortal
+    from .webhooks._api_versions import ApiVersions
+    from .webhooks._backfill import BackfillReport
     from .webhooks._dispatch import Dispatcher
     from .webhooks._event import Event
     from .webhooks._health import HealthReport, StoreHealth
@@ -241,7 +245,22 @@ class StripeKit:
             first=self._kit_handlers,
             queue=self._deferred_queue(),
             observer=self._observer,
+            api_versions=self.api_versions,
         )
+
+    @_built_once
+    def api_versions(self) -> ApiVersions:
+        """The API versions of the events the kit processed (``seen``: version → count),
+        against ``STRIPEKIT_API_VERSION`` (``expected``); one warning per other version."""
+        from .webhooks._api_versions import ApiVersions
+
+        return ApiVersions(self.settings.api_version)
+
+    @property
+    def api_versions_seen(self) -> Mapping[str, int]:
+        """API version → how many events of it the kit processed (deliveries, replays,
+        backfills), e.g. ``{"2026-10-28.endive": 1200, "2024-06-20": 3}``."""
+        return self.api_versions.seen
 
     @_built_once
     def _observer(self) -> DeliveryObserver:
@@ -335,6 +354,7 @@ class StripeKit:
             handler_threads=self.settings.handler_threads,
             first=self._kit_handlers,
             observer=self._observer,
+            api_versions=self.api_versions,
         )
 
     # -- the billing state --------------------------------------------------------------------
@@ -456,18 +476,27 @@ class StripeKit:
         registry.register(EVENT_PATTERNS, TwinHandler(billing_state, abilling_state))
         return registry
 
-    def linked_customer(self, user: str) -> str | None:
-        """The Stripe customer a checkout for ``user`` reuses (None with the billing state off)."""
+    def linked_customer(self, user: str, account: str | None = None) -> str | None:
+        """The Stripe customer a checkout for ``user`` reuses (None with the billing state off).
+
+        ``account``: the connected account (Connect, ``acct_...``) the checkout is made in;
+        None, the default, is the platform's own. A customer is only ever reused in its
+        own account: a user who bought on two connected accounts has a customer in each.
+
+        Example:
+            >>> kit.linked_customer("user-42", account="acct_1Q...")  # doctest: +SKIP
+            'cus_R...'
+        """
         if not self.billing_on:
             return None
-        customer: str | None = self.billing.customer_for(user)
+        customer: str | None = self.billing.customer_for(user, account=account)
         return customer
 
-    async def alinked_customer(self, user: str) -> str | None:
+    async def alinked_customer(self, user: str, account: str | None = None) -> str | None:
         """Async twin of ``linked_customer``."""
         if not self.billing_on:
             return None
-        customer: str | None = await self.billing.acustomer_for(user)
+        customer: str | None = await self.billing.acustomer_for(user, account=account)
         return customer
 
     def replay(self, event_id: str, *, force: bool = False) -> WebhookResult:
@@ -548,6 +577,54 @@ class StripeKit:
             grace=s.sweep_grace if grace is None else grace,
             max_attempts=s.sweep_max_attempts if max_attempts is None else max_attempts,
             limit=limit,
+        )
+
+    def backfill(
+        self,
+        *,
+        since: datetime | timedelta,
+        types: Sequence[str] = (),
+        stripe_account: str | None = None,
+    ) -> BackfillReport:
+        """Run the events Stripe sent (or failed to send) since ``since`` that the store never
+        recorded, oldest first, through the same claim and handlers as a delivery.
+
+        Safe at any time, beside live deliveries: the store's claim runs each event
+        once. Stripe keeps 30 days of events; ``since`` may not go further back.
+
+        Example:
+            >>> report = kit.backfill(since=timedelta(days=3))  # doctest: +SKIP
+            >>> report.new, report.processed, report.failed  # doctest: +SKIP
+            (2, 2, 0)
+        """
+        from .webhooks._backfill import backfill
+
+        return backfill(
+            self.dispatcher,
+            self.client,
+            since=since,
+            types=types,
+            stripe_account=stripe_account,
+            livemode=self.settings.livemode,
+        )
+
+    async def abackfill(
+        self,
+        *,
+        since: datetime | timedelta,
+        types: Sequence[str] = (),
+        stripe_account: str | None = None,
+    ) -> BackfillReport:
+        """Async twin of ``backfill``."""
+        from .webhooks._backfill import abackfill
+
+        return await abackfill(
+            self.dispatcher,
+            self.client,
+            since=since,
+            types=types,
+            stripe_account=stripe_account,
+            livemode=self.settings.livemode,
         )
 
     async def aclose(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ _ENV_NAMES: dict[str, str] = {
     "publishable_key": "STRIPE_PUBLISHABLE_KEY",
     "webhook_secret": "STRIPE_WEBHOOK_SECRET",
     "api_base": "STRIPE_API_BASE",
+    "api_version": "STRIPEKIT_API_VERSION",
     "products": "STRIPEKIT_PRODUCTS",
     "base_url": "STRIPEKIT_BASE_URL",
     "success_url": "STRIPEKIT_SUCCESS_URL",
@@ -63,6 +65,9 @@ _ENV_NAMES: dict[str, str] = {
     "sweep_grace": "STRIPEKIT_SWEEP_GRACE",
     "sweep_max_attempts": "STRIPEKIT_SWEEP_MAX_ATTEMPTS",
 }
+
+# A Stripe API version: a date, and since 2024-09-30 a release name (2026-10-28.endive).
+_API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(\.[a-z]+)?")
 
 _SECRET_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
 _PUBLISHABLE_PREFIXES = ("pk_test_", "pk_live_")
@@ -125,6 +130,11 @@ class Settings(BaseSettings):
 
     api_base: str | None = Field(default=None, validation_alias=_env("api_base"))
     """Where Stripe's API lives; set it to the local emulator (``http://127.0.0.1:12111``)."""
+
+    api_version: str | None = Field(default=None, validation_alias=_env("api_version"))
+    """The Stripe API version the kit's requests use and its handlers read (``2026-10-28.endive``);
+    unset: the version stripe-python pins (``stripe_api_version``). Webhook endpoints should
+    render events with the same one (``stripekit check`` compares)."""
 
     products: Path | None = Field(default=None, validation_alias=_env("products"))
     """Path of the products file (TOML)."""
@@ -286,6 +296,16 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("api_version")
+    @classmethod
+    def _check_api_version(cls, value: str | None) -> str | None:
+        if value is not None and not _API_VERSION.fullmatch(value.strip()):
+            raise ValueError(
+                f"{shown(value)} is not a Stripe API version: give one like 2026-10-28.endive "
+                "(Dashboard → Developers → API version), or leave it unset for stripe-python's"
+            )
+        return value.strip() if value is not None else None
+
     @field_validator("trusted_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
@@ -442,6 +462,15 @@ class Settings(BaseSettings):
     def portal_return_url_resolved(self) -> str:
         """Where the billing portal returns to."""
         return self.portal_return_url or f"{self.base_url}/"
+
+    @property
+    def stripe_api_version(self) -> str:
+        """``api_version``, or the version stripe-python pins when it is unset."""
+        if self.api_version is not None:
+            return self.api_version
+        import stripe  # here: importing the settings must stay cheap
+
+        return str(stripe.api_version)
 
     def require_secret_key(self) -> str:
         """The secret key, or a ConfigurationError saying how to set it."""

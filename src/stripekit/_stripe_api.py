@@ -20,6 +20,7 @@ __all__ = [
     "call_stripe",
     "make_client",
     "map_stripe_error",
+    "pinned_api_version",
     "unreachable_message",
 ]
 
@@ -43,10 +44,18 @@ def make_client(
     return stripe.StripeClient(
         settings.require_secret_key(),
         base_addresses=base,  # type: ignore[arg-type]
+        stripe_version=settings.stripe_api_version,
         # Safe: stripe-python adds an idempotency key to retried POSTs.
         max_network_retries=2,
         http_client=http_client,
     )
+
+
+def pinned_api_version() -> str:
+    """The API version stripe-python pins (its types and the kit's readers follow it)."""
+    import stripe
+
+    return str(stripe.api_version)
 
 
 def map_stripe_error(exc: Exception) -> StripeAPIError:

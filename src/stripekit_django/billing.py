@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from stripekit.billing._models import CreditEntry
-from stripekit.billing._store import COLUMNS, Kind, PutResult, Row, SpendOutcome
+from stripekit.billing._store import ALL_ACCOUNTS, COLUMNS, Kind, PutResult, Row, SpendOutcome
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -118,7 +118,7 @@ class _Writer:
 
     # -- customers and users --------------------------------------------------------------
 
-    def link(self, customer: str, user: str) -> str:
+    def link(self, customer: str, user: str, account: str | None = None) -> str:
         customers = self._objects(Kind.CUSTOMER)
         link = {"user_ref": user, "linked_at": self._now}
         if customers.filter(id=customer, user_ref__isnull=True).update(**link):
@@ -128,7 +128,7 @@ class _Writer:
             return linked  # the first link stays
         # A customer not mirrored yet gets a placeholder row (version 0): its object,
         # when it comes, is written over it and the link stays.
-        placeholder = {"version": 0, "deleted": False, "data": {}}
+        placeholder = {"version": 0, "deleted": False, "data": {}, "account": account}
         if self._insert(customers, id=customer, **placeholder, **link):
             return user
         customers.filter(id=customer, user_ref__isnull=True).update(**link)
@@ -139,8 +139,12 @@ class _Writer:
         first = found.first()
         return None if first is None else first[0]
 
-    def customers_of(self, user: str) -> list[str]:
+    def customers_of(self, user: str, account: str | None = None) -> list[str]:
         found = self._objects(Kind.CUSTOMER).filter(user_ref=user)
+        if account is None:
+            found = found.filter(account__isnull=True)
+        elif account != ALL_ACCOUNTS:
+            found = found.filter(account=account)
         return list(found.order_by("-linked_at", "-id").values_list("id", flat=True))
 
     # -- credits --------------------------------------------------------------------------
@@ -223,7 +227,12 @@ class _Writer:
 
 def _values(row: Row) -> dict[str, Any]:
     """The model fields an object write sets (never a customer's link to its user)."""
-    values: dict[str, Any] = {"version": row.version, "event": row.event, "data": dict(row.data)}
+    values: dict[str, Any] = {
+        "version": row.version,
+        "event": row.event,
+        "account": row.account,
+        "data": dict(row.data),
+    }
     for name in COLUMNS[row.kind]:
         value = row.columns.get(name)
         values[name] = bool(value) if name == "deleted" else value
@@ -234,7 +243,8 @@ def _row(kind: Kind, obj: MirroredObject) -> Row:
     columns = {name: getattr(obj, name) for name in COLUMNS[kind]}
     if kind is Kind.CUSTOMER:
         columns["user_ref"] = getattr(obj, "user_ref", None)
-    return Row(kind, obj.id, columns, dict(obj.data or {}), int(obj.version), obj.event)
+    data = dict(obj.data or {})
+    return Row(kind, obj.id, columns, data, int(obj.version), obj.event, obj.account)
 
 
 def _entry(entry: CreditLedgerEntry) -> CreditEntry:

@@ -106,6 +106,12 @@ class MirroredObject(models.Model):
     data: models.JSONField[Any, Any] = models.JSONField(
         default=dict, help_text="The rest of the object, as the billing state keeps it."
     )
+    account: models.CharField[str | None, str | None] = models.CharField(
+        max_length=255,
+        null=True,
+        blank=True,
+        help_text="The connected account (Connect) it lives in; empty: the platform's own.",
+    )
 
     kind: Kind
 

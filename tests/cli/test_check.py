@@ -228,3 +228,62 @@ def test_an_unreachable_remote_api_says_to_check_the_network() -> None:
         "could not reach Stripe at https://api.stripe.example: no answer in time; "
         "check STRIPE_API_BASE and the network"
     )
+
+
+# -- the webhook endpoints' API version ---------------------------------------------------------
+
+
+def test_check_passes_an_endpoint_on_the_kits_api_version(
+    cli: Runner, good_env: dict[str, str], stripe_emulator: RunningEmulator
+) -> None:
+    endpoint = stripe_emulator.add_webhook_endpoint("https://shop.test/stripe/webhook")
+    result = cli("check", env=good_env)
+    assert result.exit_code == 0, result.output
+    assert f"✓ webhook endpoint {endpoint['id']} (https://shop.test/stripe/webhook): API " in (
+        result.stdout
+    )
+    assert f"API version {stripe.api_version}, the kit's" in result.stdout
+
+
+def test_check_says_what_to_do_when_an_endpoint_speaks_another_version(
+    cli: Runner, good_env: dict[str, str], stripe_api: stripe.StripeClient
+) -> None:
+    stripe_api.v1.webhook_endpoints.create({
+        "url": "https://shop.test/old", "enabled_events": ["*"], "api_version": "2024-06-20",
+    })  # fmt: skip
+    result = cli("check", env=good_env)
+    assert result.exit_code == 0, result.output  # a warning: the events are still processed
+    line = next(x for x in result.stdout.splitlines() if "https://shop.test/old" in x)
+    assert line.startswith("! ")
+    assert f"API version 2024-06-20, but the kit speaks {stripe.api_version}" in line
+    assert "second endpoint" in line and "STRIPEKIT_API_VERSION=2024-06-20" in line
+
+    # Told to speak the endpoint's version, the kit agrees with it.
+    agreed = cli("check", env={**good_env, "STRIPEKIT_API_VERSION": "2024-06-20"})
+    assert "✓ webhook endpoint" in agreed.stdout and "(STRIPEKIT_API_VERSION)" in agreed.stdout
+
+
+def test_check_an_endpoint_on_the_accounts_default_version(
+    cli: Runner, good_env: dict[str, str], stripe_api: stripe.StripeClient
+) -> None:
+    stripe_api.v1.webhook_endpoints.create({"url": "https://shop.test/w", "enabled_events": ["*"]})
+    result = cli("check", env=good_env)
+    assert result.exit_code == 0, result.output
+    assert "account's default API version" in result.stdout
+
+
+def test_check_compares_only_the_endpoint_of_url(
+    cli: Runner, good_env: dict[str, str], stripe_emulator: RunningEmulator
+) -> None:
+    stripe_emulator.add_webhook_endpoint("https://elsewhere.test/hook", api_version="2024-06-20")
+    result = cli("check", env=good_env)
+    assert "no webhook endpoint to compare" not in result.stdout
+    only = cli("check", "--url", "http://127.0.0.1:9/nothing", env=good_env)
+    assert "elsewhere.test" not in only.stdout
+    assert "no webhook endpoint for http://127.0.0.1:9/nothing to compare" in only.stdout
+
+
+def test_a_bad_api_version_setting_is_refused(cli: Runner, good_env: dict[str, str]) -> None:
+    result = cli("check", env={**good_env, "STRIPEKIT_API_VERSION": "latest"})
+    assert result.exit_code == 1
+    assert "STRIPEKIT_API_VERSION: 'latest' is not a Stripe API version" in result.stdout

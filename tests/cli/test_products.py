@@ -11,7 +11,14 @@ import stripe
 from cli_harness import Runner
 
 import stripekit.catalog._sync
-from stripekit import Catalog, StripeAPIError, apply_sync, plan_sync, read_account
+from stripekit import (
+    Catalog,
+    ConfigurationError,
+    StripeAPIError,
+    apply_sync,
+    plan_sync,
+    read_account,
+)
 
 SECRET_KEY = "sk_test_cli_products"
 
@@ -186,11 +193,11 @@ def test_a_failure_halfway_reports_and_a_rerun_finishes(
     real = stripekit.catalog._sync._apply_one
     calls: list[str] = []
 
-    def flaky(client: Any, action: Any, product_ids: Any) -> None:
+    def flaky(client: Any, action: Any, product_ids: Any, account: Any) -> None:
         calls.append(action.kind.value)
         if len(calls) == 3:
             raise StripeAPIError("Stripe is having a moment", status=500, request_id="req_x")
-        real(client, action, product_ids)
+        real(client, action, product_ids, account)
 
     monkeypatch.setattr(stripekit.catalog._sync, "_apply_one", flaky)
     broken = sync(cli, env, products_file)
@@ -227,6 +234,75 @@ def test_a_retried_apply_cannot_create_twins(
     apply_sync(client, plan)  # the same writes again, as after a lost answer
     assert len(products(client)) == 2
     assert len(prices(client)) == 3
+
+
+# -- Connect: a connected account's catalog ---------------------------------------------------
+
+
+def test_sync_into_a_connected_account_leaves_the_platform_and_the_others_alone(
+    cli: Runner, env: dict[str, str], client: stripe.StripeClient, products_file: Path
+) -> None:
+    first, second = (client.v1.accounts.create({"type": "standard"}).id for _ in "ab")
+    in_first: Any = {"stripe_account": first}
+    made = sync(cli, env, products_file, "--account", first)
+    assert made.exit_code == 0, made.output
+    assert f"account {first}" in made.stdout
+    assert made.stdout.count("create product") == 2 and made.stdout.count("create price") == 3
+    # The products and prices are the connected account's; the platform and the other
+    # connected account have none (each call went with Stripe-Account).
+    by_key = {p.lookup_key: p for p in client.v1.prices.list({"limit": 100}, in_first).data}
+    assert set(by_key) == {"pro_monthly", "pro_yearly", "credits_100"}
+    assert products(client) == [] and prices(client) == []
+    assert client.v1.products.list({}, {"stripe_account": second}).data == []
+    again = sync(cli, env, products_file, "--account", first)
+    assert again.exit_code == 0 and "nothing to do" in again.stdout, again.output
+
+    # A changed amount replaces the price in that account: archived there, key moved.
+    products_file.write_text(PRODUCTS.replace("amount = 1500", "amount = 1900"))
+    moved = sync(cli, env, products_file, "--account", first)
+    assert moved.exit_code == 0 and "new price" in moved.stdout, moved.output
+    listed = client.v1.prices.list({"lookup_keys": ["pro_monthly"], "active": True}, in_first)
+    (new,) = listed.data
+    assert new.unit_amount == 1900
+    old = client.v1.prices.retrieve(by_key["pro_monthly"].id, None, in_first)
+    assert (old.active, old.lookup_key) == (False, None)
+
+    # The platform's own sync is unaffected, and the second account gets its own objects.
+    assert sync(cli, env, products_file).exit_code == 0
+    assert sync(cli, env, products_file, "--account", second).exit_code == 0
+    ids = [
+        {p.id for p in client.v1.products.list({}, options).data}
+        for options in ({}, in_first, {"stripe_account": second})
+    ]
+    assert all(len(found) == 2 for found in ids) and not (ids[0] & ids[1] or ids[1] & ids[2])
+
+
+def test_the_kits_catalog_sync_in_a_connected_account(
+    env: dict[str, str], client: stripe.StripeClient, products_file: Path
+) -> None:
+    account = client.v1.accounts.create({"type": "express"}).id
+    catalog = Catalog.load(products_file)
+    plan = plan_sync(catalog, read_account(client, catalog, stripe_account=account))
+    assert plan.stripe_account == account
+    apply_sync(client, plan)
+    apply_sync(client, plan)  # retried: the same idempotent writes, no twins
+    options: Any = {"stripe_account": account}
+    assert len(client.v1.products.list({}, options).data) == 2
+    assert len(client.v1.prices.list({}, options).data) == 3
+    assert products(client) == []
+    assert plan_sync(catalog, read_account(client, catalog, stripe_account=account)).in_sync
+    with pytest.raises(ConfigurationError, match="acct_"):
+        read_account(client, catalog, stripe_account="cus_123")
+
+
+def test_sync_refuses_an_account_that_is_not_one(
+    cli: Runner, env: dict[str, str], products_file: Path
+) -> None:
+    result = sync(cli, env, products_file, "--account", "acme")
+    assert result.exit_code != 0
+    assert "acct_" in result.output and "Traceback" not in result.output
+    stranger = sync(cli, env, products_file, "--account", "acct_stranger")
+    assert stranger.exit_code != 0 and "Traceback" not in stranger.output
 
 
 def test_pull_then_sync_changes_nothing(

@@ -141,3 +141,34 @@ def test_manage_py_stripekit_products_and_check(
     call_command("stripekit_check")
     out = capsys.readouterr().out
     assert "✓ products file" in out and "✗" not in out
+
+
+def test_manage_py_stripekit_events_backfill(
+    stripekit_settings: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Events the site never heard of (no endpoint) are run with the project's handlers."""
+    import httpx
+    import stripe
+
+    client = stripe.StripeClient(
+        stripekit_settings["SECRET_KEY"], base_addresses={"api": stripekit_settings["API_BASE"]}
+    )
+    price = client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 500, "product_data": {"name": "Sticker"}}
+    )
+    session = client.v1.checkout.sessions.create({
+        "mode": "payment", "line_items": [{"price": price.id, "quantity": 1}],
+        "success_url": "https://shop.test/ok", "customer_email": "ada@example.com",
+    })  # fmt: skip
+    assert httpx.post(str(session.url), data={"card_number": "4242424242424242"}).is_redirect
+    events = client.v1.events.list({"limit": 100}).data
+    call_command("stripekit_events", "backfill", "--since", "1h")
+    out = capsys.readouterr().out
+    assert f"{len(events)} event(s) listed, {len(events)} not recorded" in out
+    store = get_kit().store
+    completed = next(e for e in events if e.type == "checkout.session.completed")
+    stored = store.get(completed.id)
+    assert stored is not None and stored.status is EventStatus.PROCESSED
+
+    call_command("stripekit_events", "backfill", "--since", "1h")
+    assert f"{len(events)} event(s) listed, 0 not recorded" in capsys.readouterr().out

@@ -354,6 +354,13 @@ def _endpoint(emu: Emulator, ctx: Ctx) -> tuple[str, dict[str, Any]]:
     return f"/v1/webhook_endpoints/{made['id']}", {}
 
 
+def _who_hears_a_connected_account(emu: Emulator, made: dict[str, Any]) -> int:
+    """How many endpoints a connected account's events go to (a Connect endpoint's: 1)."""
+    with emu.state.locked():
+        account = emu.state.new("account", type="standard")["id"]
+    return len(emu._endpoints_for(account))
+
+
 def _two_kinds_of_events(emu: Emulator, ctx: Ctx) -> tuple[str, dict[str, Any]]:
     price(emu)
     return "/v1/events", {}
@@ -751,6 +758,19 @@ PROBES: dict[str, Probes] = {
             "enabled_events": ["invoice.paid"],
             "description": "d",
             "metadata": {"k": "v"},
+            "api_version": "2024-06-20",
+            "connect": True,
+        },
+        then=_who_hears_a_connected_account,
+    ),
+    "POST /v1/accounts": Probes(
+        at("/v1/accounts"),
+        {
+            "type=standard|express|custom": "custom",
+            "country": "FR",
+            "email": "a@b.c",
+            "metadata": {"k": "v"},
+            "business_type": "individual",
         },
     ),
     "POST /v1/webhook_endpoints/{id}": Probes(

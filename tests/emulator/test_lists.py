@@ -72,6 +72,7 @@ def _event(client: stripe.StripeClient) -> str:
 
 
 MAKERS: dict[str, Make] = {
+    "/v1/accounts": lambda c, e: {"id": c.v1.accounts.create({"type": "express"}).id},
     "/v1/products": lambda c, e: {"id": c.v1.products.create({"name": "P"}).id},
     "/v1/prices": lambda c, e: {"id": _price(c).id},
     "/v1/customers": lambda c, e: {"id": c.v1.customers.create({"email": "a@b.c"}).id},

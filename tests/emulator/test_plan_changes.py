@@ -173,7 +173,10 @@ def test_a_new_billing_interval_restarts_the_period_and_bills_now(
     assert [line.amount for line in invoice.lines.data] == [-500, 10000]
     assert [line.amount for line in preview.lines.data] == [-500, 10000]
     item = changed["items"].data[0]
-    assert item.current_period_start == changed.billing_cycle_anchor == when
+    # The period restarts at the change's own moment (its invoice's): `when`, or a second
+    # or so after it if the wall clock ticked between advancing it and the update.
+    assert item.current_period_start == changed.billing_cycle_anchor == invoice.created
+    assert when <= invoice.created <= emulator.emulator.state.clock.now()
     assert item.current_period_end - item.current_period_start in (365 * DAY, 366 * DAY)
 
 

@@ -129,15 +129,28 @@ def test_a_trial_is_extended_and_one_is_given_to_a_paying_subscription(
     assert (longer.trial_end, end_of(longer), longer.status) == (later, later, "trialing")
 
     paying = shop.subscribe(3000)
-    now = emulator.emulator.state.clock.now()
+    # The trial starts at the moment the update is handled, which the wall clock may
+    # have moved past `before` by then: compare with what the request itself recorded.
+    before = emulator.emulator.state.clock.now()
     mark = shop.mark()
-    free = client.v1.subscriptions.update(paying.id, {"trial_end": now + 14 * DAY})
-    assert (free.status, free.trial_start, end_of(free)) == ("trialing", now, now + 14 * DAY)
-    assert shop.since(mark) == ["invoiceitem.created", "customer.subscription.updated"]
+    ends = before + 14 * DAY
+    free = client.v1.subscriptions.update(paying.id, {"trial_end": ends})
+    events = shop.events_since(mark)
+    assert [e["type"] for e in events] == ["invoiceitem.created", "customer.subscription.updated"]
+    started = events[-1]["created"]  # the update's own moment (the clock held still in it)
+    assert before <= started <= emulator.emulator.state.clock.now()
+    assert (free.status, free.trial_start, free.trial_end, end_of(free)) == (
+        "trialing", started, ends, ends,
+    )  # fmt: skip
     (credit,) = client.v1.invoice_items.list({"customer": str(paying.customer)}).data
-    assert credit.amount == -3000  # nothing of the paid month was used yet
+    # The unused part of the paid month, from the trial's start: all of it, give or take
+    # the seconds the test took (Stripe rounds half up to the cent).
+    period = paying["items"].data[0]
+    unused, whole = end_of(paying) - started, end_of(paying) - period.current_period_start
+    assert credit.amount == -((2 * 3000 * unused + whole) // (2 * whole))
+    assert credit.period.start == started
     with pytest.raises(stripe.InvalidRequestError, match="in the future"):
-        client.v1.subscriptions.update(paying.id, {"trial_end": now - 1})
+        client.v1.subscriptions.update(paying.id, {"trial_end": started - 1})
 
 
 def test_the_default_payment_method_must_be_the_customer_s_and_is_charged(
@@ -252,7 +265,10 @@ def test_a_trial_without_a_card_pauses_then_resumes_with_one(
         "customer.subscription.updated",
         "customer.subscription.resumed",
     ]
-    assert resumed["items"].data[0].current_period_start == emulator.emulator.state.clock.now()
+    # The new period starts at the resume's own moment: its invoice's, not the clock's now
+    # (which may have ticked since).
+    invoice = client.v1.invoices.retrieve(str(resumed.latest_invoice))
+    assert resumed["items"].data[0].current_period_start == invoice.created
 
 
 def test_a_canceled_subscription_keeps_only_metadata_changes(

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from stripekit.billing._store import Kind, PutResult, Row, SpendOutcome
+from stripekit.billing._store import ALL_ACCOUNTS, Kind, PutResult, Row, SpendOutcome
 
 
 def sub(version: int, status: str = "active", event: str | None = None, **data: Any) -> Row:
@@ -171,3 +171,60 @@ def test_concurrent_spends_take_exactly_the_balance(billing_store: Any) -> None:
     assert billing_store.run(lambda tx: tx.balance("user:ada")) == 0
     history = billing_store.run(lambda tx: tx.history("user:ada", 100))
     assert sum(entry.amount for entry in history) == 0 and len(history) == 11
+
+
+# -- Connect: each row's account, each account's links --------------------------------------
+
+
+def test_rows_keep_their_account(billing_store: Any) -> None:
+    run = billing_store.run
+    connected = Row(Kind.SUBSCRIPTION, "sub_c", {"customer": "cus_c", "status": "active"},
+                    {}, 5, "evt_c", "acct_1")  # fmt: skip
+    assert run(lambda tx: tx.put(connected)) is PutResult.APPLIED
+    run(lambda tx: tx.put(sub(5, "active", "evt_p")))
+    assert run(lambda tx: tx.get(Kind.SUBSCRIPTION, "sub_c")).account == "acct_1"
+    assert run(lambda tx: tx.get(Kind.SUBSCRIPTION, "sub_1")).account is None
+    found = run(lambda tx: tx.find(Kind.SUBSCRIPTION, "status", ["active"]))
+    assert {(row.id, row.account) for row in found} == {("sub_c", "acct_1"), ("sub_1", None)}
+    # A newer write keeps saying which account; replace (a repair, an operation's answer) too.
+    newer = Row(Kind.SUBSCRIPTION, "sub_c", {"customer": "cus_c", "status": "past_due"},
+                {}, 9, "evt_d", "acct_1")  # fmt: skip
+    assert run(lambda tx: tx.put(newer)) is PutResult.APPLIED
+    run(
+        lambda tx: tx.replace(Row(Kind.SUBSCRIPTION, "sub_c", newer.columns, {}, 0, None, "acct_1"))
+    )
+    stored = run(lambda tx: tx.get(Kind.SUBSCRIPTION, "sub_c"))
+    assert (stored.columns["status"], stored.version, stored.account) == ("past_due", 9, "acct_1")
+
+
+def test_links_are_kept_per_account(billing_store: Any) -> None:
+    """The same user with a customer on the platform and on two connected accounts."""
+    run = billing_store.run
+    assert run(lambda tx: tx.link("cus_p", "ada")) == "ada"
+    assert run(lambda tx: tx.link("cus_a", "ada", "acct_a")) == "ada"
+    assert run(lambda tx: tx.link("cus_b", "ada", "acct_b")) == "ada"
+    assert run(lambda tx: tx.customers_of("ada")) == ["cus_p"]  # the platform's by default
+    assert run(lambda tx: tx.customers_of("ada", None)) == ["cus_p"]
+    assert run(lambda tx: tx.customers_of("ada", "acct_a")) == ["cus_a"]
+    assert run(lambda tx: tx.customers_of("ada", "acct_b")) == ["cus_b"]
+    assert run(lambda tx: tx.customers_of("ada", "acct_zzz")) == []
+    assert run(lambda tx: tx.customers_of("ada", ALL_ACCOUNTS)) == ["cus_b", "cus_a", "cus_p"]
+    # The customer's object, arriving after its link, keeps it in its account.
+    customer = Row(Kind.CUSTOMER, "cus_a", {"email": "a@b.c", "deleted": False}, {}, 7,
+                   "evt_a", "acct_a")  # fmt: skip
+    assert run(lambda tx: tx.put(customer)) is PutResult.APPLIED
+    assert run(lambda tx: tx.customers_of("ada", "acct_a")) == ["cus_a"]
+    assert run(lambda tx: tx.user_of("cus_a")) == "ada"
+    # A second link of the same customer, whatever account it names, leaves the first.
+    assert run(lambda tx: tx.link("cus_a", "bob", "acct_b")) == "ada"
+    assert run(lambda tx: tx.customers_of("bob", ALL_ACCOUNTS)) == []
+
+
+def test_a_customer_mirrored_before_its_link_is_linked_in_its_account(billing_store: Any) -> None:
+    run = billing_store.run
+    customer = Row(Kind.CUSTOMER, "cus_c", {"email": None, "deleted": False}, {}, 3,
+                   "evt_c", "acct_c")  # fmt: skip
+    run(lambda tx: tx.put(customer))
+    assert run(lambda tx: tx.link("cus_c", "ada", "acct_c")) == "ada"
+    assert run(lambda tx: tx.customers_of("ada", "acct_c")) == ["cus_c"]
+    assert run(lambda tx: tx.customers_of("ada")) == []

@@ -248,12 +248,13 @@ _Read = tuple[list[Subscription], list[Purchase], int, list[CreditEntry], str | 
 
 
 def _read(billing: Billing, user: str) -> Callable[[BillingWriter], _Read]:
+    # The platform's own billing (Connect accounts' are the app's to show, by account=).
     parts = (
-        billing._subscriptions(user),
-        billing._purchases(user),
-        _balance(user),
-        _history(user, _RECENT_CREDITS),
-        _customer_for(user),
+        billing._subscriptions(user, None),
+        billing._purchases(user, None),
+        _balance(user, None),
+        _history(user, _RECENT_CREDITS, None),
+        _customer_for(user, None),
     )
     return lambda tx: (parts[0](tx), parts[1](tx), parts[2](tx), parts[3](tx), parts[4](tx))
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ._models import CreditEntry
-from ._store import Kind, PutResult, Row, SpendOutcome
+from ._store import ALL_ACCOUNTS, Kind, PutResult, Row, SpendOutcome
 
 __all__ = ["MemoryBillingStore"]
 
@@ -18,7 +18,8 @@ T = TypeVar("T")
 class _State:
     def __init__(self) -> None:
         self.rows: dict[tuple[Kind, str], Row] = {}
-        self.links: dict[str, tuple[str, int]] = {}  # customer -> (user, order linked)
+        # customer -> (user, order linked, the customer's account)
+        self.links: dict[str, tuple[str, int, str | None]] = {}
         self.ledger: list[tuple[str, CreditEntry]] = []  # (owner, entry)
         self.sources: set[str] = set()
         self.balances: dict[str, int] = {}
@@ -55,7 +56,7 @@ class _Writer:
         version = max(row.version, stored.version if stored is not None else 0)
         event = row.event if version == row.version else (stored.event if stored else None)
         self._s.rows[(row.kind, row.id)] = Row(
-            row.kind, row.id, row.columns, row.data, version, event
+            row.kind, row.id, row.columns, row.data, version, event, row.account
         )
 
     def get(self, kind: Kind, object_id: str) -> Row | None:
@@ -70,10 +71,10 @@ class _Writer:
         ]
         return sorted(found, key=lambda row: row.id)
 
-    def link(self, customer: str, user: str) -> str:
+    def link(self, customer: str, user: str, account: str | None = None) -> str:
         linked = self._s.links.get(customer)
         if linked is None:
-            self._s.links[customer] = (user, len(self._s.links))
+            self._s.links[customer] = (user, len(self._s.links), account)
             return user
         return linked[0]
 
@@ -81,9 +82,19 @@ class _Writer:
         linked = self._s.links.get(customer)
         return None if linked is None else linked[0]
 
-    def customers_of(self, user: str) -> list[str]:
-        mine = [(order, c) for c, (u, order) in self._s.links.items() if u == user]
+    def customers_of(self, user: str, account: str | None = None) -> list[str]:
+        mine = [
+            (order, c)
+            for c, (u, order, linked_in) in self._s.links.items()
+            if u == user and (account == ALL_ACCOUNTS or self._account_of(c, linked_in) == account)
+        ]
         return [customer for _, customer in sorted(mine, reverse=True)]
+
+    def _account_of(self, customer: str, linked_in: str | None) -> str | None:
+        # The customer's row, once written, says which account it is in (as a database's
+        # one row does); before, the account it was linked in.
+        stored = self._s.rows.get((Kind.CUSTOMER, customer))
+        return stored.account if stored is not None else linked_in
 
     def grant(self, owner: str, amount: int, reason: str, source: str) -> bool:
         if source in self._s.sources:

@@ -68,6 +68,8 @@ class Subscription:
     latest_invoice_status: str | None
     """The status of the latest invoice (paid, open, void...), once its events arrived."""
     livemode: bool = False
+    account: str | None = None
+    """The connected account (Connect, ``acct_...``) it lives in; None: the platform's own."""
 
     @property
     def products(self) -> tuple[str, ...]:
@@ -114,6 +116,8 @@ class Purchase:
     refunded: int = 0
     dispute: str | None = None
     livemode: bool = False
+    account: str | None = None
+    """The connected account (Connect, ``acct_...``) it was bought on; None: the platform."""
 
     @property
     def products(self) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ As in the mirror, each operation is written once as a generator of steps
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -26,7 +27,7 @@ from stripekit._errors import BillingError, StripeAPIError, UnknownBillingObject
 from ._models import Subscription
 from ._projection import Mirror
 from ._rows import invoice_row, row_for, subscription
-from ._store import BillingWriter, Kind, Row
+from ._store import ALL_ACCOUNTS, BillingWriter, Kind, Row
 
 if TYPE_CHECKING:
     import stripe
@@ -285,7 +286,7 @@ class Operations:
             row = tx.get(kind, object_id)
             if row is None or user is None:
                 return row
-            mine = set(tx.customers_of(user))
+            mine = set(tx.customers_of(user, ALL_ACCOUNTS))
             if row.columns.get("customer") in mine or row.columns.get("user_ref") == user:
                 return row
             return None
@@ -434,7 +435,9 @@ class Operations:
             if exc.status == 402:
                 return "open"  # declined again: the invoice stays open
             raise
-        fresh = invoice_row(obj, self._mirror.keys, row.version)
+        fresh = dataclasses.replace(
+            invoice_row(obj, self._mirror.keys, row.version), account=row.account
+        )
         yield _Run(lambda tx: _replace_if_unmoved(tx, fresh, row))
         return str(obj.get("status"))
 
@@ -456,7 +459,7 @@ class Operations:
             if user is not None:
 
                 def read(tx: BillingWriter) -> bool:
-                    mine = set(tx.customers_of(user))
+                    mine = set(tx.customers_of(user, ALL_ACCOUNTS))
                     found = tx.find(Kind.PURCHASE, "payment_intent", [intent])
                     return any(
                         p.columns.get("customer") in mine or p.columns.get("user_ref") == user
@@ -488,7 +491,10 @@ class Operations:
         return RefundResult(str(obj["id"]), int(obj.get("amount") or 0), str(obj.get("status")))
 
     def _apply_subscription(self, obj: Any, before: Row) -> Generator[_Step, Any, Subscription]:
-        fresh = row_for(Kind.SUBSCRIPTION, obj, self._mirror.keys, before.version)
+        fresh = dataclasses.replace(
+            row_for(Kind.SUBSCRIPTION, obj, self._mirror.keys, before.version),
+            account=before.account,
+        )
 
         def write(tx: BillingWriter) -> Subscription:
             _replace_if_unmoved(tx, fresh, before)

@@ -12,6 +12,12 @@ The rules that make the mirror equal Stripe's state whatever the order:
   from the stored rows inside the same transaction, and is unique by source:
   a replay or a duplicate finds it done.
 
+A connected account's event (Connect: its ``account``) writes rows of that
+account (``Row.account``), links its customers in that account, and grants
+credits to the user's ledger of that account (``user_owner``): a user who buys
+on two connected accounts and on the platform has three customers, three
+ledgers, and a query of one account sees only that account's.
+
 The steps are written once, as a generator that yields what it needs done
 (``_Fetch``, ``_LineItems``, ``_Price`` from Stripe; ``_Run`` on the store),
 and two drivers run them: ``apply`` (sync, for Django and ``handle_webhook``)
@@ -47,10 +53,11 @@ from ._store import BillingStore, BillingWriter, Kind, PutResult, Row
 
 if TYPE_CHECKING:
     import stripe
+    from stripe import RequestOptions
 
     from stripekit.webhooks._event import Event
 
-__all__ = ["EVENT_PATTERNS", "Mirror", "owner_of"]
+__all__ = ["EVENT_PATTERNS", "Mirror", "owner_of", "user_owner"]
 
 logger = logging.getLogger("stripekit.billing")
 
@@ -81,13 +88,17 @@ _OBJECT_KINDS = {
 
 @dataclass(frozen=True, slots=True)
 class _Stamp:
-    """Which event a write comes from: its ``created`` (the row's version) and its id."""
+    """Which event a write comes from: its ``created`` (the row's version), its id, and
+    the connected account it is about (None: the platform)."""
 
     version: int
     event: str
+    account: str | None = None
 
     def on(self, row: Row) -> Row:
-        return dataclasses.replace(row, version=self.version, event=self.event)
+        return dataclasses.replace(
+            row, version=self.version, event=self.event, account=self.account
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +126,23 @@ _Step = _Fetch | _LineItems | _Price | _Run
 _Steps = Generator[_Step, Any, None]
 
 
-def owner_of(tx: BillingWriter, customer: str | None, user: str | None = None) -> str | None:
-    """Whose credits: the linked (or named) user's, else the customer's until it is linked."""
+def user_owner(user: str, account: str | None = None) -> str:
+    """The credits ledger of ``user`` in ``account``: ``user:<ref>`` on the platform,
+    ``acct_...:user:<ref>`` on a connected account (no platform owner starts with acct_)."""
+    return f"user:{user}" if account is None else f"{account}:user:{user}"
+
+
+def owner_of(
+    tx: BillingWriter, customer: str | None, user: str | None = None, account: str | None = None
+) -> str | None:
+    """Whose credits: the linked (or named) user's in ``account``, else the customer's until
+    it is linked (customer ids are unique across accounts)."""
     if customer is not None:
         linked = tx.user_of(customer)
         if linked is not None:
-            return f"user:{linked}"
+            return user_owner(linked, account)
     if user:
-        return f"user:{user}"
+        return user_owner(user, account)
     return f"customer:{customer}" if customer else None
 
 
@@ -189,13 +209,16 @@ class Mirror:
         from stripekit._stripe_api import call_stripe
 
         client = self._client()
+        options = _options(event)
         try:
             if isinstance(step, _Fetch):
-                found = call_stripe(lambda: _retriever(client, step.kind, step.id)(step.id))
+                found = call_stripe(
+                    lambda: _retriever(client, step.kind, step.id)(step.id, None, options)
+                )
             elif isinstance(step, _LineItems):
-                found = call_stripe(lambda: _line_items(client, step.session))
+                found = call_stripe(lambda: _line_items(client, step.session, options))
             else:
-                found = call_stripe(lambda: client.v1.prices.retrieve(step.id))
+                found = call_stripe(lambda: client.v1.prices.retrieve(step.id, None, options))
         except StripeAPIError as exc:
             return _missing(exc, step)
         return _plain(found)
@@ -206,13 +229,18 @@ class Mirror:
         from stripekit._stripe_api import acall_stripe
 
         client = self._client()
+        options = _options(event)
         try:
             if isinstance(step, _Fetch):
-                found = await acall_stripe(lambda: _aretriever(client, step.kind, step.id)(step.id))
+                found = await acall_stripe(
+                    lambda: _aretriever(client, step.kind, step.id)(step.id, None, options)
+                )
             elif isinstance(step, _LineItems):
-                found = await acall_stripe(lambda: _aline_items(client, step.session))
+                found = await acall_stripe(lambda: _aline_items(client, step.session, options))
             else:
-                found = await acall_stripe(lambda: client.v1.prices.retrieve_async(step.id))
+                found = await acall_stripe(
+                    lambda: client.v1.prices.retrieve_async(step.id, None, options)
+                )
         except StripeAPIError as exc:
             return _missing(exc, step)
         return _plain(found)
@@ -231,12 +259,14 @@ class Mirror:
         obj = event.object
         if obj.get("object") == "payment_intent" and not event.is_thin:
             if isinstance(obj.get("id"), str) and is_kit_intent(obj):
-                yield from self._intent(obj, _Stamp(int(event.payload["created"]), event.id))
+                yield from self._intent(
+                    obj, _Stamp(int(event.payload["created"]), event.id, event.account)
+                )
             return
         kind = _OBJECT_KINDS.get(str(obj.get("object")))
         if kind is None or not isinstance(obj.get("id"), str) or event.is_thin:
             return
-        stamp = _Stamp(int(event.payload["created"]), event.id)
+        stamp = _Stamp(int(event.payload["created"]), event.id, event.account)
         if kind is Kind.PURCHASE:
             yield from self._session(event, obj, stamp)
         elif kind is Kind.INVOICE:
@@ -244,7 +274,7 @@ class Mirror:
         else:
             yield from self._put(kind, obj, stamp)
             if kind in (Kind.CUSTOMER, Kind.SUBSCRIPTION):
-                yield from self._link(_customer_of(obj), user_in(obj))
+                yield from self._link(_customer_of(obj), user_in(obj), stamp.account)
             if kind in (Kind.CHARGE, Kind.REFUND):
                 yield from self._settle_purchase_of(obj.get("payment_intent"), obj)
 
@@ -265,7 +295,7 @@ class Mirror:
         row = stamp.on(row_for(kind, current, self.keys, stamp.version))
         yield _Run(lambda tx: tx.put(row, allow_equal=True))
         if kind is Kind.SUBSCRIPTION:
-            yield from self._link(_customer_of(current), user_in(current))
+            yield from self._link(_customer_of(current), user_in(current), stamp.account)
 
     def _learn_prices(self, obj: Mapping[str, Any]) -> _Steps:
         """Make the price ids an invoice bills known (an invoice line names only the id)."""
@@ -277,21 +307,21 @@ class Mirror:
                 if price is not None:
                     self.keys.of_price(price)
 
-    def _link(self, customer: str | None, user: str | None) -> _Steps:
+    def _link(self, customer: str | None, user: str | None, account: str | None) -> _Steps:
         if customer is None or not user:
             return
 
         def link(tx: BillingWriter) -> None:
-            if tx.link(customer, user) == user:
+            if tx.link(customer, user, account) == user:
                 # Credits granted to the customer before the link are the user's now.
-                tx.move_credits(f"customer:{customer}", f"user:{user}")
+                tx.move_credits(f"customer:{customer}", user_owner(user, account))
 
         yield _Run(link)
 
     # -- checkout sessions: purchases, and the subscription a checkout started ------------
 
     def _session(self, event: Event, session: Mapping[str, Any], stamp: _Stamp) -> _Steps:
-        yield from self._link(_customer_of(session), _session_user(session))
+        yield from self._link(_customer_of(session), _session_user(session), stamp.account)
         if session.get("status") != "complete":
             return  # an open or expired checkout: nothing was bought
         failed = event.type == "checkout.session.async_payment_failed"
@@ -348,7 +378,7 @@ class Mirror:
     def _intent(self, intent: Mapping[str, Any], stamp: _Stamp) -> _Steps:
         """A ``kit.payments`` intent: a purchase once paid (or failed), written like a
         session's, under the same order guard; a tie is settled by fetching the intent."""
-        yield from self._link(_customer_of(intent), user_in(intent))
+        yield from self._link(_customer_of(intent), user_in(intent), stamp.account)
         if not self.refetch_always:
             result = yield from self._put_intent(intent, stamp, allow_equal=False)
             if result is not PutResult.TIE:
@@ -412,7 +442,7 @@ class Mirror:
             return
         if not invoice.data.get("amount_paid"):
             return  # a trial's (or a fully discounted) invoice: nothing was paid for
-        owner = owner_of(tx, invoice.columns.get("customer"))
+        owner = owner_of(tx, invoice.columns.get("customer"), account=invoice.account)
         if owner is None:
             return
         for line in invoice.data.get("lines") or []:
@@ -449,7 +479,9 @@ class Mirror:
             purchase = tx.get(Kind.PURCHASE, session_id)
         if purchase is None or purchase.columns.get("status") != "paid":
             return
-        owner = owner_of(tx, purchase.columns.get("customer"), purchase.columns.get("user_ref"))
+        owner = owner_of(
+            tx, purchase.columns.get("customer"), purchase.columns.get("user_ref"), purchase.account
+        )
         if owner is None:
             return
         granted = 0
@@ -544,10 +576,10 @@ def _with_failure(row: Row) -> Row:
     columns = dict(row.columns)
     if columns.get("status") == "pending":
         columns["status"] = "failed"
-    return Row(row.kind, row.id, columns, data, row.version, row.event)
+    return dataclasses.replace(row, columns=columns, data=data)
 
 
-def _retriever(client: stripe.StripeClient, kind: Kind, object_id: str) -> Callable[[str], Any]:
+def _retriever(client: stripe.StripeClient, kind: Kind, object_id: str) -> Callable[..., Any]:
     v1 = client.v1
     if kind is Kind.PURCHASE and object_id.startswith("pi_"):
         return v1.payment_intents.retrieve  # a Payment Element purchase
@@ -562,7 +594,7 @@ def _retriever(client: stripe.StripeClient, kind: Kind, object_id: str) -> Calla
     }[kind]
 
 
-def _aretriever(client: stripe.StripeClient, kind: Kind, object_id: str) -> Callable[[str], Any]:
+def _aretriever(client: stripe.StripeClient, kind: Kind, object_id: str) -> Callable[..., Any]:
     v1 = client.v1
     if kind is Kind.PURCHASE and object_id.startswith("pi_"):
         return v1.payment_intents.retrieve_async
@@ -577,13 +609,22 @@ def _aretriever(client: stripe.StripeClient, kind: Kind, object_id: str) -> Call
     }[kind]
 
 
-def _line_items(client: stripe.StripeClient, session_id: str) -> list[Any]:
-    listed = client.v1.checkout.sessions.line_items.list(session_id, {"limit": 100})
+def _options(event: Event) -> RequestOptions:
+    """A connected account's event is about that account's objects: fetch them there."""
+    return {"stripe_account": event.account} if event.account is not None else {}
+
+
+def _line_items(client: stripe.StripeClient, session_id: str, options: RequestOptions) -> list[Any]:
+    listed = client.v1.checkout.sessions.line_items.list(session_id, {"limit": 100}, options)
     return list(listed.auto_paging_iter())
 
 
-async def _aline_items(client: stripe.StripeClient, session_id: str) -> list[Any]:
-    listed = await client.v1.checkout.sessions.line_items.list_async(session_id, {"limit": 100})
+async def _aline_items(
+    client: stripe.StripeClient, session_id: str, options: RequestOptions
+) -> list[Any]:
+    listed = await client.v1.checkout.sessions.line_items.list_async(
+        session_id, {"limit": 100}, options
+    )
     return [item async for item in listed.auto_paging_iter()]
 
 

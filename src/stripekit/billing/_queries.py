@@ -5,6 +5,13 @@ function of a transaction; the sync methods run it in the caller's thread, the
 async twins (``a``-prefixed, as ``aclose`` is to ``close``) without blocking
 the event loop. ``user`` is always the app's own reference for the user: the
 one checkout sent as ``client_reference_id`` (a Buyer's ``reference``).
+
+Connect: every query takes ``account=``, the Stripe account whose billing state
+it reads. ``None`` (the default) is the platform's own account: an app without
+Connect never passes it. ``"acct_..."`` is that connected account's alone.
+``ALL_ACCOUNTS`` is every account's together, for subscriptions, purchases and
+entitlements; credits and the customer to reuse are always one account's (a
+connected account's credits are not the platform's to spend).
 """
 
 from __future__ import annotations
@@ -18,9 +25,9 @@ from stripekit._errors import ConfigurationError
 from ._models import CreditEntry, Entitlements, Purchase, Subscription
 from ._operations import Operations
 from ._products import ProductKeys
-from ._projection import Mirror, dispute_status, refunded_amount
+from ._projection import Mirror, dispute_status, refunded_amount, user_owner
 from ._rows import purchase, subscription
-from ._store import BillingStore, BillingWriter, Kind, SpendOutcome
+from ._store import ALL_ACCOUNTS, BillingStore, BillingWriter, Kind, SpendOutcome
 
 if TYPE_CHECKING:
     import stripe
@@ -53,31 +60,52 @@ class Credits:
     def __init__(self, store: BillingStore) -> None:
         self._store = store
 
-    def balance(self, user: str) -> int:
-        """The user's credits now."""
-        return self._store.run(_balance(user))
+    def balance(self, user: str, *, account: str | None = None) -> int:
+        """The user's credits now (in ``account``: a connected account's, None: the platform's)."""
+        return self._store.run(_balance(user, account))
 
-    async def abalance(self, user: str) -> int:
+    async def abalance(self, user: str, *, account: str | None = None) -> int:
         """Async twin of ``balance``."""
-        return await self._store.arun(_balance(user))
+        return await self._store.arun(_balance(user, account))
 
-    def history(self, user: str, limit: int = 50) -> list[CreditEntry]:
-        """The user's ledger, newest first: grants, spends, refunds taken back."""
-        return self._store.run(_history(user, limit))
+    def history(
+        self, user: str, limit: int = 50, *, account: str | None = None
+    ) -> list[CreditEntry]:
+        """The user's ledger in ``account`` (None: the platform's), newest first: grants,
+        spends, refunds taken back."""
+        return self._store.run(_history(user, limit, account))
 
-    async def ahistory(self, user: str, limit: int = 50) -> list[CreditEntry]:
+    async def ahistory(
+        self, user: str, limit: int = 50, *, account: str | None = None
+    ) -> list[CreditEntry]:
         """Async twin of ``history``."""
-        return await self._store.arun(_history(user, limit))
+        return await self._store.arun(_history(user, limit, account))
 
-    def spend(self, user: str, amount: int, reason: str, idempotency_key: str) -> bool:
-        """Take ``amount`` credits; True if taken (now, or by an earlier call with the same
-        key), False if the balance is smaller (nothing taken). Never below zero, whatever
-        number of callers spend at once."""
-        return self._store.run(_spend(user, amount, reason, idempotency_key))
+    def spend(
+        self,
+        user: str,
+        amount: int,
+        reason: str,
+        idempotency_key: str,
+        *,
+        account: str | None = None,
+    ) -> bool:
+        """Take ``amount`` credits (of ``account``'s ledger; None: the platform's); True if
+        taken (now, or by an earlier call with the same key), False if the balance is smaller
+        (nothing taken). Never below zero, whatever number of callers spend at once."""
+        return self._store.run(_spend(user, amount, reason, idempotency_key, account))
 
-    async def aspend(self, user: str, amount: int, reason: str, idempotency_key: str) -> bool:
+    async def aspend(
+        self,
+        user: str,
+        amount: int,
+        reason: str,
+        idempotency_key: str,
+        *,
+        account: str | None = None,
+    ) -> bool:
         """Async twin of ``spend``."""
-        return await self._store.arun(_spend(user, amount, reason, idempotency_key))
+        return await self._store.arun(_spend(user, amount, reason, idempotency_key, account))
 
 
 class Billing(Operations):
@@ -127,24 +155,33 @@ class Billing(Operations):
 
     # -- subscriptions ---------------------------------------------------------------------
 
-    def subscriptions(self, user: str) -> list[Subscription]:
-        """The user's subscriptions, those giving access first, then the newest."""
-        return self.store.run(self._subscriptions(user))
+    def subscriptions(self, user: str, *, account: str | None = None) -> list[Subscription]:
+        """The user's subscriptions, those giving access first, then the newest.
 
-    async def asubscriptions(self, user: str) -> list[Subscription]:
+        ``account``: a connected account's (``acct_...``), ``ALL_ACCOUNTS``, or None (the
+        default) for the platform's own (see the module).
+        """
+        return self.store.run(self._subscriptions(user, account))
+
+    async def asubscriptions(self, user: str, *, account: str | None = None) -> list[Subscription]:
         """Async twin of ``subscriptions``."""
-        return await self.store.arun(self._subscriptions(user))
+        return await self.store.arun(self._subscriptions(user, account))
 
-    def is_subscribed(self, user: str, product: str | None = None) -> bool:
-        """Whether the user has a subscription giving access now (to ``product``, if named).
+    def is_subscribed(
+        self, user: str, product: str | None = None, *, account: str | None = None
+    ) -> bool:
+        """Whether the user has a subscription giving access now (to ``product``, if named)
+        in ``account`` (None: the platform's; see ``subscriptions``).
 
         Trialing counts; ``past_due`` counts within the grace period.
         """
-        return self._subscribed(self.subscriptions(user), product)
+        return self._subscribed(self.subscriptions(user, account=account), product)
 
-    async def ais_subscribed(self, user: str, product: str | None = None) -> bool:
+    async def ais_subscribed(
+        self, user: str, product: str | None = None, *, account: str | None = None
+    ) -> bool:
         """Async twin of ``is_subscribed``."""
-        return self._subscribed(await self.asubscriptions(user), product)
+        return self._subscribed(await self.asubscriptions(user, account=account), product)
 
     def gives_access(self, sub: Subscription) -> bool:
         """Whether a subscription gives access now (its status, and the grace period)."""
@@ -157,49 +194,64 @@ class Billing(Operations):
 
     # -- one-time purchases ----------------------------------------------------------------
 
-    def purchases(self, user: str) -> list[Purchase]:
-        """The user's one-time checkouts, newest first, with refunds and disputes."""
-        return self.store.run(self._purchases(user))
+    def purchases(self, user: str, *, account: str | None = None) -> list[Purchase]:
+        """The user's one-time checkouts, newest first, with refunds and disputes
+        (``account``: see ``subscriptions``)."""
+        return self.store.run(self._purchases(user, account))
 
-    async def apurchases(self, user: str) -> list[Purchase]:
+    async def apurchases(self, user: str, *, account: str | None = None) -> list[Purchase]:
         """Async twin of ``purchases``."""
-        return await self.store.arun(self._purchases(user))
+        return await self.store.arun(self._purchases(user, account))
 
-    def has_purchased(self, user: str, product: str) -> bool:
+    def has_purchased(self, user: str, product: str, *, account: str | None = None) -> bool:
         """Whether the user paid for ``product`` and kept it (not fully refunded or lost
-        to a dispute)."""
-        return any(product in p.products for p in self._kept(self.purchases(user)))
+        to a dispute), in ``account`` (see ``subscriptions``)."""
+        found = self.purchases(user, account=account)
+        return any(product in p.products for p in self._kept(found))
 
-    async def ahas_purchased(self, user: str, product: str) -> bool:
+    async def ahas_purchased(self, user: str, product: str, *, account: str | None = None) -> bool:
         """Async twin of ``has_purchased``."""
-        return any(product in p.products for p in self._kept(await self.apurchases(user)))
+        found = await self.apurchases(user, account=account)
+        return any(product in p.products for p in self._kept(found))
 
     # -- both --------------------------------------------------------------------------------
 
-    def entitlements(self, user: str) -> Entitlements:
-        """The catalog products the user holds now, and those products' features."""
-        return self._entitlements(self.subscriptions(user), self.purchases(user))
+    def entitlements(self, user: str, *, account: str | None = None) -> Entitlements:
+        """The catalog products the user holds now, and those products' features
+        (``account``: see ``subscriptions``)."""
+        return self._entitlements(
+            self.subscriptions(user, account=account), self.purchases(user, account=account)
+        )
 
-    async def aentitlements(self, user: str) -> Entitlements:
+    async def aentitlements(self, user: str, *, account: str | None = None) -> Entitlements:
         """Async twin of ``entitlements``."""
-        return self._entitlements(await self.asubscriptions(user), await self.apurchases(user))
+        return self._entitlements(
+            await self.asubscriptions(user, account=account),
+            await self.apurchases(user, account=account),
+        )
 
-    def customer_for(self, user: str) -> str | None:
-        """The Stripe customer a checkout for this user should reuse (the latest linked)."""
-        return self.store.run(_customer_for(user))
+    def customer_for(self, user: str, *, account: str | None = None) -> str | None:
+        """The Stripe customer a checkout for this user in ``account`` (None: the platform)
+        should reuse: the latest linked there; never another account's."""
+        return self.store.run(_customer_for(user, account))
 
-    async def acustomer_for(self, user: str) -> str | None:
+    async def acustomer_for(self, user: str, *, account: str | None = None) -> str | None:
         """Async twin of ``customer_for``."""
-        return await self.store.arun(_customer_for(user))
+        return await self.store.arun(_customer_for(user, account))
 
     # -- the reads, written once ------------------------------------------------------------
 
-    def _subscriptions(self, user: str) -> Callable[[BillingWriter], list[Subscription]]:
+    def _subscriptions(
+        self, user: str, account: str | None
+    ) -> Callable[[BillingWriter], list[Subscription]]:
         _check_user(user)
+        _check_account(account, every=True)
 
         def read(tx: BillingWriter) -> list[Subscription]:
             found = []
-            for row in tx.find(Kind.SUBSCRIPTION, "customer", tx.customers_of(user)):
+            for row in tx.find(Kind.SUBSCRIPTION, "customer", tx.customers_of(user, account)):
+                if not _in(row.account, account):
+                    continue
                 invoice_id = row.data.get("latest_invoice")
                 invoice = tx.get(Kind.INVOICE, invoice_id) if invoice_id else None
                 status = invoice.columns.get("status") if invoice is not None else None
@@ -215,16 +267,20 @@ class Billing(Operations):
 
         return read
 
-    def _purchases(self, user: str) -> Callable[[BillingWriter], list[Purchase]]:
+    def _purchases(
+        self, user: str, account: str | None
+    ) -> Callable[[BillingWriter], list[Purchase]]:
         _check_user(user)
+        _check_account(account, every=True)
 
         def read(tx: BillingWriter) -> list[Purchase]:
-            rows = {r.id: r for r in tx.find(Kind.PURCHASE, "customer", tx.customers_of(user))}
+            customers = tx.customers_of(user, account)
+            rows = {r.id: r for r in tx.find(Kind.PURCHASE, "customer", customers)}
             rows.update({r.id: r for r in tx.find(Kind.PURCHASE, "user_ref", [user])})
             found = [
                 purchase(row, user, refunded_amount(tx, row), dispute_status(tx, row))
                 for row in rows.values()
-                if row.columns.get("mode") == "payment"
+                if row.columns.get("mode") == "payment" and _in(row.account, account)
             ]
             return sorted(found, key=lambda p: (-(p.created or _EPOCH).timestamp(), p.id))
 
@@ -266,11 +322,28 @@ def _check_user(user: object) -> None:
         )
 
 
-def _customer_for(user: str) -> Callable[[BillingWriter], str | None]:
+def _check_account(account: object, *, every: bool = False) -> None:
+    if account is None or (isinstance(account, str) and account.startswith("acct_")):
+        return
+    if every and account == ALL_ACCOUNTS:
+        return
+    allowed = "None (the platform), a connected account's 'acct_...'" + (
+        " or ALL_ACCOUNTS" if every else " (one account's: not ALL_ACCOUNTS)"
+    )
+    raise ConfigurationError(f"account must be {allowed}, not {account!r}")
+
+
+def _in(row_account: str | None, account: str | None) -> bool:
+    """Whether a row of ``row_account`` answers a query of ``account``."""
+    return account == ALL_ACCOUNTS or row_account == account
+
+
+def _customer_for(user: str, account: str | None) -> Callable[[BillingWriter], str | None]:
     _check_user(user)
+    _check_account(account)
 
     def read(tx: BillingWriter) -> str | None:
-        for customer in tx.customers_of(user):
+        for customer in tx.customers_of(user, account):
             row = tx.get(Kind.CUSTOMER, customer)
             if row is None or not row.columns.get("deleted"):
                 return customer
@@ -279,20 +352,27 @@ def _customer_for(user: str) -> Callable[[BillingWriter], str | None]:
     return read
 
 
-def _balance(user: str) -> Callable[[BillingWriter], int]:
+def _balance(user: str, account: str | None) -> Callable[[BillingWriter], int]:
     _check_user(user)
-    return lambda tx: tx.balance(f"user:{user}")
+    _check_account(account)
+    return lambda tx: tx.balance(user_owner(user, account))
 
 
-def _history(user: str, limit: int) -> Callable[[BillingWriter], list[CreditEntry]]:
+def _history(
+    user: str, limit: int, account: str | None
+) -> Callable[[BillingWriter], list[CreditEntry]]:
     _check_user(user)
+    _check_account(account)
     if not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit must be a positive whole number, not {limit!r}")
-    return lambda tx: tx.history(f"user:{user}", limit)
+    return lambda tx: tx.history(user_owner(user, account), limit)
 
 
-def _spend(user: str, amount: int, reason: str, key: str) -> Callable[[BillingWriter], bool]:
+def _spend(
+    user: str, amount: int, reason: str, key: str, account: str | None
+) -> Callable[[BillingWriter], bool]:
     _check_user(user)
+    _check_account(account)
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
         raise ValueError(f"spend a positive whole number of credits, not {amount!r}")
     if not isinstance(key, str) or not 0 < len(key) <= _MAX_KEY:
@@ -302,6 +382,9 @@ def _spend(user: str, amount: int, reason: str, key: str) -> Callable[[BillingWr
         )
 
     def write(tx: BillingWriter) -> bool:
-        return tx.spend(f"user:{user}", amount, reason, key) is not SpendOutcome.INSUFFICIENT
+        # A key is unique per ledger: the same key spent on two accounts is two spends.
+        scoped = key if account is None else f"{account}:{key}"
+        outcome = tx.spend(user_owner(user, account), amount, reason, scoped)
+        return outcome is not SpendOutcome.INSUFFICIENT
 
     return write

@@ -420,6 +420,7 @@ def subscription(row: Row, user: str | None, invoice_status: str | None) -> Subs
         latest_invoice=data.get("latest_invoice"),
         latest_invoice_status=invoice_status,
         livemode=bool(data.get("livemode")),
+        account=row.account,
     )
 
 
@@ -452,4 +453,5 @@ def purchase(row: Row, user: str | None, refunded: int, dispute: str | None) -> 
         refunded=refunded,
         dispute=dispute,
         livemode=bool(data.get("livemode")),
+        account=row.account,
     )

@@ -43,7 +43,7 @@ from stripekit.store._sql_direct import DirectStatement, driver_connection
 from stripekit.store._sql_schema import UTCDateTime, apply_migrations
 
 from ._models import CreditEntry
-from ._store import COLUMNS, Kind, PutResult, Row, SpendOutcome
+from ._store import ALL_ACCOUNTS, COLUMNS, Kind, PutResult, Row, SpendOutcome
 
 if TYPE_CHECKING:
     from stripekit.store._sql import SQLEventStore
@@ -57,14 +57,20 @@ PREFIX = "stripekit_billing_"
 
 class _Tables:
     """The mirror's tables, and its hot statements built once (SQLAlchemy's cost is in
-    building a statement, not in running a built one with new values)."""
+    building a statement, not in running a built one with new values).
 
-    def __init__(self, prefix: str) -> None:
+    ``first=True``: the tables exactly as migration 1 creates them.
+    """
+
+    def __init__(self, prefix: str, *, first: bool = False) -> None:
         self._statements: dict[tuple[Any, ...], Any] = {}
         self.metadata = MetaData()
-        self.objects: dict[Kind, Table] = {
-            kind: _object_table(self.metadata, prefix, kind) for kind in Kind
-        }
+        self.objects: dict[Kind, Table] = {}
+        for kind in Kind:
+            table = _object_table_v1(self.metadata, prefix, kind)
+            if not first:
+                table.append_column(_account_column())  # migration 2
+            self.objects[kind] = table
         self.credits = Table(
             f"{prefix}credits",
             self.metadata,
@@ -96,7 +102,7 @@ class _Tables:
         if statement is None:
             table = self.objects[kind]
             module = postgresql if dialect == "postgresql" else sqlite
-            names = ["id", "version", "event", *COLUMNS[kind], "data"]
+            names = ["id", "version", "event", "account", *COLUMNS[kind], "data"]
             insert_ = module.insert(table).values({name: bindparam(name) for name in names})
             newer = insert_.excluded.version
             guard = table.c.version <= newer if allow_equal else table.c.version < newer
@@ -154,7 +160,9 @@ class _Tables:
         return self._statements[key]
 
 
-def _object_table(metadata: MetaData, prefix: str, kind: Kind) -> Table:
+def _object_table_v1(metadata: MetaData, prefix: str, kind: Kind) -> Table:
+    # Migration 1 creates exactly this table. A later migration that changes it says
+    # so beside it (see _Tables), never by editing this one.
     columns: list[Any] = [
         Column("id", String(255), primary_key=True),
         Column("version", BigInteger, nullable=False),
@@ -173,12 +181,26 @@ def _object_table(metadata: MetaData, prefix: str, kind: Kind) -> Table:
     return Table(f"{prefix}{kind.value}s", metadata, *columns)
 
 
+def _account_column() -> Column[str]:
+    # The connected account (acct_...) the object lives in; NULL: the platform's own.
+    return Column("account", String(255), nullable=True)
+
+
 def _create(conn: Connection, prefix: str) -> None:
-    _Tables(prefix).metadata.create_all(conn)
+    _Tables(prefix, first=True).metadata.create_all(conn)
+
+
+def _add_account(conn: Connection, prefix: str) -> None:
+    # Rows written before it were all taken as the platform's (NULL): a platform that
+    # mirrored Connect events before repairs them from Stripe (stripekit billing sync).
+    kind = _account_column().type.compile(dialect=conn.dialect)
+    for table in Kind:
+        conn.exec_driver_sql(f"ALTER TABLE {prefix}{table.value}s ADD COLUMN account {kind}")
 
 
 MIGRATIONS: list[Callable[[Connection, str], None]] = [
     _create,  # 1
+    _add_account,  # 2: each mirrored object's account (Connect)
 ]
 """Migration ``n`` is ``MIGRATIONS[n - 1]``; append, never edit or reorder."""
 
@@ -232,14 +254,14 @@ class _Writer:
         query = select(table).where(table.c[column].in_(list(values))).order_by(table.c.id)
         return [_row(kind, found) for found in self._conn.execute(query)]
 
-    def link(self, customer: str, user: str) -> str:
+    def link(self, customer: str, user: str, account: str | None = None) -> str:
         table = self._t.objects[Kind.CUSTOMER]
         module = postgresql if self._conn.dialect.name == "postgresql" else sqlite
         # A customer not mirrored yet gets a placeholder row (version 0): its object,
         # when it comes, is written over it and the link stays.
         self._conn.execute(
             module.insert(table)
-            .values(id=customer, version=0, deleted=False, data={})
+            .values(id=customer, version=0, deleted=False, data={}, account=account)
             .on_conflict_do_nothing(index_elements=[table.c.id])
         )
         self._conn.execute(
@@ -255,13 +277,14 @@ class _Writer:
         found = self._conn.execute(select(table.c.user_ref).where(table.c.id == customer))
         return found.scalar()
 
-    def customers_of(self, user: str) -> list[str]:
+    def customers_of(self, user: str, account: str | None = None) -> list[str]:
         table = self._t.objects[Kind.CUSTOMER]
-        query = (
-            select(table.c.id)
-            .where(table.c.user_ref == user)
-            .order_by(table.c.linked_at.desc(), table.c.id.desc())
-        )
+        query = select(table.c.id).where(table.c.user_ref == user)
+        if account is None:
+            query = query.where(table.c.account.is_(None))
+        elif account != ALL_ACCOUNTS:
+            query = query.where(table.c.account == account)
+        query = query.order_by(table.c.linked_at.desc(), table.c.id.desc())
         return list(self._conn.execute(query).scalars())
 
     def grant(self, owner: str, amount: int, reason: str, source: str) -> bool:
@@ -362,6 +385,7 @@ def _values(row: Row) -> dict[str, Any]:
         "id": row.id,
         "version": row.version,
         "event": row.event,
+        "account": row.account,
         "data": dict(row.data),
     }
     for name in COLUMNS[row.kind]:
@@ -379,7 +403,8 @@ def _row_from_mapping(kind: Kind, mapping: Any) -> Row:
     if kind is Kind.CUSTOMER:
         columns["user_ref"] = mapping["user_ref"]
     data = dict(mapping["data"] or {})
-    return Row(kind, mapping["id"], columns, data, int(mapping["version"]), mapping["event"])
+    version, event, account = int(mapping["version"]), mapping["event"], mapping["account"]
+    return Row(kind, mapping["id"], columns, data, version, event, account)
 
 
 def _entry(found: Any) -> CreditEntry:

@@ -17,6 +17,12 @@ Everything else it keeps: which app user a customer belongs to (``link``), and
 a credits ledger whose grants are unique by source and whose spends never take
 a balance below zero.
 
+Every row records the Stripe account it belongs to (``Row.account``: a
+connected account's ``acct_...`` for a Connect event's objects, None for the
+platform's own), and a customer's link to a user is kept in the customer's
+account: ``customers_of(user, account)`` answers one account's customers (the
+platform's by default), or every account's with ``ALL_ACCOUNTS``.
+
 All of it happens inside ``run(work)``: one transaction, committed when ``work``
 returns, rolled back when it raises. The store a kit's events are recorded in
 provides it (the SQL one on the same database and, with SQLite, in the same
@@ -33,6 +39,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from ._models import CreditEntry
 
 __all__ = [
+    "ALL_ACCOUNTS",
     "COLUMNS",
     "BillingStore",
     "BillingWriter",
@@ -43,6 +50,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+ALL_ACCOUNTS = "*"
+"""The account filter of a billing query that means every account's rows: the
+platform's and all its connected accounts' (``None`` means the platform's alone)."""
 
 
 class Kind(enum.StrEnum):
@@ -83,6 +94,8 @@ class Row:
     """The ``created`` of the event it was written from (0: not from an event)."""
     event: str | None = None
     """The id of that event: its redelivery finds the row as it left it (SAME)."""
+    account: str | None = None
+    """The connected account (``acct_...``) the object lives in; None: the platform's."""
 
     def __getitem__(self, name: str) -> Any:
         if name in self.columns:
@@ -133,16 +146,18 @@ class BillingWriter(Protocol):
         """Rows of ``kind`` whose ``column`` is one of ``values``."""
         ...
 
-    def link(self, customer: str, user: str) -> str:
-        """Link ``customer`` to ``user`` unless it is linked already; the user it is linked to."""
+    def link(self, customer: str, user: str, account: str | None = None) -> str:
+        """Link ``customer`` (of ``account``; None: the platform's) to ``user`` unless it is
+        linked already; the user it is linked to."""
         ...
 
     def user_of(self, customer: str) -> str | None:
         """The app user a customer is linked to."""
         ...
 
-    def customers_of(self, user: str) -> list[str]:
-        """The customers linked to ``user``, the most recently linked first."""
+    def customers_of(self, user: str, account: str | None = None) -> list[str]:
+        """The customers of ``account`` (None: the platform's; ``ALL_ACCOUNTS``: every
+        account's) linked to ``user``, the most recently linked first."""
         ...
 
     def grant(self, owner: str, amount: int, reason: str, source: str) -> bool:

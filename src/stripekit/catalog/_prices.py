@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from stripekit._errors import PriceResolutionError
 from stripekit._stripe_api import acall_stripe, call_stripe
 
 if TYPE_CHECKING:
     import stripe
+    from stripe import RequestOptions
     from stripe.params import PriceListParams
 
     from stripekit._settings import Settings
@@ -50,12 +51,34 @@ class _PriceResolverBase:
         client_factory: Callable[[], stripe.StripeClient],
         *,
         clock: Callable[[], float] = time.monotonic,
+        stripe_account: str | None = None,
     ) -> None:
         self.settings = settings
         self._client_factory = client_factory
         self._clock = clock
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[str, float]] = {}  # lookup_key -> (id, expires at)
+        self.stripe_account = stripe_account
+        """The connected account whose prices are looked up (Connect); None: the platform."""
+        self._accounts: dict[str, Self] = {}
+
+    def _options(self) -> RequestOptions:
+        return {"stripe_account": self.stripe_account} if self.stripe_account else {}
+
+    def for_account(self, stripe_account: str | None) -> Self:
+        """The resolver of a connected account's prices (its own cache); self for None."""
+        if stripe_account is None or stripe_account == self.stripe_account:
+            return self
+        with self._lock:
+            found = self._accounts.get(stripe_account)
+            if found is None:
+                found = self._accounts[stripe_account] = type(self)(
+                    self.settings,
+                    self._client_factory,
+                    clock=self._clock,
+                    stripe_account=stripe_account,
+                )
+            return found
 
     def clear(self) -> None:
         """Forget every id found by lookup key (after a products sync moved one)."""
@@ -181,7 +204,9 @@ class PriceResolver(_PriceResolverBase):
             return known
         batch = self._batch_for(price, catalog)
         client = self._client_factory()
-        listed = call_stripe(partial(client.v1.prices.list, self._list_params(batch)))
+        listed = call_stripe(
+            partial(client.v1.prices.list, self._list_params(batch), self._options())
+        )
         return self._pick(price, self._absorb(batch, listed.data))
 
     async def aresolve(self, price: Price, *, catalog: Catalog | None = None) -> str:
@@ -191,7 +216,9 @@ class PriceResolver(_PriceResolverBase):
             return known
         batch = self._batch_for(price, catalog)
         client = self._client_factory()
-        listed = await acall_stripe(partial(client.v1.prices.list_async, self._list_params(batch)))
+        listed = await acall_stripe(
+            partial(client.v1.prices.list_async, self._list_params(batch), self._options())
+        )
         return self._pick(price, self._absorb(batch, listed.data))
 
     def resolve_all(self, catalog: Catalog) -> dict[str, str]:
@@ -202,7 +229,9 @@ class PriceResolver(_PriceResolverBase):
         answer = _Answer()
         for batch in self._batches(price for _, price in catalog.prices()):
             client = self._client_factory()
-            listed = call_stripe(partial(client.v1.prices.list, self._list_params(batch)))
+            listed = call_stripe(
+                partial(client.v1.prices.list, self._list_params(batch), self._options())
+            )
             found = self._absorb(batch, listed.data)
             answer.ids.update(found.ids)
             answer.problems.update(found.problems)
@@ -214,7 +243,7 @@ class PriceResolver(_PriceResolverBase):
         for batch in self._batches(price for _, price in catalog.prices()):
             client = self._client_factory()
             listed = await acall_stripe(
-                partial(client.v1.prices.list_async, self._list_params(batch))
+                partial(client.v1.prices.list_async, self._list_params(batch), self._options())
             )
             found = self._absorb(batch, listed.data)
             answer.ids.update(found.ids)

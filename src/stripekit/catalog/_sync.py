@@ -91,6 +91,10 @@ class SyncPlan:
     """(id, name) of active products sync does not manage and leaves untouched."""
     product_ids: dict[str, str] = field(default_factory=dict, compare=False)
     """Stripe product id of each catalog key that already has one."""
+    stripe_account: str | None = None
+    """The connected account (Connect) it was planned for and is applied to; None: the
+    platform. It comes from the ``AccountState`` read, so a plan is only ever applied to
+    the account it was compared with."""
 
     @property
     def in_sync(self) -> bool:
@@ -162,9 +166,10 @@ def plan_sync(catalog: Catalog, state: AccountState, *, archive: bool = False) -
         if p["id"] not in claimed and not (p.get("metadata") or {}).get(PRODUCT_TAG)
         and p.get("active")
     )  # fmt: skip
+    account = state.stripe_account
     if archive:
-        return SyncPlan(tuple(actions + dropped), (), unmanaged, product_ids)
-    return SyncPlan(tuple(actions), tuple(dropped), unmanaged, product_ids)
+        return SyncPlan(tuple(actions + dropped), (), unmanaged, product_ids, account)
+    return SyncPlan(tuple(actions), tuple(dropped), unmanaged, product_ids, account)
 
 
 def apply_sync(
@@ -173,7 +178,8 @@ def apply_sync(
     *,
     on_action: Callable[[SyncAction], None] | None = None,
 ) -> list[SyncAction]:
-    """Carry a plan out in order; returns the actions done.
+    """Carry a plan out in order, in the account it was planned for (``plan.stripe_account``:
+    a connected account's, with ``Stripe-Account`` on each call); returns the actions done.
 
     Raises:
         SyncError: a write failed; ``done`` and ``remaining`` say how far it got.
@@ -183,7 +189,7 @@ def apply_sync(
     done: list[SyncAction] = []
     for i, action in enumerate(plan.actions):
         try:
-            _apply_one(client, action, product_ids)
+            _apply_one(client, action, product_ids, plan.stripe_account)
         except StripeAPIError as exc:
             raise SyncError(
                 f"{action.kind.value} {action.target!r} failed: {exc}",
@@ -316,46 +322,53 @@ def _archive_price(product_key: str, price: dict[str, Any], reason: str) -> Sync
 # -- writing ----------------------------------------------------------------------------------
 
 
-def _idempotency_key(action: SyncAction, product_id: str | None) -> str:
+def _idempotency_key(action: SyncAction, product_id: str | None, account: str | None) -> str:
     # The replaced price's id is part of the content: changing an amount back and
-    # forth within Stripe's 24 h key window must create a new price each time.
+    # forth within Stripe's 24 h key window must create a new price each time. The
+    # account too: the same product created in two accounts is two writes.
     content = json.dumps(
-        [action.kind.value, action.object_id, product_id, action.params], sort_keys=True
+        [action.kind.value, action.object_id, product_id, action.params, account], sort_keys=True
     )
     return "stripekit-sync-" + hashlib.sha256(content.encode()).hexdigest()[:40]
 
 
-def _options(action: SyncAction, product_id: str | None) -> RequestOptions:
-    return {"idempotency_key": _idempotency_key(action, product_id)}
-
-
 def _apply_one(
-    client: stripe.StripeClient, action: SyncAction, product_ids: dict[str, str]
+    client: stripe.StripeClient,
+    action: SyncAction,
+    product_ids: dict[str, str],
+    account: str | None,
 ) -> None:
+    def _options(product_id: str | None) -> RequestOptions:
+        options: RequestOptions = {"idempotency_key": _idempotency_key(action, product_id, account)}
+        if account is not None:
+            options["stripe_account"] = account
+        return options
+
     kind = action.kind
     if kind is SyncKind.CREATE_PRODUCT:
-        options = _options(action, None)
+        options = _options(None)
         params = cast("ProductCreateParams", action.params)
         created = call_stripe(lambda: client.v1.products.create(params, options))
         product_ids[action.product] = created.id
         return
     if kind in (SyncKind.UPDATE_PRODUCT, SyncKind.ARCHIVE_PRODUCT):
         object_id = cast(str, action.object_id)
-        options = _options(action, object_id)
+        options = _options(object_id)
         update = cast("ProductUpdateParams", action.params)
         call_stripe(lambda: client.v1.products.update(object_id, update, options))
         return
     if kind in (SyncKind.CREATE_PRICE, SyncKind.REPLACE_PRICE):
         product_id = product_ids[action.product]
-        options = _options(action, product_id)
+        options = _options(product_id)
         create = cast("PriceCreateParams", {**action.params, "product": product_id})
         call_stripe(lambda: client.v1.prices.create(create, options))
         if kind is SyncKind.REPLACE_PRICE:
             old = cast(str, action.object_id)
             archive = cast("PriceUpdateParams", {"active": False})
-            call_stripe(lambda: client.v1.prices.update(old, archive))
+            in_account: RequestOptions = {"stripe_account": account} if account else {}
+            call_stripe(lambda: client.v1.prices.update(old, archive, in_account))
         return
     object_id = cast(str, action.object_id)
-    options = _options(action, object_id)
+    options = _options(object_id)
     price_update = cast("PriceUpdateParams", action.params)
     call_stripe(lambda: client.v1.prices.update(object_id, price_update, options))

@@ -13,10 +13,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from stripekit._errors import ConfigurationError
 from stripekit._stripe_api import call_stripe
 
 if TYPE_CHECKING:
     import stripe
+    from stripe import RequestOptions
     from stripe.params import PriceListParams
 
     from ._catalog import Catalog
@@ -40,6 +42,8 @@ class AccountState:
     """Active prices by lookup_key."""
     managed_prices: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Active prices of each managed product, by product id."""
+    stripe_account: str | None = None
+    """The connected account (Connect, ``acct_...``) it was read from; None: the platform."""
 
     def product_for(self, key: str, product_id: str | None) -> dict[str, Any] | None:
         """The Stripe product a catalog entry describes: by its file id, else by the tag."""
@@ -56,20 +60,37 @@ class AccountState:
 
 
 def read_account(
-    client: stripe.StripeClient, catalog: Catalog | None = None, *, every_product: bool = False
+    client: stripe.StripeClient,
+    catalog: Catalog | None = None,
+    *,
+    every_product: bool = False,
+    stripe_account: str | None = None,
 ) -> AccountState:
     """Read what sync needs from the account (list calls only).
 
     ``every_product`` also lists the prices of products sync does not manage
-    (what ``products pull`` describes).
+    (what ``products pull`` describes). ``stripe_account``: a connected account's
+    products and prices (Connect, ``acct_...``; each call sends ``Stripe-Account``),
+    not the platform's; a plan made from it is applied there.
+
+    Raises:
+        ConfigurationError: ``stripe_account`` is not an ``acct_...`` id.
     """
-    state = AccountState()
-    listing = call_stripe(lambda: client.v1.products.list({"limit": 100}))
+    if stripe_account is not None and not (
+        isinstance(stripe_account, str) and stripe_account.startswith("acct_")
+    ):
+        raise ConfigurationError(
+            f"stripe_account must be a connected account's id (acct_...), not {stripe_account!r}"
+        )
+    options: RequestOptions = {"stripe_account": stripe_account} if stripe_account else {}
+    state = AccountState(stripe_account=stripe_account)
+    listing = call_stripe(lambda: client.v1.products.list({"limit": 100}, options))
     for found in listing.auto_paging_iter():
         state.products[found.id] = found.to_dict()
 
     def active_prices(params: PriceListParams) -> Iterator[stripe.Price]:
-        page = call_stripe(lambda: client.v1.prices.list({**params, "active": True, "limit": 100}))
+        listed: PriceListParams = {**params, "active": True, "limit": 100}
+        page = call_stripe(lambda: client.v1.prices.list(listed, options))
         return page.auto_paging_iter()
 
     lookup_keys = [price.lookup_key for _, price in catalog.prices()] if catalog else []

@@ -25,6 +25,7 @@ _PING = "v2.core.event_destination.ping"
 class _Line:
     ok: bool
     text: str
+    warning: bool = False
 
 
 class _Checks:
@@ -45,9 +46,16 @@ class _Checks:
     def fail(self, text: str) -> None:
         self._print(_Line(False, text))
 
+    def passed(self, text: str) -> None:
+        self._print(_Line(True, text))
+
+    def warn(self, text: str) -> None:
+        """Something to act on that does not stop the app working: it does not fail."""
+        self._print(_Line(True, text, warning=True))
+
     def _print(self, line: _Line) -> None:
         self.lines.append(line)
-        mark = "[green]✓[/]" if line.ok else "[red]✗[/]"
+        mark = "[yellow]![/]" if line.warning else "[green]✓[/]" if line.ok else "[red]✗[/]"
         console.print(f"{mark} {escape(line.text)}")
 
     @property
@@ -86,6 +94,8 @@ def check(
     catalog_ok = checks.run("products file", lambda: _products(s))
     if key_ok and catalog_ok:
         checks.run("every price resolves in Stripe", lambda: _prices(s))
+    if key_ok:
+        _api_versions(checks, s, url)
     secret_ok = checks.run("webhook secret", lambda: _webhook_secret(s))
     if url is not None:
         if secret_ok:
@@ -139,6 +149,46 @@ def _prices(settings: Settings) -> str:
     client = make_client(settings)
     resolved = PriceResolver(settings, lambda: client).resolve_all(catalog)
     return f"{len(resolved)} price id(s) found"
+
+
+def _api_versions(checks: _Checks, settings: Settings, url: str | None) -> None:
+    """The webhook endpoints' API version against the kit's (STRIPEKIT_API_VERSION)."""
+    from stripekit._stripe_api import call_stripe, make_client
+
+    expected = settings.stripe_api_version
+    origin = "STRIPEKIT_API_VERSION" if settings.api_version else "stripe-python's, the default"
+    client = make_client(settings)
+    try:
+        listed = call_stripe(lambda: client.v1.webhook_endpoints.list({"limit": 100}))
+    except StripekitError as exc:
+        checks.warn(f"API version {expected}: the webhook endpoints could not be read ({exc})")
+        return
+    endpoints = [e for e in listed.data if e.status == "enabled"]
+    if url is not None:
+        endpoints = [e for e in endpoints if e.url == url]
+    if not endpoints:
+        where = f" for {url}" if url is not None else ""
+        checks.passed(f"API version {expected} ({origin}); no webhook endpoint{where} to compare")
+        return
+    for endpoint in endpoints:
+        name = f"webhook endpoint {endpoint.id} ({endpoint.url})"
+        version = endpoint.api_version
+        if version == expected:
+            checks.passed(f"{name}: API version {version}, the kit's ({origin})")
+        elif version is None:
+            checks.warn(
+                f"{name} renders events with the account's default API version, which the "
+                f"API does not show: make sure it is {expected} (Dashboard → Developers), or "
+                f"replace the endpoint with one created with api_version={expected}"
+            )
+        else:
+            checks.warn(
+                f"{name} renders events with API version {version}, but the kit speaks "
+                f"{expected} ({origin}): its events are processed, with a warning. Add a "
+                f"second endpoint at {expected} and its secret to STRIPE_WEBHOOK_SECRET, "
+                "deploy, then delete the old one (docs/scale.md, API version upgrades); or "
+                f"set STRIPEKIT_API_VERSION={version} to speak the endpoint's version"
+            )
 
 
 def _webhook_secret(settings: Settings) -> str:

@@ -1,4 +1,5 @@
-"""``stripekit events``: the event log of any event store, and replaying what failed."""
+"""``stripekit events``: the event log of any event store, replaying what failed, and
+backfilling what never arrived."""
 
 from __future__ import annotations
 
@@ -20,12 +21,12 @@ from stripekit.webhooks._registry import WebhookRegistry
 from stripekit.webhooks._store import EventStatus, StoredEvent
 
 from ._common import CLIError, console, import_object, load_env_file, options
-from ._project import django_kit, in_django, open_event_store
+from ._project import django_kit, in_django, load_settings, open_event_store
 
 __all__ = ["events_app", "parse_since"]
 
 events_app = typer.Typer(
-    help="List, show, replay and sweep the webhook events your app recorded.",
+    help="List, show, replay, sweep and backfill the webhook events your app recorded.",
     no_args_is_help=True,
 )
 
@@ -301,7 +302,7 @@ def _handlers(ctx: typer.Context, app: str | None) -> Any:
 
 
 def _dispatcher(
-    ctx: typer.Context, target: Any, database_url: str | None
+    ctx: typer.Context, target: Any, database_url: str | None, client: Any = None
 ) -> tuple[Dispatcher, str]:
     from stripekit._kit import StripeKit
 
@@ -317,7 +318,8 @@ def _dispatcher(
             "WebhookRegistry (module:attribute)"
         )
     store, label = open_event_store(ctx, database_url)
-    return Dispatcher(store, registry), label
+    factory = (lambda: client) if client is not None else None
+    return Dispatcher(store, registry, client_factory=factory), label
 
 
 def _print_results(results: list[WebhookResult], title: str = "replay") -> None:
@@ -337,3 +339,63 @@ def _print_results(results: list[WebhookResult], title: str = "replay") -> None:
         }.get(result.outcome, str(result.body.get("error", "")))
         table.add_row(str(result.event_id), f"[{style}]{result.outcome}[/]", detail)
     console.print(table)
+
+
+@events_app.command("backfill")
+def backfill_events(
+    ctx: typer.Context,
+    since: str = typer.Option(
+        ...,
+        "--since",
+        help="Events created since: 90m, 12h, 3d (30d at most: what Stripe keeps), or a date.",
+    ),
+    app: str | None = typer.Option(
+        None,
+        "--app",
+        help="Your handlers: module:attribute of a StripeKit or a WebhookRegistry "
+        "(in a Django project: its handlers, by default).",
+    ),
+    types: list[str] = typer.Option(
+        [], "--type", "-t", help="Only this event type (repeat for several, 20 at most)."
+    ),
+    account: str | None = typer.Option(
+        None, "--account", help="A connected account's events (acct_..., Connect)."
+    ),
+    database_url: str | None = _DATABASE_URL,
+) -> None:
+    """Run the events Stripe listed since --since that your store never recorded.
+
+    Reads Stripe's events list (the last 30 days) and feeds each event the store
+    lacks through the same claim and handlers as a delivery, oldest first: safe
+    to run any time, beside live deliveries. Needs STRIPE_SECRET_KEY. Exits 1 if
+    any handler failed.
+    """
+    from stripekit.webhooks._backfill import BackfillReport, backfill
+
+    load_env_file(options(ctx).env_file)
+    moment = parse_since(since)
+    target = _handlers(ctx, app)
+    client, livemode = _stripe_client(ctx, target)
+    dispatcher, _ = _dispatcher(ctx, target, database_url, client)
+    with console.status(f"reading Stripe's events since {_when(moment)} UTC"):
+        report: BackfillReport = backfill(
+            dispatcher, client, since=moment, types=types, stripe_account=account,
+            livemode=livemode,
+        )  # fmt: skip
+    console.print(str(report))
+    unfinished = [r for r in report.results if r.outcome not in ("processed", "unhandled")]
+    if unfinished:
+        _print_results(unfinished)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _stripe_client(ctx: typer.Context, target: Any) -> tuple[Any, bool | None]:
+    """The kit's own client, or one from the settings (STRIPE_SECRET_KEY, STRIPE_API_BASE)."""
+    from stripekit._kit import StripeKit
+    from stripekit._stripe_api import make_client
+
+    if isinstance(target, StripeKit):
+        return target.client, target.settings.livemode
+    settings = load_settings(ctx)
+    return make_client(settings), settings.livemode

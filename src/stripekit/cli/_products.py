@@ -29,6 +29,11 @@ products_app = typer.Typer(
 _PRODUCTS = typer.Option(
     None, "--products", "-p", help="The products file (default: STRIPEKIT_PRODUCTS)."
 )
+_ACCOUNT = typer.Option(
+    None,
+    "--account",
+    help="A connected account (acct_..., Connect): its products and prices, not the platform's.",
+)
 _STYLE = {
     SyncKind.CREATE_PRODUCT: "green",
     SyncKind.CREATE_PRICE: "green",
@@ -54,6 +59,7 @@ def sync(
     archive: bool = typer.Option(
         False, "--archive", help="Also archive what the file dropped (sync never deletes)."
     ),
+    account: str | None = _ACCOUNT,
 ) -> None:
     """Make Stripe's products and prices match the products file.
 
@@ -61,20 +67,23 @@ def sync(
     lookup_key. A changed amount or interval makes a new price and moves the
     lookup key to it; the old price is archived. Running it twice changes
     nothing the second time. Products it does not manage are left alone.
+    With --account, the same in a connected account (Stripe-Account on each call).
     """
     from stripekit._stripe_api import make_client
 
     settings = _client_settings(ctx, products)
     if settings.products is None:
         raise CLIError("no products file: pass --products products.toml or set STRIPEKIT_PRODUCTS")
+    _check_account(account)
     catalog = Catalog.load(settings.products)
     client = make_client(settings)
     with console.status("reading products and prices from Stripe"):
-        state = read_account(client, catalog)
+        state = read_account(client, catalog, stripe_account=account)
     plan = plan_sync(catalog, state, archive=archive)
     _print_plan(plan, settings)
+    where = account or "Stripe"
     if plan.in_sync:
-        console.print(f"[green]✓[/] Stripe matches {settings.products}: nothing to do")
+        console.print(f"[green]✓[/] {where} matches {settings.products}: nothing to do")
         return
     if dry_run:
         console.print(f"dry run: {len(plan.actions)} change(s) planned, nothing written")
@@ -88,12 +97,19 @@ def sync(
             progress.stop()
             _print_partial(exc)
             raise
-    console.print(f"[green]✓[/] {len(plan.actions)} change(s) applied")
+    into = f" in {account}" if account else ""
+    console.print(f"[green]✓[/] {len(plan.actions)} change(s) applied{into}")
+
+
+def _check_account(account: str | None) -> None:
+    if account is not None and not account.startswith("acct_"):
+        raise CLIError(f"--account takes a connected account's id (acct_...), not {account!r}")
 
 
 def _print_plan(plan: SyncPlan, settings: Settings) -> None:
     if plan.actions:
-        table = Table(title=f"plan ({settings.mode} mode)", title_justify="left")
+        where = f", account {plan.stripe_account}" if plan.stripe_account else ""
+        table = Table(title=f"plan ({settings.mode} mode{where})", title_justify="left")
         table.add_column("action", no_wrap=True)
         table.add_column("product", no_wrap=True)
         table.add_column("what")
@@ -135,6 +151,7 @@ def pull(
         Path("products.toml"), "--out", "-o", help="Where to write the products file ('-': stdout)."
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    account: str | None = _ACCOUNT,
 ) -> None:
     """Write a products file from the products and prices already in Stripe.
 
@@ -144,17 +161,21 @@ def pull(
     from stripekit.catalog._pull import catalog_from_account, catalog_to_toml
 
     settings = _client_settings(ctx)
+    _check_account(account)
     to_stdout = str(out) == "-"
     if not to_stdout and out.exists() and not force:
         raise CLIError(f"{out} exists: pass --force to overwrite it, or --out another file")
     client = make_client(settings)
     with console.status("reading products and prices from Stripe"):
-        state = read_account(client, every_product=True)
+        state = read_account(client, every_product=True, stripe_account=account)
     pulled = catalog_from_account(state)
     for problem in pulled.skipped:
         typer.echo(f"note: {problem}", err=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    header = f"Pulled from Stripe ({settings.mode} mode) by `stripekit products pull`, {stamp}."
+    where = f", account {account}" if account else ""
+    header = (
+        f"Pulled from Stripe ({settings.mode} mode{where}) by `stripekit products pull`, {stamp}."
+    )
     text = catalog_to_toml(pulled.catalog, header=header)
     if to_stdout:
         typer.echo(text, nl=False)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 # Importing the resource modules registers their routes.
 from . import (  # noqa: F401
+    _accounts,
     _catalog_api,
     _charges,
     _checkout_api,

@@ -178,8 +178,11 @@ def _answer(
     request_id: str,
 ) -> tuple[int, dict[str, Any], bool]:
     key = request.headers.get("idempotency-key") if method == "POST" else None
+    account = request.headers.get("stripe-account") or None  # Connect: acting for it
     if key is None:
-        return 200, handle(emulator, method, path, params), False
+        return 200, handle(emulator, method, path, params, account), False
+    if account is not None:
+        api_key = f"{api_key}/{account}"  # each account's idempotency keys are its own
     # One lock from the replay check to the answer kept: the same key sent twice at
     # once runs the operation once.
     with emulator.state.locked():
@@ -188,7 +191,7 @@ def _answer(
             return earlier[0], earlier[1], True
         snapshot = json.loads(json.dumps(params))  # handlers may consume params
         try:
-            status, body = 200, handle(emulator, method, path, params)
+            status, body = 200, handle(emulator, method, path, params, account)
         except StripeError as exc:
             if exc.type not in _KEPT_ERRORS:
                 raise

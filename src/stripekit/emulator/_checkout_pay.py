@@ -53,7 +53,9 @@ def pay_session(
     ``authenticated`` is the outcome of the 3-D Secure challenge, when the card
     asked for one: None until the buyer has seen it (ChallengeNeeded).
     """
-    with emu.state.locked():
+    # The page pays in the session's own account (a connected account's, with Connect).
+    owner = emu.state.objects.get(session_id, {}).get("_account")
+    with emu.state.locked(), emu.state.acting_as(owner):
         try:
             return _pay_session(emu, session_id, card, email, name, authenticated)
         finally:

@@ -82,9 +82,24 @@ class Emulator:
         return self.delivery.log()
 
     def add_webhook_endpoint(
-        self, url: str, *, secret: str | None = None, events: list[str] | None = None
+        self,
+        url: str,
+        *,
+        secret: str | None = None,
+        events: list[str] | None = None,
+        api_version: str | None = API_VERSION,
+        connect: bool = False,
     ) -> dict[str, Any]:
-        """Deliver events to ``url``, signed with ``secret`` (a new whsec_ when None)."""
+        """Deliver events to ``url``, signed with ``secret`` (a new whsec_ when None).
+
+        ``connect``: a Connect endpoint, which gets the connected accounts' events
+        (``"account": "acct_..."``) instead of the account's own.
+
+        ``api_version``: what the endpoint's events say they are rendered with (the
+        Dashboard pins one; ``None``, as the API leaves it unasked: the account's
+        default, the emulator's own). The emulator labels events with it; it renders
+        every version alike.
+        """
         from stripekit._shapes import random_id
 
         with self.state.lock:
@@ -94,7 +109,8 @@ class Emulator:
                 enabled_events=events or ["*"],
                 status="enabled",
                 secret=secret or random_id("whsec_", 32),
-                api_version=None,
+                api_version=api_version,
+                _connect=connect,
             )
 
     # -- events ------------------------------------------------------------------------------
@@ -109,9 +125,10 @@ class Emulator:
         data: dict[str, Any] = {"object": self.state.public(obj)}
         if previous_attributes is not None:
             data["previous_attributes"] = previous_attributes
+        account = obj.get("_account")
         endpoints = [
             e
-            for e in self.state.all("webhook_endpoint")
+            for e in self._endpoints_for(account)
             if e.get("status") == "enabled" and _wants(e["enabled_events"], event_type)
         ]
         event = self.state.new(
@@ -122,11 +139,32 @@ class Emulator:
             pending_webhooks=len(endpoints),
             request={"id": None, "idempotency_key": None},
         )
-        event.pop("account", None)
         event.pop("context", None)
+        event["_account"] = account
+        if account is None:
+            event.pop("account", None)
+        else:
+            event["account"] = account  # a connected account's event (Connect)
         for endpoint in reversed(endpoints):
-            self.delivery.send(self.state.public(event), endpoint["url"], endpoint["secret"])
+            sent = self.state.public(event)
+            sent["api_version"] = endpoint.get("api_version") or API_VERSION
+            self.delivery.send(sent, endpoint["url"], endpoint["secret"])
         return event
+
+    def _endpoints_for(self, account: str | None) -> list[dict[str, Any]]:
+        """Who hears an account's events: its own endpoints, and for a connected account
+        the platform's Connect endpoints; newest first."""
+        found = [
+            e
+            for e in self.state.objects.values()
+            if e.get("object") == "webhook_endpoint"
+            and e.get("deleted") is not True
+            and (
+                (e.get("_account") == account and not e.get("_connect"))
+                or (account is not None and e.get("_account") is None and e.get("_connect"))
+            )
+        ]
+        return sorted(found, key=lambda e: e["_seq"], reverse=True)
 
     def emit_updated(
         self, event_type: str, obj: dict[str, Any], before: dict[str, Any]

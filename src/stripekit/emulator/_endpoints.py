@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Any
 
 from stripe.params import (
@@ -18,6 +19,8 @@ from ._wire import StripeError
 
 __all__: list[str] = []
 
+_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(\.[a-z]+)?")
+
 # -- webhook endpoints and events ---------------------------------------------------------------
 
 
@@ -25,12 +28,19 @@ __all__: list[str] = []
     "POST",
     "/v1/webhook_endpoints",
     WebhookEndpointCreateParams,
-    honours=("url", "enabled_events", "description", "metadata"),
+    honours=("url", "enabled_events", "description", "metadata", "api_version", "connect"),
 )
 def create_webhook_endpoint(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     url = _url(required(params, "url"))
     events = list(required(params, "enabled_events"))
-    endpoint = emu.add_webhook_endpoint(url, events=events)
+    version = params.get("api_version") or None
+    if version is not None and not _VERSION.fullmatch(str(version)):
+        raise StripeError(
+            400, f"Invalid api_version: {version}", code="parameter_invalid", param="api_version"
+        )
+    # Asked for none: null, the account's default (the emulator's own) renders the events.
+    connect = as_bool(params, "connect")
+    endpoint = emu.add_webhook_endpoint(url, events=events, api_version=version, connect=connect)
     endpoint["description"] = params.get("description") or None
     endpoint["metadata"] = metadata_update({}, params.get("metadata", {}))
     return endpoint

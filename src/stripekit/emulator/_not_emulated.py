@@ -32,7 +32,11 @@ NOT_EMULATED: dict[str, str] = {
     "challenge page. No other element, no wallets, no appearance API.",
     "Other 3-D Secure and asynchronous payment methods": "Only 4000 0025 0000 3155 asks for "
     "3-D Secure; cards pay at once: no async_payment_succeeded, no processing state.",
-    "Connect, search, files, v2 API": "Not emulated.",
+    "Connect beyond accounts": "`POST /v1/accounts` makes a test-mode account, enabled at once "
+    "(no onboarding, no requirements, no account links, transfers, application fees or "
+    "payouts); `Stripe-Account` acts for it on every request; events carry `account` and go "
+    "to Connect endpoints only.",
+    "Search, files, v2 API": "Not emulated.",
     "Params outside the table above": 'Refused with a 400 that says "not emulated: ..." '
     "(e.g. payment_method_options, tax_id_collection), never accepted and ignored.",
     "Timing and event order": "Stripe finalizes a renewal's invoice about an hour after "

@@ -224,7 +224,7 @@ def page_routes(emu: Emulator) -> list[Route]:
                 "Subscription not found", "That subscription is not this customer's.", 404
             )
         try:
-            with emu.state.locked():
+            with emu.state.locked(), emu.state.acting_as(sub.get("_account")):
                 if request.url.path.endswith("/resume"):
                     resume_subscription(emu, sub)
                 else:
@@ -255,7 +255,7 @@ def page_routes(emu: Emulator) -> list[Route]:
         if intent is None or intent["status"] != "requires_action":
             return _problem("Nothing to authenticate", "This payment asks for no challenge.", 404)
         form = dict(parse_qsl((await request.body()).decode()))
-        with emu.state.locked():
+        with emu.state.locked(), emu.state.acting_as(intent.get("_account")):
             return_url = intent.get("_return_url")
             authenticate(emu, intent, passed=form.get("three_d_secure") == "complete")
             emu.settle()
@@ -297,7 +297,9 @@ def page_routes(emu: Emulator) -> list[Route]:
 def _portal_page(emu: Emulator, portal: dict[str, Any], done: str | None) -> HTMLResponse:
     customer = emu.state.objects.get(portal["customer"], {})
     subscriptions = []
-    for sub in emu.state.all("subscription"):
+    with emu.state.acting_as(portal.get("_account")):
+        listed = emu.state.all("subscription")
+    for sub in listed:
         if sub["customer"] != portal["customer"] or sub["status"] == "canceled":
             continue
         item = sub["items"]["data"][0]

@@ -102,6 +102,20 @@ def plain_resource(
     route("GET", path, list_params, honours=filters)(list_all)
 
 
+def check_connected(emu: Emulator, account: str) -> None:
+    """Stripe's 403 for a ``Stripe-Account`` that is not one of the platform's accounts."""
+    from ._wire import StripeError
+
+    found = emu.state.objects.get(account)
+    if found is None or found.get("object") != "account" or found.get("_account") is not None:
+        raise StripeError(
+            403,
+            f"The provided key does not have access to account '{account}' (or that account "
+            "does not exist). Application access may have been revoked.",
+            code="account_invalid",
+        )
+
+
 def find(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     """The route serving a request, with its path ids; a literal segment wins over an id.
 
@@ -113,8 +127,15 @@ def find(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     return min(found, key=lambda pair: pair[0].pattern.groups)
 
 
-def handle(emu: Emulator, method: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Run the operation; StripeError for an unknown URL or bad params."""
+def handle(
+    emu: Emulator,
+    method: str,
+    path: str,
+    params: dict[str, Any],
+    account: str | None = None,
+) -> dict[str, Any]:
+    """Run the operation, for ``account`` (``Stripe-Account``; None: the platform);
+    StripeError for an unknown URL, bad params or an account that is not connected."""
     from ._wire import StripeError, unknown_parameter
 
     # `/v1/customers/search` would pass for a customer's id; search is not emulated.
@@ -140,10 +161,13 @@ def handle(emu: Emulator, method: str, path: str, params: dict[str, Any]) -> dic
     with emu.state.locked():
         # What fell due while real time passed happens first (a long-running emulator).
         run_due(emu, until=emu.state.clock.now())
-        try:
-            result = operation.handler(emu, params, **ids)
-        finally:
-            emu.settle()  # what the request did stays done, even when it then failed
+        with emu.state.acting_as(account):
+            if account is not None:
+                check_connected(emu, account)
+            try:
+                result = operation.handler(emu, params, **ids)
+            finally:
+                emu.settle()  # what the request did stays done, even when it then failed
         if result.get("object") == "list":
             return result
         if result.get("deleted"):

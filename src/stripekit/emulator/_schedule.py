@@ -38,17 +38,24 @@ def run_due(emu: Emulator, until: int) -> None:
     The list is asked for again after each action: an action changes what is
     due (a renewal that fails schedules a retry, a cancellation drops the renewal).
     """
+    state = emu.state
     for _ in range(_MOST_STEPS):
-        due = [
-            (moment, order, action)
-            for order, pending in enumerate(TIMERS)
-            for moment, action in pending(emu)
-            if moment <= until
-        ]
+        due = []
+        # Each account's objects fall due in that account (Connect), and what they do
+        # (an invoice, its events) happens there too.
+        for account in state.accounts():
+            with state.acting_as(account):
+                due += [
+                    (moment, order, account, action)
+                    for order, pending in enumerate(TIMERS)
+                    for moment, action in pending(emu)
+                    if moment <= until
+                ]
         if not due:
             return
-        moment, _, action = min(due, key=lambda found: (found[0], found[1]))
-        emu.state.clock.move_to(moment)
-        action()
-        emu.settle()
+        moment, _, account, action = min(due, key=lambda found: (found[0], found[1]))
+        state.clock.move_to(moment)
+        with state.acting_as(account):
+            action()
+            emu.settle()
     raise RuntimeError(f"the emulator's clock did not settle after {_MOST_STEPS} steps")

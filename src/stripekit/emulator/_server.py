@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ._clock import advance_clock
-from ._core import Emulator
+from ._core import API_VERSION, Emulator
 from ._delivery import Delivery
 
 __all__ = ["DEFAULT_PORT", "RunningEmulator", "run_emulator", "serve"]
@@ -51,12 +51,27 @@ class RunningEmulator:
         self.emulator.configure_dunning(retry_days=retry_days, then=then)
 
     def add_webhook_endpoint(
-        self, url: str, *, secret: str | None = None, events: list[str] | None = None
+        self,
+        url: str,
+        *,
+        secret: str | None = None,
+        events: list[str] | None = None,
+        api_version: str | None = API_VERSION,
+        connect: bool = False,
     ) -> dict[str, Any]:
-        """Deliver events to ``url``, signed with ``secret`` (made up when None)."""
+        """Deliver events to ``url``, signed with ``secret`` (made up when None), labelled
+        with ``api_version`` (None: the account's default, the emulator's own);
+        ``connect``: the connected accounts' events instead of the platform's own."""
         return self.emulator.state.public(
-            self.emulator.add_webhook_endpoint(url, secret=secret, events=events)
+            self.emulator.add_webhook_endpoint(
+                url, secret=secret, events=events, api_version=api_version, connect=connect
+            )
         )
+
+    def create_account(self, **values: Any) -> str:
+        """A connected account (Connect, test mode, enabled at once); its ``acct_`` id."""
+        with self.emulator.state.locked(), self.emulator.state.acting_as(None):
+            return str(self.emulator.state.new("account", type="standard", **values)["id"])
 
     @property
     def deliveries(self) -> list[Delivery]:
@@ -70,10 +85,12 @@ class RunningEmulator:
         return self.deliveries
 
     def events(self) -> list[dict[str, Any]]:
-        """Every event so far, oldest first."""
+        """Every event so far (every account's), oldest first."""
         state = self.emulator.state
         with state.lock:
-            return [state.public(e) for e in reversed(state.all("event"))]
+            # Every account's, the connected accounts' too (their events carry `account`).
+            found = [o for o in state.objects.values() if o.get("object") == "event"]
+            return [state.public(e) for e in sorted(found, key=lambda e: e["_seq"])]
 
 
 @contextmanager

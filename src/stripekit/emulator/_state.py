@@ -18,6 +18,7 @@ from ._wire import StripeError, missing
 __all__ = ["Clock", "Dunning", "State"]
 
 _EXTRA_PREFIXES = {
+    "account": "acct_",
     "dispute": "dp_",
     "invoice_payment": "inpay_",
     "invoiceitem": "ii_",
@@ -110,6 +111,9 @@ class State:
     """A checkout session's line items (Stripe sends them only when asked)."""
     replies: dict[tuple[str, str], _Reply] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    acting: str | None = None
+    """The connected account the current operation acts for (``Stripe-Account``); None:
+    the platform. Objects are made in it, and only its own are found or listed."""
     _sequence: itertools.count[int] = field(default_factory=itertools.count)
 
     @contextmanager
@@ -117,6 +121,20 @@ class State:
         """The lock, held, and the clock standing still: how every change is made."""
         with self.lock, self.clock.held():
             yield
+
+    @contextmanager
+    def acting_as(self, account: str | None) -> Iterator[None]:
+        """Act for ``account`` (None: the platform) inside the block; the lock is held."""
+        with self.lock:
+            before, self.acting = self.acting, account
+            try:
+                yield
+            finally:
+                self.acting = before
+
+    def accounts(self) -> list[str | None]:
+        """The platform (None) and every connected account."""
+        return [None, *(o["id"] for o in self.objects.values() if o.get("object") == "account")]
 
     def reset(self) -> None:
         """Forget every object, event and reply; the clock goes back to real time."""
@@ -142,6 +160,7 @@ class State:
             obj["metadata"] = {}
         obj.update(values)
         obj["_seq"] = next(self._sequence)
+        obj["_account"] = self.acting
         self.objects[obj["id"]] = obj
         return obj
 
@@ -164,16 +183,21 @@ class State:
             obj is None
             or obj.get("object") != kind
             or (obj.get("deleted") is True and not deleted_too)
+            # Another account's object is "No such ..." (Stripe says no more).
+            or obj.get("_account") != self.acting
         ):
             raise missing(resource or kind.replace("_", " ").split(".")[-1], object_id, param)
         return obj
 
     def all(self, kind: str) -> list[dict[str, Any]]:
-        """Every object of a kind (deleted ones left out), newest first (Stripe's list order)."""
+        """Every object of a kind of the acting account (deleted ones left out), newest first
+        (Stripe's list order)."""
         found = [
             o
             for o in self.objects.values()
-            if o.get("object") == kind and o.get("deleted") is not True
+            if o.get("object") == kind
+            and o.get("deleted") is not True
+            and o.get("_account") == self.acting
         ]
         return sorted(found, key=lambda o: o["_seq"], reverse=True)
 
@@ -185,6 +209,7 @@ class State:
             "object": obj["object"],
             "deleted": True,
             "_seq": obj["_seq"],
+            "_account": obj.get("_account"),
         }
 
     @staticmethod

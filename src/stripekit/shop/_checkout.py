@@ -28,6 +28,7 @@ from stripekit.catalog._catalog import metadata_problem
 
 if TYPE_CHECKING:
     import stripe
+    from stripe import RequestOptions
     from stripe.params.checkout import SessionCreateParams, SessionCreateParamsSubscriptionData
 
     from stripekit._settings import Settings
@@ -309,6 +310,7 @@ class CheckoutBuilder(_CheckoutBase):
         automatic_tax: bool | None = None,
         locale: str | None = None,
         ui_mode: UiMode | None = None,
+        stripe_account: str | None = None,
     ) -> SessionCreateParams:
         """The exact params of ``checkout.sessions.create`` for this request.
 
@@ -328,6 +330,8 @@ class CheckoutBuilder(_CheckoutBase):
                 URLs) or ``"embedded_page"`` (mounted in your page with Stripe.js; the
                 return URL of ``STRIPEKIT_RETURN_URL``, and the session's
                 ``client_secret`` for ``initEmbeddedCheckout``).
+            stripe_account: a connected account (Connect, ``acct_...``): the session is
+                made there, its price found by lookup_key among that account's prices.
 
         Raises:
             UnknownProductError: no product with that key.
@@ -341,7 +345,8 @@ class CheckoutBuilder(_CheckoutBase):
             product, price, quantity, customer, customer_email, client_reference_id,
             metadata, allow_promotion_codes, trial_days, automatic_tax, locale, ui_mode,
         )  # fmt: skip
-        return self._params(plan, self.resolver.resolve(plan.price, catalog=self.catalog))
+        resolver = self.resolver.for_account(stripe_account)
+        return self._params(plan, resolver.resolve(plan.price, catalog=self.catalog))
 
     async def abuild(
         self,
@@ -358,13 +363,15 @@ class CheckoutBuilder(_CheckoutBase):
         automatic_tax: bool | None = None,
         locale: str | None = None,
         ui_mode: UiMode | None = None,
+        stripe_account: str | None = None,
     ) -> SessionCreateParams:
         """Async twin of ``build`` (the price id may need a call to Stripe)."""
         plan = self._plan(
             product, price, quantity, customer, customer_email, client_reference_id,
             metadata, allow_promotion_codes, trial_days, automatic_tax, locale, ui_mode,
         )  # fmt: skip
-        return self._params(plan, await self.resolver.aresolve(plan.price, catalog=self.catalog))
+        resolver = self.resolver.for_account(stripe_account)
+        return self._params(plan, await resolver.aresolve(plan.price, catalog=self.catalog))
 
     def create(
         self,
@@ -382,6 +389,7 @@ class CheckoutBuilder(_CheckoutBase):
         locale: str | None = None,
         ui_mode: UiMode | None = None,
         idempotency_key: str | None = None,
+        stripe_account: str | None = None,
     ) -> stripe.checkout.Session:
         """Create the Checkout Session (see ``build``); send the buyer to its ``url``
         (hosted), or hand its ``client_secret`` to Stripe.js (embedded).
@@ -390,18 +398,20 @@ class CheckoutBuilder(_CheckoutBase):
             idempotency_key: your key for this request; by default a request that
                 names its buyer gets one derived from it, so a double submit
                 returns the same session.
+            stripe_account: a connected account (Connect, ``acct_...``): the session is
+                made there (``Stripe-Account``), with that account's price.
         """
         params = self.build(
             product, price=price, quantity=quantity, customer=customer,
             customer_email=customer_email, client_reference_id=client_reference_id,
             metadata=metadata, allow_promotion_codes=allow_promotion_codes,
             trial_days=trial_days, automatic_tax=automatic_tax, locale=locale, ui_mode=ui_mode,
+            stripe_account=stripe_account,
         )  # fmt: skip
         key = self._idempotency_key(params, idempotency_key)
         client = self._client_factory()
-        return call_stripe(
-            partial(client.v1.checkout.sessions.create, params, {"idempotency_key": key})
-        )
+        options = _options(key, stripe_account)
+        return call_stripe(partial(client.v1.checkout.sessions.create, params, options))
 
     async def acreate(
         self,
@@ -419,6 +429,7 @@ class CheckoutBuilder(_CheckoutBase):
         locale: str | None = None,
         ui_mode: UiMode | None = None,
         idempotency_key: str | None = None,
+        stripe_account: str | None = None,
     ) -> stripe.checkout.Session:
         """Async twin of ``create``."""
         params = await self.abuild(
@@ -426,12 +437,21 @@ class CheckoutBuilder(_CheckoutBase):
             customer_email=customer_email, client_reference_id=client_reference_id,
             metadata=metadata, allow_promotion_codes=allow_promotion_codes,
             trial_days=trial_days, automatic_tax=automatic_tax, locale=locale, ui_mode=ui_mode,
+            stripe_account=stripe_account,
         )  # fmt: skip
         key = self._idempotency_key(params, idempotency_key)
         client = self._client_factory()
+        options = _options(key, stripe_account)
         return await acall_stripe(
-            partial(client.v1.checkout.sessions.create_async, params, {"idempotency_key": key})
+            partial(client.v1.checkout.sessions.create_async, params, options)
         )
+
+
+def _options(key: str | None, stripe_account: str | None) -> RequestOptions:
+    options: RequestOptions = {"idempotency_key": key}
+    if stripe_account is not None:
+        options["stripe_account"] = stripe_account
+    return options
 
 
 def _flag(name: str, value: bool | None) -> bool | None:

@@ -14,6 +14,7 @@ from ._checkout import customer_problem
 
 if TYPE_CHECKING:
     import stripe
+    from stripe import RequestOptions
     from stripe.params.billing_portal import SessionCreateParams
 
     from stripekit._settings import Settings
@@ -67,8 +68,11 @@ class BillingPortal(_BillingPortalBase):
         'https://billing.stripe.com/p/session/...'
     """
 
-    def create(self, customer: str, *, return_url: str | None = None) -> str:
-        """The URL of a new portal session; ``return_url`` defaults to STRIPEKIT_PORTAL_RETURN_URL.
+    def create(
+        self, customer: str, *, return_url: str | None = None, stripe_account: str | None = None
+    ) -> str:
+        """The URL of a new portal session; ``return_url`` defaults to STRIPEKIT_PORTAL_RETURN_URL;
+        ``stripe_account``: a connected account's customer (Connect, ``acct_...``).
 
         Raises:
             CheckoutError: ``customer`` is not a ``cus_...`` id, or ``return_url`` leaves the site.
@@ -76,14 +80,22 @@ class BillingPortal(_BillingPortalBase):
         """
         params = self._params(customer, return_url)
         client = self._client_factory()
-        session = call_stripe(partial(client.v1.billing_portal.sessions.create, params))
+        options = _options(stripe_account)
+        session = call_stripe(partial(client.v1.billing_portal.sessions.create, params, options))
         return session.url
 
-    async def acreate(self, customer: str, *, return_url: str | None = None) -> str:
+    async def acreate(
+        self, customer: str, *, return_url: str | None = None, stripe_account: str | None = None
+    ) -> str:
         """Async twin of ``create``."""
         params = self._params(customer, return_url)
         client = self._client_factory()
+        options = _options(stripe_account)
         session = await acall_stripe(
-            partial(client.v1.billing_portal.sessions.create_async, params)
+            partial(client.v1.billing_portal.sessions.create_async, params, options)
         )
         return session.url
+
+
+def _options(stripe_account: str | None) -> RequestOptions:
+    return {"stripe_account": stripe_account} if stripe_account is not None else {}

@@ -77,8 +77,8 @@ class ShopKit(Protocol):
     def client(self) -> stripe.StripeClient: ...
     @property
     def settings(self) -> Settings: ...
-    def linked_customer(self, user: str) -> str | None: ...
-    async def alinked_customer(self, user: str) -> str | None: ...
+    def linked_customer(self, user: str, account: str | None = None) -> str | None: ...
+    async def alinked_customer(self, user: str, account: str | None = None) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -157,18 +157,23 @@ def start_checkout(
     buyer: Buyer | None,
     *,
     ui_mode: UiMode | None = None,
+    stripe_account: str | None = None,
 ) -> stripe.checkout.Session:
     """Create the Checkout Session a buyer asked for (anonymous when ``buyer`` is None).
 
     A signed-in buyer without a ``customer`` reuses the customer the billing state
-    has linked to their reference (one customer per user, not one per checkout).
-    ``ui_mode="embedded_page"`` makes one to mount in the app's page.
+    has linked to their reference (one customer per user, not one per checkout) in
+    the account the session is made in: ``stripe_account`` (Connect, ``acct_...``),
+    or the platform's own. ``ui_mode="embedded_page"`` makes one to mount in the
+    app's page.
     """
     linked = None
     if buyer is not None and buyer.customer is None and buyer.reference:
-        linked = kit.linked_customer(buyer.reference)
+        linked = kit.linked_customer(buyer.reference, stripe_account)
     arguments = _checkout_arguments(request, buyer, linked)
-    return kit.checkout.create(request.product, ui_mode=ui_mode, **arguments)
+    return kit.checkout.create(
+        request.product, ui_mode=ui_mode, **arguments, stripe_account=stripe_account
+    )
 
 
 async def astart_checkout(
@@ -177,13 +182,16 @@ async def astart_checkout(
     buyer: Buyer | None,
     *,
     ui_mode: UiMode | None = None,
+    stripe_account: str | None = None,
 ) -> stripe.checkout.Session:
     """Async twin of ``start_checkout``."""
     linked = None
     if buyer is not None and buyer.customer is None and buyer.reference:
-        linked = await kit.alinked_customer(buyer.reference)
+        linked = await kit.alinked_customer(buyer.reference, stripe_account)
     arguments = _checkout_arguments(request, buyer, linked)
-    return await kit.checkout.acreate(request.product, ui_mode=ui_mode, **arguments)
+    return await kit.checkout.acreate(
+        request.product, ui_mode=ui_mode, **arguments, stripe_account=stripe_account
+    )
 
 
 @dataclass(frozen=True)

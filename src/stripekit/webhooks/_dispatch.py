@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from stripekit._errors import ConfigurationError, EventStoreError
 
+from ._api_versions import ApiVersions
 from ._event import Event, parse_event
 from ._observe import DeliveryObserver, DeliveryStats
 from ._registry import TwinHandler, WebhookRegistry, is_async_handler
@@ -84,6 +85,7 @@ class Dispatcher:
         store_deadline: float | None = None,
         first: WebhookRegistry | None = None,
         observer: DeliveryObserver | None = None,
+        api_versions: ApiVersions | None = None,
     ) -> None:
         if not 0 < handler_timeout < lease:
             raise ConfigurationError(
@@ -107,6 +109,8 @@ class Dispatcher:
         self.handler_threads = handler_threads
         self.store_deadline = store_deadline if store_deadline is not None else _deadline(store)
         """Seconds an async caller waits for one call of a blocking store (None: no limit)."""
+        self.api_versions = api_versions if api_versions is not None else ApiVersions()
+        """The API versions of the events dispatched (``seen``), against the kit's."""
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._releases: set[asyncio.Future[Any]] = set()
@@ -142,6 +146,7 @@ class Dispatcher:
         skipped = not_dispatched(event, claim)
         if skipped is not None:
             return skipped
+        self.api_versions.observe(event)
         if stats is None:
             stats = DeliveryStats()
         started, handler_s = perf_counter(), stats.handler_s
@@ -239,6 +244,7 @@ class Dispatcher:
         skipped = not_dispatched(event, claim)
         if skipped is not None:
             return skipped
+        self.api_versions.observe(event)
         if stats is None:
             stats = DeliveryStats()
         started, handler_s = perf_counter(), stats.handler_s

@@ -166,14 +166,22 @@ class Event:
         cls = getattr(importlib.import_module(module), name)
         return f"{cls.class_url()}/{quote_plus(obj_id)}"
 
+    def _options(self) -> dict[str, Any]:
+        # A connected account's object lives in that account: Stripe-Account fetches it
+        # (from the platform it is "No such ...").
+        account = self.account
+        return {"stripe_account": account} if account is not None else {}
+
     def fetch_object(self) -> Any:
-        """Retrieve ``data.object`` (or a thin event's related object) as it is now."""
+        """Retrieve ``data.object`` (or a thin event's related object) as it is now; a
+        connected account's event (``account``) fetches it from that account."""
         from stripekit._stripe_api import call_stripe
 
         client = self._client()
         url = self._object_url()
         api_mode: Literal["V1", "V2"] = "V2" if url.startswith("/v2/") else "V1"
-        response = call_stripe(lambda: client.raw_request("get", url))
+        options = self._options()
+        response = call_stripe(lambda: client.raw_request("get", url, **options))
         return client.deserialize(response, api_mode=api_mode)
 
     async def afetch_object(self) -> Any:
@@ -183,7 +191,8 @@ class Event:
         client = self._client()
         url = self._object_url()
         api_mode: Literal["V1", "V2"] = "V2" if url.startswith("/v2/") else "V1"
-        response = await acall_stripe(lambda: client.raw_request_async("get", url))
+        options = self._options()
+        response = await acall_stripe(lambda: client.raw_request_async("get", url, **options))
         return client.deserialize(response, api_mode=api_mode)
 
 

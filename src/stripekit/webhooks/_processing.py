@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from stripekit._errors import ConfigurationError, WebhookError
 
+from ._api_versions import ApiVersions
 from ._dispatch import Dispatcher, WebhookResult, internal_error, unavailable
 from ._event import Event, parse_event
 from ._observe import DeliveryObserver, DeliveryStats
@@ -82,6 +83,7 @@ class WebhookProcessor:
         first: WebhookRegistry | None = None,
         observer: DeliveryObserver | None = None,
         queue: TaskQueue | None = None,
+        api_versions: ApiVersions | None = None,
     ) -> None:
         if not secrets:
             raise ConfigurationError(
@@ -117,7 +119,13 @@ class WebhookProcessor:
             handler_threads=handler_threads,
             first=first,
             observer=self.observer,
+            api_versions=api_versions,
         )
+
+    @property
+    def api_versions(self) -> ApiVersions:
+        """The API versions of the events processed: ``api_versions.seen``."""
+        return self.dispatcher.api_versions
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} secrets=*** store={type(self.store).__name__}>"

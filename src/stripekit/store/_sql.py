@@ -15,7 +15,6 @@ import asyncio
 import functools
 import logging
 import re
-import secrets
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -39,7 +38,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from stripekit._errors import ConfigurationError
 from stripekit.webhooks._store import FINAL_STATUSES, Claim, ClaimOutcome, EventStatus, StoredEvent
 
-from ._holders import current_holder, holder_is_gone
+from ._holders import current_holder, holder_is_gone, new_token
 from ._rows import check_lease, clean_error, stored_event
 from ._sql_batch import BatchWriter
 from ._sql_direct import DirectStatement
@@ -158,7 +157,7 @@ class SQLEventStore:
         now = self._now()
         columns = self._events.c
         with self._transaction() as conn:
-            token = secrets.token_hex(16)
+            token = new_token()
             values = new_row(event, now)
             values.update(
                 token=token, lease_until=now + expires, attempts=1, holder=current_holder()
@@ -205,7 +204,7 @@ class SQLEventStore:
         if force:
             condition = or_(condition, self._events.c.status.in_(_FINAL))
         with self._transaction() as conn:
-            token = secrets.token_hex(16)
+            token = new_token()
             taken = self._take_over(conn, event_id, token, now + expires, condition)
             if not taken:
                 taken = self._take_from_the_dead(conn, event_id, token, now + expires)

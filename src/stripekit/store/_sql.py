@@ -41,7 +41,7 @@ from stripekit.webhooks._store import FINAL_STATUSES, Claim, ClaimOutcome, Event
 from ._holders import current_holder, holder_is_gone, new_token
 from ._rows import check_lease, clean_error, stored_event
 from ._sql_batch import BatchWriter
-from ._sql_direct import DirectStatement
+from ._sql_direct import DirectStatement, driver_connection
 from ._sql_engine import (
     REOPEN_CODES,
     database_error,
@@ -51,11 +51,11 @@ from ._sql_engine import (
 from ._sql_schema import (
     build_tables,
     insert_new,
-    insert_or_nothing,
     like_pattern,
     migrate,
     new_row,
 )
+from ._sqlite_rows import ClaimInsert
 from ._sqlite_writer import SQLiteWriter
 from ._timeouts import StoreTimeouts
 
@@ -129,7 +129,7 @@ class SQLEventStore:
         self._migrate_lock = threading.Lock()
         self._finish_statements: dict[tuple[str, ...], Update] = {}
         # SQLite's two hot writes skip SQLAlchemy's per-call bookkeeping (see DirectStatement).
-        self._direct_insert: DirectStatement | None = None
+        self._claim_insert: ClaimInsert | None = None
         self._direct_finish: dict[tuple[str, ...], DirectStatement] = {}
         self._sqlite = self._engine.dialect.name == "sqlite"
         self._writer = SQLiteWriter(self._engine, self._errors) if self._sqlite else None
@@ -154,21 +154,24 @@ class SQLEventStore:
 
     def claim(self, event: Event, *, lease: float) -> Claim:
         expires = _lease(lease)
-        now = self._now()
-        columns = self._events.c
+        conn = self._batch_connection()
+        if conn is not None:
+            return self._claim(conn, event, expires)
         with self._transaction() as conn:
-            token = new_token()
-            values = new_row(event, now)
-            values.update(
-                token=token, lease_until=now + expires, attempts=1, holder=current_holder()
-            )
-            if self._insert_new(conn, values):
-                return Claim(ClaimOutcome.NEW, token, 1)
-            taken = self._take_over(conn, event.id, token, now + expires, self._retryable(now))
-            if not taken:
-                taken = self._take_from_the_dead(conn, event.id, token, now + expires)
-            query = select(columns.status, columns.attempts).where(columns.id == event.id)
-            status, attempts = conn.execute(query).one()
+            return self._claim(conn, event, expires)
+
+    def _claim(self, conn: Connection, event: Event, expires: timedelta) -> Claim:
+        now = self._now()
+        token = new_token()
+        until = now + expires
+        if self._insert_claim(conn, event, now, token, until):
+            return Claim(ClaimOutcome.NEW, token, 1)
+        taken = self._take_over(conn, event.id, token, until, self._retryable(now))
+        if not taken:
+            taken = self._take_from_the_dead(conn, event.id, token, until)
+        columns = self._events.c
+        query = select(columns.status, columns.attempts).where(columns.id == event.id)
+        status, attempts = conn.execute(query).one()
         if taken:
             return Claim(ClaimOutcome.RETRY, token, attempts)
         return _DUPLICATE if status in _FINAL else _IN_FLIGHT
@@ -331,28 +334,44 @@ class SQLEventStore:
     def _finish(self, event_id: str, token: str, values: dict[str, Any]) -> bool:
         if not token:
             return False
-        names = tuple(sorted(values))
-        params = {"b_id": event_id, "b_token": token, **{f"b_{k}": v for k, v in values.items()}}
+        conn = self._batch_connection()
+        if conn is not None:
+            return self._finish_in(conn, event_id, token, values)
         with self._transaction() as conn:
-            if self._sqlite:
-                direct = self._direct_finish.get(names)
-                if direct is None:
-                    statement = self._finish_statement(names)
-                    direct = self._direct_finish[names] = DirectStatement(
-                        statement, self._engine.dialect, params.keys()
-                    )
-                return direct.run(conn, params) == 1
-            return conn.execute(self._finish_statement(names), params).rowcount == 1
+            return self._finish_in(conn, event_id, token, values)
 
-    def _insert_new(self, conn: Connection, values: dict[str, Any]) -> bool:
-        if not self._sqlite:
-            return insert_new(conn, self._events, values)
-        direct = self._direct_insert
-        if direct is None:
-            statement = insert_or_nothing("sqlite", self._events)
-            direct = DirectStatement(statement, self._engine.dialect, values.keys())
-            self._direct_insert = direct
-        return direct.run(conn, values) == 1
+    def _finish_in(
+        self, conn: Connection, event_id: str, token: str, values: dict[str, Any]
+    ) -> bool:
+        names = tuple(sorted(values))
+        params = {"b_id": event_id, "b_token": token}
+        for key, value in values.items():
+            params["b_" + key] = value
+        if self._sqlite:
+            direct = self._direct_finish.get(names)
+            if direct is None:
+                statement = self._finish_statement(names)
+                direct = self._direct_finish[names] = DirectStatement(
+                    statement, self._engine.dialect, params.keys()
+                )
+            return direct.run(conn, params) == 1
+        return conn.execute(self._finish_statement(names), params).rowcount == 1
+
+    def _insert_claim(
+        self, conn: Connection, event: Event, now: datetime, token: str, until: datetime
+    ) -> bool:
+        if self._sqlite:
+            insert = self._claim_insert
+            if insert is None:
+                insert = self._claim_insert = ClaimInsert(self._events, self._engine.dialect)
+            return insert.run(driver_connection(conn), event, now, token, until, current_holder())
+        values = new_row(event, now)
+        values.update(token=token, lease_until=until, attempts=1, holder=current_holder())
+        return insert_new(conn, self._events, values)
+
+    def _batch_connection(self) -> Connection | None:
+        """The connection of the SQLite batch this thread runs, if it runs one."""
+        return None if self._writer is None else self._writer.batch_connection()
 
     def _finish_statement(self, names: tuple[str, ...]) -> Update:
         # Built once per set of columns, run with parameters: a fresh `.values()` per

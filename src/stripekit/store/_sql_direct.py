@@ -39,6 +39,8 @@ class DirectStatement:
         if compiled.positiontup is None:
             raise ValueError(f"{dialect.name} does not use positional parameters")
         self.sql = compiled.string
+        self.names = tuple(compiled.positiontup)
+        """The bound parameters' names, in the order the statement takes them."""
         # The constants in place once; each call fills in the values (and processes
         # those that need it): a loop over the values only, no per-call branching.
         template: list[Any] = []

@@ -18,8 +18,9 @@ from stripekit._errors import EventStoreError
 from stripekit.store import _holders as holders
 from stripekit.store import _sqlite_writer as sqlite_writer
 from stripekit.store._holders import new_token
-from stripekit.store._sql_direct import DirectStatement
+from stripekit.store._sql_direct import DirectStatement, driver_connection
 from stripekit.store._sql_schema import UTCDateTime, insert_or_nothing, new_row, sqlite_datetime
+from stripekit.store._sqlite_rows import ClaimInsert
 from stripekit.testing import signed_event
 
 LEASE = 300
@@ -304,3 +305,33 @@ def test_claim_tokens_are_unique_within_and_across_processes(monkeypatch):
     monkeypatch.setattr(holders.os, "getpid", lambda: -1)
     child = new_token()
     assert child not in tokens and child[:16] not in {token[:16] for token in tokens}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"livemode": True, "account": "acct_1"},
+        {"created": 0},
+        {"created": 253_402_300_799},
+    ],
+)
+def test_claim_rows_are_what_sqlalchemy_binds(store, make_event, fields):
+    store.migrate()
+    event = make_event("evt_rows", **fields)
+    now = datetime(2024, 5, 1, 12, 0, 0, 1, tzinfo=UTC)
+    until = now + timedelta(seconds=LEASE)
+    claim = ClaimInsert(store._tables.events, store.engine.dialect)
+    values = new_row(event, now)
+    values.update(token="t" * 32, lease_until=until, attempts=1, holder="host|b|n|1|2")
+    # DirectStatement binds through SQLAlchemy's own processors (test above).
+    expected = claim.direct.parameters(values)
+    assert claim.parameters(event, now, "t" * 32, until, "host|b|n|1|2") == expected
+    with store.engine.begin() as conn:
+        assert claim.run(driver_connection(conn), event, now, "t" * 32, until, "h")
+        assert not claim.run(driver_connection(conn), event, now, "u" * 32, until, "h")
+    stored = store.get("evt_rows")
+    assert stored is not None
+    assert (stored.livemode, stored.account) == (event.livemode, event.account)
+    assert (stored.created, stored.received_at) == (event.created, now)
+    assert (stored.payload, stored.status, stored.attempts) == (event.raw, "processing", 1)

@@ -1,4 +1,4 @@
-"""The two webhook endpoints webhook_endpoint.py puts under load (uvicorn ``--factory``).
+"""The webhook endpoints webhook_endpoint.py puts under load (uvicorn ``--factory``).
 
 - ``kit_app``: stripekit's webhook route (``stripekit_router``), SQLite event store
   recording every event, one ``async def`` handler per type: like the baseline's
@@ -14,8 +14,12 @@
   the app's own cost, not the kit's).
 - ``baseline_app``: how most apps do it today: a minimal Starlette endpoint that
   calls ``stripe.Webhook.construct_event`` and an if/elif chain.
+- ``floor_app``: the least any endpoint must do: a minimal Starlette endpoint that
+  calls ``stripe.WebhookSignature.verify_header`` and ``json.loads``, and records
+  nothing. What the kit's route costs beyond it is the price of recording every
+  event and dispatching it.
 
-Both take their secret and database from the environment the benchmark sets.
+All take their secret and database from the environment the benchmark sets.
 """
 
 from __future__ import annotations
@@ -135,3 +139,26 @@ def kit_postgres_app() -> Any:
     app = FastAPI()
     app.include_router(stripekit_router(kit), prefix="/stripe")
     return app
+
+
+def floor_app() -> Any:
+    import json
+
+    import stripe
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def webhook(request: Request) -> JSONResponse:
+        payload = await request.body()
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload, request.headers.get("stripe-signature", ""), SECRET, tolerance=300
+            )
+            json.loads(payload)
+        except (ValueError, stripe.SignatureVerificationError):
+            return JSONResponse({"error": "invalid"}, status_code=400)
+        return JSONResponse({"received": True})
+
+    return Starlette(routes=[Route("/stripe/webhook", webhook, methods=["POST"])])

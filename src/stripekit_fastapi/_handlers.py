@@ -49,6 +49,8 @@ from stripekit.shop._views import (
     remember_checkout_cookie,
 )
 
+from ._webhook import read_body, webhook_response
+
 if TYPE_CHECKING:
     from stripekit.billing._queries import Billing
 
@@ -441,15 +443,9 @@ class Shop:
 
     async def webhook(self, request: Request) -> Response:
         """POST /webhook: the raw body, read once, to the core; its status and JSON back."""
-        limit = self.kit.settings.webhook_max_bytes
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                # Stop reading: the core answers 413 for anything over the limit.
-                break
-        result = await self.kit.ahandle_webhook(bytes(body), request.headers)
-        return JSONResponse(result.body, status_code=result.status)
+        body = await read_body(request.receive, self.kit.settings.webhook_max_bytes)
+        result = await self.kit.ahandle_webhook(body, request.headers)
+        return webhook_response(result)
 
     async def health(self, request: Request) -> Response:
         """GET /health: 200 with the event store's counts, or 503 when it does not answer."""

@@ -15,7 +15,6 @@ import asyncio
 import functools
 import logging
 import re
-import secrets
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -50,10 +49,10 @@ from stripekit.webhooks._store import (
     StoredEvent,
 )
 
-from ._holders import current_holder, holder_is_gone
+from ._holders import current_holder, holder_is_gone, new_token
 from ._rows import check_lease, check_sweep, clean_error, event_row, stored_event
 from ._sql_batch import BatchWriter
-from ._sql_direct import DirectStatement
+from ._sql_direct import DirectStatement, driver_connection
 from ._sql_engine import (
     REOPEN_CODES,
     database_error,
@@ -68,6 +67,7 @@ from ._sql_schema import (
     migrate,
     new_row,
 )
+from ._sqlite_rows import ClaimInsert
 from ._sqlite_writer import SQLiteWriter
 from ._timeouts import StoreTimeouts
 
@@ -145,6 +145,7 @@ class SQLEventStore:
         self._finish_statements: dict[tuple[str, ...], Update] = {}
         # SQLite's two hot writes skip SQLAlchemy's per-call bookkeeping (see DirectStatement).
         self._direct_inserts: dict[tuple[str, ...], DirectStatement] = {}
+        self._claim_insert: ClaimInsert | None = None
         self._direct_finish: dict[tuple[str, ...], DirectStatement] = {}
         self._sqlite = self._engine.dialect.name == "sqlite"
         self._postgres = self._engine.dialect.name == "postgresql"
@@ -170,8 +171,9 @@ class SQLEventStore:
 
     def claim(self, event: Event, *, lease: float) -> Claim:
         expires = _lease(lease)
-        now = self._now()
-        columns = self._events.c
+        conn = self._batch_connection()
+        if conn is not None:
+            return self._claim(conn, event, expires)
         with self._transaction() as conn:
             if self._postgres:
                 # The claim's commit need not wait for the disk: nothing is answered on
@@ -181,18 +183,20 @@ class SQLEventStore:
                 # Stripe's redelivery claims the event anew, as after any crash. Half
                 # the WAL flushes per event: they, not locks, are what workers queue on.
                 conn.execute(_ASYNC_COMMIT)
-            token = secrets.token_hex(16)
-            values = new_row(event, now)
-            values.update(
-                token=token, lease_until=now + expires, attempts=1, holder=current_holder()
-            )
-            if self._insert_new(conn, values):
-                return Claim(ClaimOutcome.NEW, token, 1)
-            taken = self._take_over(conn, event.id, token, now + expires, self._retryable(now))
-            if not taken:
-                taken = self._take_from_the_dead(conn, event.id, token, now + expires)
-            query = select(columns.status, columns.attempts).where(columns.id == event.id)
-            status, attempts = conn.execute(query).one()
+            return self._claim(conn, event, expires)
+
+    def _claim(self, conn: Connection, event: Event, expires: timedelta) -> Claim:
+        now = self._now()
+        token = new_token()
+        until = now + expires
+        if self._insert_claim(conn, event, now, token, until):
+            return Claim(ClaimOutcome.NEW, token, 1)
+        taken = self._take_over(conn, event.id, token, until, self._retryable(now))
+        if not taken:
+            taken = self._take_from_the_dead(conn, event.id, token, until)
+        columns = self._events.c
+        query = select(columns.status, columns.attempts).where(columns.id == event.id)
+        status, attempts = conn.execute(query).one()
         if taken:
             return Claim(ClaimOutcome.RETRY, token, attempts)
         return _DUPLICATE if status in _FINAL else _IN_FLIGHT
@@ -246,7 +250,7 @@ class SQLEventStore:
         if budget is not None:
             condition = and_(condition, budget)
         with self._transaction() as conn:
-            token = secrets.token_hex(16)
+            token = new_token()
             taken = self._take_over(conn, event_id, token, now + expires, condition)
             if not taken:
                 taken = self._take_from_the_dead(conn, event_id, token, now + expires, budget)
@@ -422,18 +426,11 @@ class SQLEventStore:
     def _finish(self, event_id: str, token: str, values: dict[str, Any]) -> bool:
         if not token:
             return False
-        names = tuple(sorted(values))
-        params = {"b_id": event_id, "b_token": token, **{f"b_{k}": v for k, v in values.items()}}
+        conn = self._batch_connection()
+        if conn is not None:
+            return self._finish_in(conn, event_id, token, values)
         with self._transaction() as conn:
-            if self._sqlite:
-                direct = self._direct_finish.get(names)
-                if direct is None:
-                    statement = self._finish_statement(names)
-                    direct = self._direct_finish[names] = DirectStatement(
-                        statement, self._engine.dialect, params.keys()
-                    )
-                return direct.run(conn, params) == 1
-            return conn.execute(self._finish_statement(names), params).rowcount == 1
+            return self._finish_in(conn, event_id, token, values)
 
     def _insert_new(self, conn: Connection, values: dict[str, Any]) -> bool:
         if not self._sqlite:
@@ -446,6 +443,39 @@ class SQLEventStore:
             direct = DirectStatement(statement, self._engine.dialect, names)
             self._direct_inserts[names] = direct
         return direct.run(conn, values) == 1
+
+    def _finish_in(
+        self, conn: Connection, event_id: str, token: str, values: dict[str, Any]
+    ) -> bool:
+        names = tuple(sorted(values))
+        params = {"b_id": event_id, "b_token": token}
+        for key, value in values.items():
+            params["b_" + key] = value
+        if self._sqlite:
+            direct = self._direct_finish.get(names)
+            if direct is None:
+                statement = self._finish_statement(names)
+                direct = self._direct_finish[names] = DirectStatement(
+                    statement, self._engine.dialect, params.keys()
+                )
+            return direct.run(conn, params) == 1
+        return conn.execute(self._finish_statement(names), params).rowcount == 1
+
+    def _insert_claim(
+        self, conn: Connection, event: Event, now: datetime, token: str, until: datetime
+    ) -> bool:
+        if self._sqlite:
+            insert = self._claim_insert
+            if insert is None:
+                insert = self._claim_insert = ClaimInsert(self._events, self._engine.dialect)
+            return insert.run(driver_connection(conn), event, now, token, until, current_holder())
+        values = new_row(event, now)
+        values.update(token=token, lease_until=until, attempts=1, holder=current_holder())
+        return insert_new(conn, self._events, values)
+
+    def _batch_connection(self) -> Connection | None:
+        """The connection of the SQLite batch this thread runs, if it runs one."""
+        return None if self._writer is None else self._writer.batch_connection()
 
     def _finish_statement(self, names: tuple[str, ...]) -> Update:
         # Built once per set of columns, run with parameters: a fresh `.values()` per

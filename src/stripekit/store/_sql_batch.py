@@ -2,10 +2,10 @@
 
 SQLite has one writer at a time, and most of a small write's cost is its commit.
 Under load an async web app has many deliveries waiting to be claimed or
-completed at once, so the writes queued during one turn of the event loop run
+completed at once, so the writes queued during two turns of the event loop run
 together, in one transaction with one commit::
 
-    call() ─▶ this loop's queue ─▶ its next turn: BEGIN IMMEDIATE; write; write; ...; COMMIT
+    call() ─▶ this loop's queue ─▶ two turns on: BEGIN IMMEDIATE; write; write; ...; COMMIT
                                   └ would wait? ─▶ the writer thread runs the batch instead
 
 A batch runs on the loop itself only when it cannot wait: the store's write lock
@@ -85,8 +85,10 @@ class BatchWriter:
         waiting = self._waiting.get(loop)
         if waiting is None:
             waiting = self._waiting[loop] = []
-            # After the writes queued by the tasks that run in this turn of the loop.
-            loop.call_soon(self._flush, loop)
+            # After the writes queued in this turn of the loop and in the next: the
+            # deliveries a batch wakes up (claims answered, handlers run) queue their
+            # next write a turn later: waiting for them saves a commit in three.
+            loop.call_soon(loop.call_soon, self._flush, loop)
         waiting.append((functools.partial(fn, *args, **kwargs), future))
         return await future
 

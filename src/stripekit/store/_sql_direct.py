@@ -19,8 +19,6 @@ from sqlalchemy.sql.elements import ClauseElement
 
 __all__ = ["DirectStatement", "driver_connection"]
 
-_Step = tuple[str | None, Callable[[Any], Any] | None, Any]
-
 
 class DirectStatement:
     """``statement`` compiled once; ``run`` sends it with a tuple of processed values.
@@ -41,28 +39,32 @@ class DirectStatement:
         if compiled.positiontup is None:
             raise ValueError(f"{dialect.name} does not use positional parameters")
         self.sql = compiled.string
-        steps: list[_Step] = []
-        for name in compiled.positiontup:
+        self.names = tuple(compiled.positiontup)
+        """The bound parameters' names, in the order the statement takes them."""
+        # The constants in place once; each call fills in the values (and processes
+        # those that need it): a loop over the values only, no per-call branching.
+        template: list[Any] = []
+        steps: list[tuple[int, str, Callable[[Any], Any] | None]] = []
+        for position, name in enumerate(compiled.positiontup):
             bind = compiled.binds[name]
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if name in keys:
-                steps.append((name, processor, None))
+                steps.append((position, name, processor))
+                template.append(None)
             else:
                 value = bind.effective_value
                 if processor is not None and value is not None:
                     value = processor(value)
-                steps.append((None, None, value))
+                template.append(value)
+        self._template = tuple(template)
         self._steps = tuple(steps)
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional parameters for ``values``, processed as SQLAlchemy would."""
-        out = []
-        for name, processor, constant in self._steps:
-            if name is None:
-                out.append(constant)
-                continue
+        out = list(self._template)
+        for position, name, processor in self._steps:
             value = values[name]
-            out.append(value if processor is None or value is None else processor(value))
+            out[position] = value if processor is None or value is None else processor(value)
         return tuple(out)
 
     def run(self, conn: Connection, values: Mapping[str, Any]) -> int:

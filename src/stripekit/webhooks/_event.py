@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from stripekit._errors import PayloadError, shown
+
+from ._json import loads
 
 if TYPE_CHECKING:
     import stripe
@@ -207,7 +208,7 @@ def parse_event(
     store can record is a 400, never a 5xx that Stripe would retry for days.
     """
     try:
-        payload = json.loads(raw)
+        payload = loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(f"the body is not valid JSON ({exc.__class__.__name__})") from None
     except RecursionError:

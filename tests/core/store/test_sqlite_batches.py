@@ -6,16 +6,21 @@ import asyncio
 import sqlite3
 import threading
 import time
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import DateTime, insert
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from stripekit import EventStatus, SQLEventStore, StripeKit, WebhookRegistry
 from stripekit._errors import EventStoreError
+from stripekit.store import _holders as holders
 from stripekit.store import _sqlite_writer as sqlite_writer
-from stripekit.store._sql_direct import DirectStatement
-from stripekit.store._sql_schema import insert_or_nothing, new_row
+from stripekit.store._holders import new_token
+from stripekit.store._sql_direct import DirectStatement, driver_connection
+from stripekit.store._sql_schema import UTCDateTime, insert_or_nothing, new_row, sqlite_datetime
+from stripekit.store._sqlite_rows import ClaimInsert
 from stripekit.testing import signed_event
 
 LEASE = 300
@@ -264,3 +269,69 @@ async def test_driver_errors_of_the_direct_path_are_event_store_errors(store, ma
         conn.exec_driver_sql("DROP TABLE stripekit_events")
     with pytest.raises(EventStoreError, match="stripekit_"):
         await store.call_async(store.claim, make_event("evt_1"), lease=LEASE)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2024, 1, 1, tzinfo=UTC),  # microsecond 0: still written
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(2024, 6, 1, 1, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2024, 6, 1, 23, 30, tzinfo=timezone(timedelta(hours=-8))),
+        datetime(2024, 6, 1, 12, tzinfo=timezone(timedelta(0), "GMT")),
+    ],
+)
+def test_sqlite_dates_bind_as_sqlalchemys_chain(moment):
+    dialect = sqlite_dialect.dialect()
+    # What SQLAlchemy's TypeDecorator chain writes: process_bind_param, then DATETIME's own.
+    chain = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
+    expected = chain(UTCDateTime().process_bind_param(moment, dialect))
+    assert UTCDateTime().dialect_impl(dialect).bind_processor(dialect)(moment) == expected
+    assert sqlite_datetime(moment) == expected
+
+
+def test_sqlite_dates_refuse_naive_datetimes():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        sqlite_datetime(datetime(2024, 1, 1))
+
+
+def test_claim_tokens_are_unique_within_and_across_processes(monkeypatch):
+    tokens = {new_token() for _ in range(10_000)}
+    assert len(tokens) == 10_000
+    assert all(len(token) == 32 and int(token, 16) >= 0 for token in tokens)
+    # A forked child (another pid) draws a prefix of its own.
+    monkeypatch.setattr(holders.os, "getpid", lambda: -1)
+    child = new_token()
+    assert child not in tokens and child[:16] not in {token[:16] for token in tokens}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"livemode": True, "account": "acct_1"},
+        {"created": 0},
+        {"created": 253_402_300_799},
+    ],
+)
+def test_claim_rows_are_what_sqlalchemy_binds(store, make_event, fields):
+    store.migrate()
+    event = make_event("evt_rows", **fields)
+    now = datetime(2024, 5, 1, 12, 0, 0, 1, tzinfo=UTC)
+    until = now + timedelta(seconds=LEASE)
+    claim = ClaimInsert(store._tables.events, store.engine.dialect)
+    values = new_row(event, now)
+    values.update(token="t" * 32, lease_until=until, attempts=1, holder="host|b|n|1|2")
+    # DirectStatement binds through SQLAlchemy's own processors (test above).
+    expected = claim.direct.parameters(values)
+    assert claim.parameters(event, now, "t" * 32, until, "host|b|n|1|2") == expected
+    with store.engine.begin() as conn:
+        assert claim.run(driver_connection(conn), event, now, "t" * 32, until, "h")
+        assert not claim.run(driver_connection(conn), event, now, "u" * 32, until, "h")
+    stored = store.get("evt_rows")
+    assert stored is not None
+    assert (stored.livemode, stored.account) == (event.livemode, event.account)
+    assert (stored.created, stored.received_at) == (event.created, now)
+    assert (stored.payload, stored.status, stored.attempts) == (event.raw, "processing", 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -91,14 +92,21 @@ def page_routes(emu: Emulator) -> list[Route]:
             return _problem("Session expired", "This checkout session has expired.", 410)
         return checkout_page(session)
 
-    async def pay(request: Request) -> Response:
-        session = session_or_none(request.path_params["session_id"])
-        if session is None or session["ui_mode"] == "embedded_page":
-            return _problem("Checkout session not found", "This payment link is not valid.", 404)
-        form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
+    def pay_or_page(
+        session: dict[str, Any],
+        form: dict[str, str],
+        page: Callable[..., HTMLResponse],
+        *,
+        action: str,
+        keep: dict[str, str] | None = None,
+        embedded: bool = False,
+    ) -> dict[str, Any] | Response:
+        """Pay the session with the form's card: the paid session, or the page to show
+        instead (the 3-D Secure challenge posting back to ``action`` with the form and
+        ``keep``, or ``page`` again with Stripe's error)."""
         outcome = form.pop("three_d_secure", None)
         try:
-            paid = pay_session(
+            return pay_session(
                 emu,
                 session["id"],
                 card=form.get("card_number", ""),
@@ -112,11 +120,21 @@ def page_routes(emu: Emulator) -> list[Route]:
                 "challenge.html",
                 what="payment" if amount else "card",
                 amount=None if amount is None else format_amount(amount, session["currency"]),
-                action=f"/c/pay/{session['id']}",
-                hidden=form,
+                action=action,
+                hidden={**form, **(keep or {})},
+                embedded=embedded,
             )
         except StripeError as exc:
-            return checkout_page(session, error=exc.message, status=exc.status, form=form)
+            return page(session, error=exc.message, status=exc.status, form=form)
+
+    async def pay(request: Request) -> Response:
+        session = session_or_none(request.path_params["session_id"])
+        if session is None or session["ui_mode"] == "embedded_page":
+            return _problem("Checkout session not found", "This payment link is not valid.", 404)
+        form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
+        paid = pay_or_page(session, form, checkout_page, action=f"/c/pay/{session['id']}")
+        if isinstance(paid, Response):
+            return paid
         target = str(paid.get("success_url") or "/").replace("{CHECKOUT_SESSION_ID}", paid["id"])
         return RedirectResponse(target, status_code=303)
 
@@ -167,28 +185,16 @@ def page_routes(emu: Emulator) -> list[Route]:
         session = embedded_or_none(request.path_params["session_id"], secret)
         if session is None:
             return _problem("Checkout session not found", "This checkout is not valid.", 404)
-        outcome = form.pop("three_d_secure", None)
-        try:
-            paid = pay_session(
-                emu,
-                session["id"],
-                card=form.get("card_number", ""),
-                email=form.get("email") or None,
-                name=form.get("name") or None,
-                authenticated=None if outcome is None else outcome == "complete",
-            )
-        except ChallengeNeeded:
-            amount = session["amount_total"] if session["mode"] == "payment" else None
-            return _render(
-                "challenge.html",
-                what="payment" if amount else "card",
-                amount=None if amount is None else format_amount(amount, session["currency"]),
-                action=f"/c/embed/{session['id']}",
-                hidden={**form, "client_secret": str(secret)},
-                embedded=True,
-            )
-        except StripeError as exc:
-            return embedded_page(session, error=exc.message, status=exc.status, form=form)
+        paid = pay_or_page(
+            session,
+            form,
+            embedded_page,
+            action=f"/c/embed/{session['id']}",
+            keep={"client_secret": str(secret)},
+            embedded=True,
+        )
+        if isinstance(paid, Response):
+            return paid
         target = str(paid.get("return_url") or "/").replace("{CHECKOUT_SESSION_ID}", paid["id"])
         # Stripe.js (the stand-in) in the app's page takes the buyer there.
         return _render("embedded_done.html", return_url=target, embedded=True)

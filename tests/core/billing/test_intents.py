@@ -5,26 +5,13 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from billing_flows import Flows, deliver, make_kit, write_products
+from billing_flows import Flows, deliver, make_kit
 
 from stripekit import StripeKit
 from stripekit.emulator import RunningEmulator
-
-
-@pytest.fixture
-def products(tmp_path: Path) -> Path:
-    return write_products(tmp_path)
-
-
-@pytest.fixture
-def flows(stripe_emulator: RunningEmulator, products: Path) -> Iterator[Flows]:
-    played = Flows(stripe_emulator, products)
-    yield played
-    played.close()
 
 
 @pytest.fixture

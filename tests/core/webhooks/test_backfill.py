@@ -10,7 +10,6 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import anyio
 import httpx
 import pytest
 import stripe
+from kit_http import serving_webhooks
 
 from stripekit import BackfillError, EventStatus, StripeKit, WebhookRegistry
 from stripekit.emulator import RunningEmulator
@@ -177,26 +177,8 @@ def test_the_async_twin_runs_them_once_too(shop: Shop) -> None:
     assert shop.ran == Counter({event: 1 for event in events})
 
 
-class _Webhook(BaseHTTPRequestHandler):
-    kit: StripeKit
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        result = self.kit.handle_webhook(body, dict(self.headers))
-        self.send_response(result.status)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 def test_a_backfill_racing_live_deliveries_runs_each_event_once(shop: Shop) -> None:
-    handler = type("Handler", (_Webhook,), {"kit": shop.kit})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/stripe/webhook"
+    with serving_webhooks(shop.kit) as url:
         shop.emulator.add_webhook_endpoint(url, secret=WEBHOOK_SECRET)
         buying = threading.Thread(target=lambda: [shop.purchase() for _ in range(15)])
         buying.start()
@@ -206,9 +188,6 @@ def test_a_backfill_racing_live_deliveries_runs_each_event_once(shop: Shop) -> N
         buying.join()
         shop.emulator.wait_for_deliveries(timeout=60)
         reports.append(shop.kit.backfill(since=timedelta(minutes=5)))
-    finally:
-        server.shutdown()
-        server.server_close()
     events = shop.listed()
     assert shop.ran == Counter({event: 1 for event in events})
     assert len(shop.paid) == 15 and set(shop.paid.values()) == {1}

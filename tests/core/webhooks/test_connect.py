@@ -8,9 +8,7 @@ and the kit sends ``Stripe-Account`` for everything it does on their behalf.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ import anyio
 import httpx
 import pytest
 import stripe
+from kit_http import serving_webhooks
 
 from stripekit import Catalog, StripeAPIError, StripeKit, WebhookRegistry
 from stripekit.emulator import RunningEmulator
@@ -86,31 +85,14 @@ class Platform:
         return session.id
 
 
-class _Webhook(BaseHTTPRequestHandler):
-    kit: StripeKit
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        result = self.kit.handle_webhook(body, dict(self.headers))
-        self.send_response(result.status)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def platform(stripe_emulator: RunningEmulator, tmp_path: Path) -> Iterator[Platform]:
     made = Platform(stripe_emulator, tmp_path)
-    handler = type("Handler", (_Webhook,), {"kit": made.kit})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    made.url = f"http://127.0.0.1:{server.server_address[1]}/stripe/webhook"  # type: ignore[attr-defined]
     try:
-        yield made
+        with serving_webhooks(made.kit) as url:
+            made.url = url  # type: ignore[attr-defined]
+            yield made
     finally:
-        server.shutdown()
-        server.server_close()
         with anyio.from_thread.start_blocking_portal() as portal:
             portal.call(made.kit.aclose)
 

@@ -34,15 +34,19 @@ def _task_decorator() -> Any:
     raise MissingExtraError("stripekit_django.tasks", "django-tasks", "django-tasks")
 
 
-def _run_deferred(event_id: str) -> str:
+def _as_task(function: Any) -> Any:
+    return _task_decorator()()(function)
+
+
+# Named as the module's attribute: a real backend (django-tasks-db) refuses a task whose
+# module path does not import back to the task itself.
+@_as_task
+def run_deferred(event_id: str) -> str:
+    """The task: runs a queued event with the project's kit (idempotent); raises when the
+    handlers failed, so the task's result shows the failure (and the store, ``failed``)."""
     from .conf import get_kit
 
     return get_kit().run_deferred(event_id).outcome
-
-
-run_deferred: Any = _task_decorator()()(_run_deferred)
-"""The task: runs a queued event with the project's kit (idempotent); raises when the
-handlers failed, so the task's result shows the failure (and the store, ``failed``)."""
 
 
 class DjangoTaskQueue:

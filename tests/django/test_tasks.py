@@ -1,13 +1,23 @@
 """Deferred processing on Django's tasks framework (the django-tasks backport on 5.2): the
 view records the event queued and enqueues the task; the task runs it once, however often
-it runs; a failure raises and shows failed; the sweeper retries it."""
+it runs; a failure raises and shows failed; the sweeper retries it.
+
+In-process with the dummy backend first; then with the django-tasks-db backend and its
+real worker (``manage.py db_worker`` in a subprocess on the test's SQLite file): a worker
+killed mid-way, restarted, and the sweeper for the task it took; the same task twice."""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client, override_settings
+from queue_harness import Worker, wait_until
 from shop.models import Order
 
 from stripekit import DeferredProcessingError, EventStatus
@@ -87,3 +97,137 @@ def test_a_failing_handler_raises_shows_failed_and_the_sweeper_retries(
     report = get_kit().sweep(grace=0, max_attempts=1)
     assert report.results == []  # its one attempt was the budget
     assert get_kit().sweep(grace=0).counts == {"failed": 1}
+
+
+# -- the database backend and its real worker ------------------------------------------------
+
+EVENTS = 50
+
+
+@pytest.fixture
+def database_backend(settings: Any) -> Any:
+    """Deferred processing on django-tasks-db: the view writes each task into the test
+    database, which a ``db_worker`` subprocess (``worker``) reads."""
+    pytest.importorskip("django_tasks_db", reason="pip install 'stripekit[django-tasks]'")
+    settings.STRIPEKIT = {
+        **settings.STRIPEKIT,
+        "BILLING": False,
+        "PROCESSING": "deferred",
+        "QUEUE": "stripekit_django.tasks.queue",
+    }
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+        yield
+
+
+@pytest.fixture
+def worker(database_backend: Any, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    """Makes ``manage.py db_worker`` processes on the test's own SQLite file (each stopped
+    at the end of the test, killed if it does not stop); their output goes to worker.log."""
+    from django.db import connection
+
+    database = str(connection.settings_dict["NAME"])
+    assert Path(database).is_file(), "the worker shares a file database, not one in memory"
+    here = Path(__file__).resolve().parent
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "django_project.worker_settings",
+        "PYTHONPATH": os.pathsep.join([str(here), str(here.parent / "support"), *sys.path]),
+        "STRIPEKIT_WORKER_DATABASE": database,
+    }
+    made: list[Worker] = []
+
+    def make(worker_id: str, *options: str) -> Worker:
+        command = [
+            sys.executable, "-m", "django", "db_worker", "--worker-id", worker_id,
+            "--no-startup-delay", "--interval", "0.05", "--no-reload", *options,
+        ]  # fmt: skip
+        made.append(Worker(command, env, tmp_path / "worker.log"))
+        return made[-1]
+
+    yield make
+    for started in made:
+        started.stop()
+
+
+def task_results() -> list[Any]:
+    from django_tasks_db.models import DBTaskResult
+
+    return list(DBTaskResult.objects.all())
+
+
+def orders() -> Counter[str]:
+    return Counter(Order.objects.values_list("session_id", flat=True))
+
+
+def test_a_db_worker_killed_mid_way_every_event_has_its_effect_once(
+    worker: Callable[..., Worker], client: Client
+) -> None:
+    ids = [f"evt_kill_{n:03}" for n in range(EVENTS)]
+    # One handler hangs in the worker (its order written, not committed): the kill comes
+    # in the middle of it, whatever the machine's speed.
+    stuck = ids[EVENTS // 5]
+    for event_id in ids:
+        email = "hang@b.c" if event_id == stuck else "a@b.c"
+        assert deliver(client, event_id, email).json()["status"] == "queued"
+    assert [r.status for r in task_results()] == ["READY"] * EVENTS
+    assert not Order.objects.exists()
+    store = get_kit().store
+
+    first = worker("first").start()
+    wait_until(
+        lambda: store.get(stuck).status is EventStatus.PROCESSING,  # type: ignore[union-attr]
+        "the worker is in the hanging handler",
+        first.log,
+    )
+    first.kill()
+    assert f"cs_{stuck}" not in orders() and len(orders()) < EVENTS
+
+    second = worker("second").start()
+
+    def drained() -> bool:
+        # No task waits, and the only one running is the one the dead worker had taken:
+        # django-tasks-db gives no task of a dead worker to another.
+        results = task_results()
+        return not any(
+            r.status == "READY" or (r.status == "RUNNING" and r.worker_ids != ["first"])
+            for r in results
+        )
+
+    wait_until(drained, "the second worker ran every task left", second.log)
+    (lost,) = [r for r in task_results() if r.status == "RUNNING"]
+    assert lost.args_kwargs["args"] == [stuck]
+    assert store.get(stuck).status is EventStatus.PROCESSING  # type: ignore[union-attr]
+    # Its event, held by a process that is gone, is the sweeper's: taken over at once.
+    report = get_kit().sweep(grace=0)
+    assert [(r.event_id, r.outcome) for r in report.results] == [(stuck, "processed")]
+
+    assert orders() == {f"cs_{event_id}": 1 for event_id in ids}
+    assert {store.get(e).status for e in ids} == {EventStatus.PROCESSED}  # type: ignore[union-attr]
+    assert get_kit().sweep(grace=0).results == []
+    # Every other task finished, each running its event once.
+    done = [r for r in task_results() if r.status != "RUNNING"]
+    assert {r.status for r in done} == {"SUCCESSFUL"} and len(done) == EVENTS - 1
+    assert [r.return_value for r in done] == ["processed"] * (EVENTS - 1)
+
+
+def test_the_same_task_enqueued_twice_runs_the_handlers_once(
+    worker: Callable[..., Worker], client: Client
+) -> None:
+    assert deliver(client, "evt_twice").json()["status"] == "queued"
+    get_kit().queue.enqueue("evt_twice")  # the same task again, as a redelivery would
+    assert deliver(client, "evt_bad", email="fail@b.c").json()["status"] == "queued"
+    assert len(task_results()) == 3
+
+    batch = worker("batch", "--batch").start()  # runs what is there, then exits
+    wait_until(lambda: not batch.alive(), "the batch worker finished", batch.log)
+
+    by_event: dict[str, list[Any]] = {}
+    for result in task_results():
+        by_event.setdefault(result.args_kwargs["args"][0], []).append(result)
+    twice = sorted(r.return_value for r in by_event["evt_twice"])
+    assert twice == ["duplicate", "processed"]
+    assert orders() == {"cs_evt_twice": 1}  # evt_bad's order rolled back with its failure
+    (bad,) = by_event["evt_bad"]
+    assert bad.status == "FAILED" and "DeferredProcessingError" in bad.exception_class_path
+    failed = get_kit().store.get("evt_bad")
+    assert failed is not None and failed.status is EventStatus.FAILED and failed.last_error

@@ -6,10 +6,16 @@ into ``account`` (the page's content, one read of the mirror) and
 it only translates requests and responses.
 
 Every action runs as the signed-in user (``user=``): the operations refuse
-another user's subscription or invoice with a 404. What the browser may send is
-which subscription, which plan (a catalog key, never a price or an amount) and
-a quote; how a plan change is billed is the app's setting
-(STRIPEKIT_PLAN_CHANGE_PRORATION), never the browser's.
+another user's subscription or invoice with a 404.
+
+Connect: the page is the platform's own billing. The user's rows in connected
+accounts are neither shown nor acted on here (an id of one is a 404, as any id
+the page does not show); an app shows them with the queries' ``account=`` and
+acts on them with the operations, which act in the object's own account.
+
+What the browser may send is which subscription, which plan (a catalog key,
+never a price or an amount) and a quote; how a plan change is billed is the
+app's setting (STRIPEKIT_PLAN_CHANGE_PRORATION), never the browser's.
 
 A plan change is shown first (``preview-change``): Stripe's invoice preview
 says what it will cost. The preview comes with a quote, the moment it was
@@ -431,7 +437,7 @@ def preview_for_page(
     """The preview the account page shows before a plan change is confirmed."""
     action = AccountAction.parse("preview-change", {"subscription": subscription, "plan": plan})
     preview = billing.preview_change(
-        action.subscription or "", action.plan or "", proration=proration, user=user
+        action.subscription or "", action.plan or "", proration=proration, user=user, account=None
     )
     return _quote(action, preview, catalog, user, proration, secret)
 
@@ -449,7 +455,7 @@ async def apreview_for_page(
     """Async twin of ``preview_for_page``."""
     action = AccountAction.parse("preview-change", {"subscription": subscription, "plan": plan})
     preview = await billing.apreview_change(
-        action.subscription or "", action.plan or "", proration=proration, user=user
+        action.subscription or "", action.plan or "", proration=proration, user=user, account=None
     )
     return _quote(action, preview, catalog, user, proration, secret)
 
@@ -466,7 +472,9 @@ def _call(
     action: AccountAction, user: str, proration: Proration, secret: str, catalog: Catalog | None
 ) -> _OperationCall:
     """Which operation an action is, with its arguments, and how its answer reads."""
-    kwargs: dict[str, Any] = {"user": user}
+    # The page is the platform's billing: a connected account's object is not on it, and
+    # an id of one posted to it is refused (404) like any id the page does not show.
+    kwargs: dict[str, Any] = {"user": user, "account": None}
     sub = action.subscription or ""
     if action.name == "retry":
         invoice = action.invoice or ""

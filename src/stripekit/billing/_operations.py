@@ -11,6 +11,15 @@ purchase or invoice, as the mirror knows them: an id that is another user's
 (or unknown) raises UnknownBillingObjectError (a 404), and nothing is sent to
 Stripe. Without ``user`` (an admin, a script) any id goes.
 
+Connect: an object lives in one account, and its row says which. Every call
+about it is made in that account (``Stripe-Account``), a plan's price is found
+among that account's prices, and the answer is written back in that account.
+``account=`` says which account the object must be in: ``ALL_ACCOUNTS`` (the
+default) wherever the mirror has it, None the platform's only, ``"acct_..."``
+that connected account's only; an object elsewhere is refused as unknown. An
+object the mirror does not know (no ``user``) is acted on in the account named,
+the platform's for ``ALL_ACCOUNTS``.
+
 As in the mirror, each operation is written once as a generator of steps
 (``_Call`` to Stripe, ``_Run`` on the store) with a sync and an async driver.
 """
@@ -27,10 +36,11 @@ from stripekit._errors import BillingError, StripeAPIError, UnknownBillingObject
 from ._models import Subscription
 from ._projection import Mirror
 from ._rows import invoice_row, row_for, subscription
-from ._store import ALL_ACCOUNTS, BillingWriter, Kind, Row
+from ._store import ALL_ACCOUNTS, BillingWriter, Kind, Row, check_account, in_account
 
 if TYPE_CHECKING:
     import stripe
+    from stripe import RequestOptions
 
     from stripekit.catalog._catalog import Catalog
     from stripekit.catalog._prices import PriceResolver
@@ -154,7 +164,12 @@ class Operations:
     # -- subscriptions --------------------------------------------------------------------
 
     def cancel(
-        self, subscription_id: str, *, at_period_end: bool = True, user: str | None = None
+        self,
+        subscription_id: str,
+        *,
+        at_period_end: bool = True,
+        user: str | None = None,
+        account: str | None = ALL_ACCOUNTS,
     ) -> Subscription:
         """Cancel a subscription: at the end of its period (the default), or now.
 
@@ -162,29 +177,42 @@ class Operations:
             >>> kit.billing.cancel("sub_1Q...", user="user-42")  # doctest: +SKIP
             Subscription(id='sub_1Q...', status='active', cancel_at_period_end=True, ...)
         """
-        return self._sync(self._cancel(subscription_id, at_period_end, user))
+        return self._sync(self._cancel(subscription_id, at_period_end, user, account))
 
     async def acancel(
-        self, subscription_id: str, *, at_period_end: bool = True, user: str | None = None
+        self,
+        subscription_id: str,
+        *,
+        at_period_end: bool = True,
+        user: str | None = None,
+        account: str | None = ALL_ACCOUNTS,
     ) -> Subscription:
         """Async twin of ``cancel``."""
-        return await self._async(self._cancel(subscription_id, at_period_end, user))
+        return await self._async(self._cancel(subscription_id, at_period_end, user, account))
 
-    def cancel_now(self, subscription_id: str, *, user: str | None = None) -> Subscription:
+    def cancel_now(
+        self, subscription_id: str, *, user: str | None = None, account: str | None = ALL_ACCOUNTS
+    ) -> Subscription:
         """Cancel a subscription at once (access ends now)."""
-        return self._sync(self._cancel(subscription_id, False, user))
+        return self._sync(self._cancel(subscription_id, False, user, account))
 
-    async def acancel_now(self, subscription_id: str, *, user: str | None = None) -> Subscription:
+    async def acancel_now(
+        self, subscription_id: str, *, user: str | None = None, account: str | None = ALL_ACCOUNTS
+    ) -> Subscription:
         """Async twin of ``cancel_now``."""
-        return await self._async(self._cancel(subscription_id, False, user))
+        return await self._async(self._cancel(subscription_id, False, user, account))
 
-    def resume(self, subscription_id: str, *, user: str | None = None) -> Subscription:
+    def resume(
+        self, subscription_id: str, *, user: str | None = None, account: str | None = ALL_ACCOUNTS
+    ) -> Subscription:
         """Undo a scheduled cancel (``cancel_at_period_end``): the subscription renews again."""
-        return self._sync(self._resume(subscription_id, user))
+        return self._sync(self._resume(subscription_id, user, account))
 
-    async def aresume(self, subscription_id: str, *, user: str | None = None) -> Subscription:
+    async def aresume(
+        self, subscription_id: str, *, user: str | None = None, account: str | None = ALL_ACCOUNTS
+    ) -> Subscription:
         """Async twin of ``resume``."""
-        return await self._async(self._resume(subscription_id, user))
+        return await self._async(self._resume(subscription_id, user, account))
 
     def change_plan(
         self,
@@ -194,6 +222,7 @@ class Operations:
         proration: Proration = "create_prorations",
         proration_date: int | None = None,
         user: str | None = None,
+        account: str | None = ALL_ACCOUNTS,
     ) -> Subscription:
         """Move a subscription to another price: a catalog product key (its default
         price), ``product:price`` (one of its prices), or a Stripe price id.
@@ -202,7 +231,9 @@ class Operations:
         difference joins the next invoice), ``always_invoice`` (billed at once) or
         ``none``. Pass a preview's ``proration_date`` to be billed what it said.
         """
-        steps = self._change(subscription_id, price_or_product, proration, proration_date, user)
+        steps = self._change(
+            subscription_id, price_or_product, proration, proration_date, user, account
+        )
         return self._sync(steps)
 
     async def achange_plan(
@@ -213,9 +244,12 @@ class Operations:
         proration: Proration = "create_prorations",
         proration_date: int | None = None,
         user: str | None = None,
+        account: str | None = ALL_ACCOUNTS,
     ) -> Subscription:
         """Async twin of ``change_plan``."""
-        steps = self._change(subscription_id, price_or_product, proration, proration_date, user)
+        steps = self._change(
+            subscription_id, price_or_product, proration, proration_date, user, account
+        )
         return await self._async(steps)
 
     def preview_change(
@@ -225,9 +259,12 @@ class Operations:
         *,
         proration: Proration = "create_prorations",
         user: str | None = None,
+        account: str | None = ALL_ACCOUNTS,
     ) -> PlanChangePreview:
         """What ``change_plan`` would bill, from Stripe's invoice preview (nothing changes)."""
-        return self._sync(self._preview(subscription_id, price_or_product, proration, user))
+        return self._sync(
+            self._preview(subscription_id, price_or_product, proration, user, account)
+        )
 
     async def apreview_change(
         self,
@@ -236,20 +273,27 @@ class Operations:
         *,
         proration: Proration = "create_prorations",
         user: str | None = None,
+        account: str | None = ALL_ACCOUNTS,
     ) -> PlanChangePreview:
         """Async twin of ``preview_change``."""
-        return await self._async(self._preview(subscription_id, price_or_product, proration, user))
+        return await self._async(
+            self._preview(subscription_id, price_or_product, proration, user, account)
+        )
 
     # -- invoices and payments ------------------------------------------------------------
 
-    def retry_payment(self, invoice_id: str, *, user: str | None = None) -> str:
+    def retry_payment(
+        self, invoice_id: str, *, user: str | None = None, account: str | None = ALL_ACCOUNTS
+    ) -> str:
         """Pay an open invoice now (a failed renewal), with the customer's default card;
         its status after the attempt (``paid``, or ``open`` if it was declined again)."""
-        return self._sync(self._retry(invoice_id, user))
+        return self._sync(self._retry(invoice_id, user, account))
 
-    async def aretry_payment(self, invoice_id: str, *, user: str | None = None) -> str:
+    async def aretry_payment(
+        self, invoice_id: str, *, user: str | None = None, account: str | None = ALL_ACCOUNTS
+    ) -> str:
         """Async twin of ``retry_payment``."""
-        return await self._async(self._retry(invoice_id, user))
+        return await self._async(self._retry(invoice_id, user, account))
 
     def refund(
         self,
@@ -258,11 +302,12 @@ class Operations:
         amount: int | None = None,
         reason: str | None = None,
         user: str | None = None,
+        account: str | None = ALL_ACCOUNTS,
     ) -> RefundResult:
         """Give money back for a purchase (a checkout ``cs_...``) or a payment (``pi_...``):
         all that is left, or ``amount`` (minor units). ``reason`` is Stripe's: duplicate,
         fraudulent or requested_by_customer."""
-        return self._sync(self._refund(purchase_or_payment_intent, amount, reason, user))
+        return self._sync(self._refund(purchase_or_payment_intent, amount, reason, user, account))
 
     async def arefund(
         self,
@@ -271,58 +316,75 @@ class Operations:
         amount: int | None = None,
         reason: str | None = None,
         user: str | None = None,
+        account: str | None = ALL_ACCOUNTS,
     ) -> RefundResult:
         """Async twin of ``refund``."""
-        return await self._async(self._refund(purchase_or_payment_intent, amount, reason, user))
+        return await self._async(
+            self._refund(purchase_or_payment_intent, amount, reason, user, account)
+        )
 
     # -- the steps, written once ------------------------------------------------------------
 
-    def _owned(self, kind: Kind, object_id: str, user: str | None) -> Generator[_Step, Any, Row]:
-        """The row of an object the caller may act on; UnknownBillingObjectError otherwise."""
+    def _owned(
+        self, kind: Kind, object_id: str, user: str | None, account: str | None
+    ) -> Generator[_Step, Any, Row]:
+        """The row of an object the caller may act on; UnknownBillingObjectError otherwise.
+
+        The row says which account the object lives in: every call about it is made
+        there. An object the mirror does not know (an admin's, before its events came) is
+        acted on in ``account`` (the platform for ALL_ACCOUNTS)."""
         if not isinstance(object_id, str) or not object_id:
             raise UnknownBillingObjectError(f"no {_NAMES[kind]} given")
+        check_account(account, every=True)
 
         def read(tx: BillingWriter) -> Row | None:
             row = tx.get(kind, object_id)
             if row is None or user is None:
                 return row
-            mine = set(tx.customers_of(user, ALL_ACCOUNTS))
-            if row.columns.get("customer") in mine or row.columns.get("user_ref") == user:
-                return row
-            return None
+            # The user's customers in the object's own account: a link is per account.
+            return row if _owns(row, user, set(tx.customers_of(user, row.account))) else None
 
         row: Row | None = yield _Run(read)
         if row is None:
             if user is None:
                 # No user to protect: act on what Stripe has, even before its events came.
-                return Row(kind, object_id, {}, {}, 0)
+                where = None if account == ALL_ACCOUNTS else account
+                return Row(kind, object_id, {}, {}, 0, account=where)
             raise UnknownBillingObjectError(f"no {_NAMES[kind]} {object_id} of yours")
+        if not in_account(row.account, account):
+            if user is not None:  # a stranger learns nothing of where it is
+                raise UnknownBillingObjectError(f"no {_NAMES[kind]} {object_id} of yours")
+            raise UnknownBillingObjectError(
+                f"{_NAMES[kind]} {object_id} is in {_account_name(row.account)}, "
+                f"not in {_account_name(account)}"
+            )
         return row
 
     def _cancel(
-        self, subscription_id: str, at_period_end: bool, user: str | None
+        self, subscription_id: str, at_period_end: bool, user: str | None, account: str | None
     ) -> Generator[_Step, Any, Subscription]:
-        row = yield from self._owned(Kind.SUBSCRIPTION, subscription_id, user)
+        row = yield from self._owned(Kind.SUBSCRIPTION, subscription_id, user, account)
         if row.columns.get("status") not in (*_LIVE, None):
             raise BillingError(f"subscription {subscription_id} is {row['status']} already")
-        client = self._client_factory()
-        subs = client.v1.subscriptions
+        subs = self._client_factory().v1.subscriptions
+        options = _options(row.account)
         if at_period_end:
             params: Any = {"cancel_at_period_end": True}
             obj = yield _Call(
-                lambda: subs.update(subscription_id, params),
-                lambda: subs.update_async(subscription_id, params),
+                lambda: subs.update(subscription_id, params, options),
+                lambda: subs.update_async(subscription_id, params, options),
             )
         else:
             obj = yield _Call(
-                lambda: subs.cancel(subscription_id), lambda: subs.cancel_async(subscription_id)
+                lambda: subs.cancel(subscription_id, None, options),
+                lambda: subs.cancel_async(subscription_id, None, options),
             )
         return (yield from self._apply_subscription(obj, row))
 
     def _resume(
-        self, subscription_id: str, user: str | None
+        self, subscription_id: str, user: str | None, account: str | None
     ) -> Generator[_Step, Any, Subscription]:
-        row = yield from self._owned(Kind.SUBSCRIPTION, subscription_id, user)
+        row = yield from self._owned(Kind.SUBSCRIPTION, subscription_id, user, account)
         if (
             row.version
             and not row.data.get("cancel_at_period_end")
@@ -331,9 +393,10 @@ class Operations:
             raise BillingError(f"subscription {subscription_id} has no cancel to undo")
         subs = self._client_factory().v1.subscriptions
         params: Any = {"cancel_at_period_end": False}
+        options = _options(row.account)
         obj = yield _Call(
-            lambda: subs.update(subscription_id, params),
-            lambda: subs.update_async(subscription_id, params),
+            lambda: subs.update(subscription_id, params, options),
+            lambda: subs.update_async(subscription_id, params, options),
         )
         return (yield from self._apply_subscription(obj, row))
 
@@ -344,31 +407,39 @@ class Operations:
         proration: str,
         proration_date: int | None,
         user: str | None,
+        account: str | None,
     ) -> Generator[_Step, Any, Subscription]:
-        row = yield from self._owned(Kind.SUBSCRIPTION, subscription_id, user)
-        params: Any = yield from self._change_params(subscription_id, target, proration)
+        row = yield from self._owned(Kind.SUBSCRIPTION, subscription_id, user, account)
+        params: Any = yield from self._change_params(row, target, proration)
         if proration_date is not None:
             params["proration_date"] = proration_date
         subs = self._client_factory().v1.subscriptions
+        options = _options(row.account)
         obj = yield _Call(
-            lambda: subs.update(subscription_id, params),
-            lambda: subs.update_async(subscription_id, params),
+            lambda: subs.update(subscription_id, params, options),
+            lambda: subs.update_async(subscription_id, params, options),
         )
         return (yield from self._apply_subscription(obj, row))
 
     def _preview(
-        self, subscription_id: str, target: str, proration: str, user: str | None
+        self,
+        subscription_id: str,
+        target: str,
+        proration: str,
+        user: str | None,
+        account: str | None,
     ) -> Generator[_Step, Any, PlanChangePreview]:
-        yield from self._owned(Kind.SUBSCRIPTION, subscription_id, user)
-        params = yield from self._change_params(subscription_id, target, proration)
+        row = yield from self._owned(Kind.SUBSCRIPTION, subscription_id, user, account)
+        params = yield from self._change_params(row, target, proration)
         invoices = self._client_factory().v1.invoices
         # No proration_date: Stripe prorates at its own now (a test clock may have moved
         # it), and the proration lines' period starts say which moment that was.
         details = {"items": params["items"], "proration_behavior": params["proration_behavior"]}
         preview_params: Any = {"subscription": subscription_id, "subscription_details": details}
+        options = _options(row.account)
         invoice = yield _Call(
-            lambda: invoices.create_preview(preview_params),
-            lambda: invoices.create_preview_async(preview_params),
+            lambda: invoices.create_preview(preview_params, options),
+            lambda: invoices.create_preview_async(preview_params, options),
         )
         lines = [line for line in (invoice.get("lines") or {}).get("data") or []]
         prorations = [line for line in lines if _is_proration(line)]
@@ -381,16 +452,19 @@ class Operations:
         )
 
     def _change_params(
-        self, subscription_id: str, target: str, proration: str
+        self, row: Row, target: str, proration: str
     ) -> Generator[_Step, Any, dict[str, Any]]:
         if proration not in _PRORATIONS:
             raise BillingError(
                 f"proration must be one of {', '.join(_PRORATIONS)}, not {proration!r}"
             )
-        price = self._price_id(target)
+        subscription_id = row.id
+        price = yield from self._price_id(target, row.account)
         subs = self._client_factory().v1.subscriptions
+        options = _options(row.account)
         current = yield _Call(
-            lambda: subs.retrieve(subscription_id), lambda: subs.retrieve_async(subscription_id)
+            lambda: subs.retrieve(subscription_id, None, options),
+            lambda: subs.retrieve_async(subscription_id, None, options),
         )
         items = (current.get("items") or {}).get("data") or []
         if len(items) != 1:
@@ -405,31 +479,43 @@ class Operations:
             "proration_behavior": proration,
         }
 
-    def _price_id(self, target: str) -> str:
+    def _price_id(self, target: str, account: str | None) -> Generator[_Step, Any, str]:
+        """The price id of a plan, in the account the subscription lives in: a connected
+        account's plans are its own prices, found by lookup key there."""
         if not isinstance(target, str) or not target:
             raise BillingError("say which plan: a product key, product:price, or a price_ id")
         if target.startswith("price_"):
             return target
-        if self._catalog is None or self._prices is None:
+        catalog, prices = self._catalog, self._prices
+        if catalog is None or prices is None:
             raise BillingError(
                 f"{target!r} is not a price id, and the kit has no products file to look it up"
             )
         product_key, _, price_key = target.partition(":")
-        _, price = self._catalog.price(product_key, price_key or None)
-        if self._catalog.get(product_key).mode != "subscription":
+        _, price = catalog.price(product_key, price_key or None)
+        if catalog.get(product_key).mode != "subscription":
             raise BillingError(f"product {product_key!r} is a one-time purchase, not a plan")
-        return self._prices.resolve(price, catalog=self._catalog)
+        resolver = prices.for_account(account)
+        found = yield _Call(
+            lambda: resolver.resolve(price, catalog=catalog),
+            lambda: resolver.aresolve(price, catalog=catalog),
+        )
+        return str(found)
 
-    def _retry(self, invoice_id: str, user: str | None) -> Generator[_Step, Any, str]:
-        row = yield from self._owned(Kind.INVOICE, invoice_id, user)
+    def _retry(
+        self, invoice_id: str, user: str | None, account: str | None
+    ) -> Generator[_Step, Any, str]:
+        row = yield from self._owned(Kind.INVOICE, invoice_id, user, account)
         if row.columns.get("status") not in ("open", None):
             raise BillingError(
                 f"invoice {invoice_id} is {row['status']}: only an open invoice can be paid"
             )
         invoices = self._client_factory().v1.invoices
+        options = _options(row.account)
         try:
             obj = yield _Call(
-                lambda: invoices.pay(invoice_id), lambda: invoices.pay_async(invoice_id)
+                lambda: invoices.pay(invoice_id, None, options),
+                lambda: invoices.pay_async(invoice_id, None, options),
             )
         except StripeAPIError as exc:
             if exc.status == 402:
@@ -442,7 +528,12 @@ class Operations:
         return str(obj.get("status"))
 
     def _refund(
-        self, target: str, amount: int | None, reason: str | None, user: str | None
+        self,
+        target: str,
+        amount: int | None,
+        reason: str | None,
+        user: str | None,
+        account: str | None,
     ) -> Generator[_Step, Any, RefundResult]:
         if amount is not None and (
             not isinstance(amount, int) or isinstance(amount, bool) or amount < 1
@@ -456,25 +547,16 @@ class Operations:
             )
         if isinstance(target, str) and target.startswith("pi_"):
             intent = target
-            if user is not None:
-
-                def read(tx: BillingWriter) -> bool:
-                    mine = set(tx.customers_of(user, ALL_ACCOUNTS))
-                    found = tx.find(Kind.PURCHASE, "payment_intent", [intent])
-                    return any(
-                        p.columns.get("customer") in mine or p.columns.get("user_ref") == user
-                        for p in found
-                    )
-
-                if not (yield _Run(read)):
-                    raise UnknownBillingObjectError(f"no payment {intent} of yours")
+            where = yield from self._payment_account(intent, user, account)
         else:
-            row = yield from self._owned(Kind.PURCHASE, target, user)
+            row = yield from self._owned(Kind.PURCHASE, target, user, account)
+            where = row.account
             intent = str(row.columns.get("payment_intent") or "")
             if not intent:
                 sessions = self._client_factory().v1.checkout.sessions
                 found = yield _Call(
-                    lambda: sessions.retrieve(target), lambda: sessions.retrieve_async(target)
+                    lambda: sessions.retrieve(target, None, _options(where)),
+                    lambda: sessions.retrieve_async(target, None, _options(where)),
                 )
                 intent = str(found.get("payment_intent") or "")
             if not intent:
@@ -485,12 +567,41 @@ class Operations:
         if reason is not None:
             params["reason"] = reason
         refunds = self._client_factory().v1.refunds
-        obj = yield _Call(lambda: refunds.create(params), lambda: refunds.create_async(params))
-        refund = row_for(Kind.REFUND, obj, self._mirror.keys, 0)
+        options = _options(where)
+        obj = yield _Call(
+            lambda: refunds.create(params, options), lambda: refunds.create_async(params, options)
+        )
+        refund = dataclasses.replace(row_for(Kind.REFUND, obj, self._mirror.keys, 0), account=where)
         yield _Run(lambda tx: _replace_if_unmoved(tx, refund, None))
         return RefundResult(str(obj["id"]), int(obj.get("amount") or 0), str(obj.get("status")))
 
+    def _payment_account(
+        self, intent: str, user: str | None, account: str | None
+    ) -> Generator[_Step, Any, str | None]:
+        """The account a payment (``pi_...``) is refunded in: its purchase's, as the mirror
+        knows it; with ``user``, only a payment of one of the user's purchases."""
+        check_account(account, every=True)
+
+        def read(tx: BillingWriter) -> list[Row]:
+            found = [
+                row
+                for row in tx.find(Kind.PURCHASE, "payment_intent", [intent])
+                if in_account(row.account, account)
+            ]
+            if user is None:
+                return found
+            return [p for p in found if _owns(p, user, set(tx.customers_of(user, p.account)))]
+
+        purchases: list[Row] = yield _Run(read)
+        if purchases:
+            return purchases[0].account
+        if user is not None:
+            raise UnknownBillingObjectError(f"no payment {intent} of yours")
+        return None if account == ALL_ACCOUNTS else account
+
     def _apply_subscription(self, obj: Any, before: Row) -> Generator[_Step, Any, Subscription]:
+        # The answer keeps the row's account: it came from there (Stripe's object does
+        # not say which account it lives in).
         fresh = dataclasses.replace(
             row_for(Kind.SUBSCRIPTION, obj, self._mirror.keys, before.version),
             account=before.account,
@@ -508,6 +619,19 @@ class Operations:
 
         result: Subscription = yield _Run(write)
         return result
+
+
+def _options(account: str | None) -> RequestOptions:
+    """Stripe-Account for a connected account's object; the platform's own: none."""
+    return {"stripe_account": account} if account is not None else {}
+
+
+def _owns(row: Row, user: str, customers: set[str]) -> bool:
+    return row.columns.get("customer") in customers or row.columns.get("user_ref") == user
+
+
+def _account_name(account: str | None) -> str:
+    return "the platform's account" if account is None else f"account {account}"
 
 
 _NAMES = {

@@ -27,7 +27,14 @@ from ._operations import Operations
 from ._products import ProductKeys
 from ._projection import Mirror, dispute_status, refunded_amount, user_owner
 from ._rows import purchase, subscription
-from ._store import ALL_ACCOUNTS, BillingStore, BillingWriter, Kind, SpendOutcome
+from ._store import (
+    BillingStore,
+    BillingWriter,
+    Kind,
+    SpendOutcome,
+    check_account,
+    in_account,
+)
 
 if TYPE_CHECKING:
     import stripe
@@ -245,12 +252,12 @@ class Billing(Operations):
         self, user: str, account: str | None
     ) -> Callable[[BillingWriter], list[Subscription]]:
         _check_user(user)
-        _check_account(account, every=True)
+        check_account(account, every=True)
 
         def read(tx: BillingWriter) -> list[Subscription]:
             found = []
             for row in tx.find(Kind.SUBSCRIPTION, "customer", tx.customers_of(user, account)):
-                if not _in(row.account, account):
+                if not in_account(row.account, account):
                     continue
                 invoice_id = row.data.get("latest_invoice")
                 invoice = tx.get(Kind.INVOICE, invoice_id) if invoice_id else None
@@ -271,7 +278,7 @@ class Billing(Operations):
         self, user: str, account: str | None
     ) -> Callable[[BillingWriter], list[Purchase]]:
         _check_user(user)
-        _check_account(account, every=True)
+        check_account(account, every=True)
 
         def read(tx: BillingWriter) -> list[Purchase]:
             customers = tx.customers_of(user, account)
@@ -280,7 +287,7 @@ class Billing(Operations):
             found = [
                 purchase(row, user, refunded_amount(tx, row), dispute_status(tx, row))
                 for row in rows.values()
-                if row.columns.get("mode") == "payment" and _in(row.account, account)
+                if row.columns.get("mode") == "payment" and in_account(row.account, account)
             ]
             return sorted(found, key=lambda p: (-(p.created or _EPOCH).timestamp(), p.id))
 
@@ -322,25 +329,9 @@ def _check_user(user: object) -> None:
         )
 
 
-def _check_account(account: object, *, every: bool = False) -> None:
-    if account is None or (isinstance(account, str) and account.startswith("acct_")):
-        return
-    if every and account == ALL_ACCOUNTS:
-        return
-    allowed = "None (the platform), a connected account's 'acct_...'" + (
-        " or ALL_ACCOUNTS" if every else " (one account's: not ALL_ACCOUNTS)"
-    )
-    raise ConfigurationError(f"account must be {allowed}, not {account!r}")
-
-
-def _in(row_account: str | None, account: str | None) -> bool:
-    """Whether a row of ``row_account`` answers a query of ``account``."""
-    return account == ALL_ACCOUNTS or row_account == account
-
-
 def _customer_for(user: str, account: str | None) -> Callable[[BillingWriter], str | None]:
     _check_user(user)
-    _check_account(account)
+    check_account(account)
 
     def read(tx: BillingWriter) -> str | None:
         for customer in tx.customers_of(user, account):
@@ -354,7 +345,7 @@ def _customer_for(user: str, account: str | None) -> Callable[[BillingWriter], s
 
 def _balance(user: str, account: str | None) -> Callable[[BillingWriter], int]:
     _check_user(user)
-    _check_account(account)
+    check_account(account)
     return lambda tx: tx.balance(user_owner(user, account))
 
 
@@ -362,7 +353,7 @@ def _history(
     user: str, limit: int, account: str | None
 ) -> Callable[[BillingWriter], list[CreditEntry]]:
     _check_user(user)
-    _check_account(account)
+    check_account(account)
     if not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit must be a positive whole number, not {limit!r}")
     return lambda tx: tx.history(user_owner(user, account), limit)
@@ -372,7 +363,7 @@ def _spend(
     user: str, amount: int, reason: str, key: str, account: str | None
 ) -> Callable[[BillingWriter], bool]:
     _check_user(user)
-    _check_account(account)
+    check_account(account)
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
         raise ValueError(f"spend a positive whole number of credits, not {amount!r}")
     if not isinstance(key, str) or not 0 < len(key) <= _MAX_KEY:

@@ -36,6 +36,8 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from stripekit._errors import ConfigurationError
+
 from ._models import CreditEntry
 
 __all__ = [
@@ -47,6 +49,8 @@ __all__ = [
     "PutResult",
     "Row",
     "SpendOutcome",
+    "check_account",
+    "in_account",
 ]
 
 T = TypeVar("T")
@@ -54,6 +58,23 @@ T = TypeVar("T")
 ALL_ACCOUNTS = "*"
 """The account filter of a billing query that means every account's rows: the
 platform's and all its connected accounts' (``None`` means the platform's alone)."""
+
+
+def check_account(account: object, *, every: bool = False) -> None:
+    """Refuse an account filter that is not None, ``acct_...`` or (``every``) ALL_ACCOUNTS."""
+    if account is None or (isinstance(account, str) and account.startswith("acct_")):
+        return
+    if every and account == ALL_ACCOUNTS:
+        return
+    allowed = "None (the platform), a connected account's 'acct_...'" + (
+        " or ALL_ACCOUNTS" if every else " (one account's: not ALL_ACCOUNTS)"
+    )
+    raise ConfigurationError(f"account must be {allowed}, not {account!r}")
+
+
+def in_account(row_account: str | None, account: str | None) -> bool:
+    """Whether a row of ``row_account`` answers a filter of ``account``."""
+    return account == ALL_ACCOUNTS or row_account == account
 
 
 class Kind(enum.StrEnum):

@@ -21,6 +21,21 @@ INSTALLED_APPS = [
     "stripekit_django",
     "shop",
 ]
+
+
+def _importable(module: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(module) is not None
+
+
+# The database task backend (django-tasks-db), where installed: its table is in the test
+# database, which tests/django/test_tasks.py's real worker (a subprocess) shares. On
+# Django 5.2 the django-tasks backport is an app of its own; Django 6 has it built in.
+if _importable("django_tasks_db"):
+    if _importable("django_tasks") and not _importable("django.tasks"):
+        INSTALLED_APPS.append("django_tasks")
+    INSTALLED_APPS.append("django_tasks_db")
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -111,6 +111,38 @@ def check_bench(venv: Venv, tmp_path: Path) -> None:
     assert venv.has("uvloop") and venv.has("httptools") and venv.has("stripekit_fastapi")
 
 
+def _imports(venv: Venv, code: str) -> None:
+    run([venv.python, "-c", code])
+
+
+def check_celery(venv: Venv, tmp_path: Path) -> None:
+    assert venv.has("celery") and not venv.has("dramatiq")
+    _imports(venv, "from stripekit.queues.celery import register")
+
+
+def check_metrics(venv: Venv, tmp_path: Path) -> None:
+    assert venv.has("prometheus_client")
+    _imports(
+        venv,
+        "from stripekit import MemoryEventStore; from stripekit.webhooks._metrics import "
+        "KitMetrics; assert list(KitMetrics(MemoryEventStore()).collect())",
+    )
+
+
+def check_otel(venv: Venv, tmp_path: Path) -> None:
+    assert venv.has("opentelemetry.trace")
+
+
+def check_fast(venv: Venv, tmp_path: Path) -> None:
+    assert venv.has("msgspec")
+    _imports(venv, "from stripekit.webhooks._json import loads; assert loads(b'[1]') == [1]")
+
+
+def check_bench_postgres(venv: Venv, tmp_path: Path) -> None:
+    check_bench(venv, tmp_path)
+    assert venv.has("psycopg")
+
+
 LINES: dict[str, Callable[[Venv, Path], None]] = {
     'pip install -e ".[fastapi]"': check_fastapi,
     'pip install -q -e ".[fastapi]"': check_fastapi,
@@ -118,6 +150,11 @@ LINES: dict[str, Callable[[Venv, Path], None]] = {
     'pip install -e ".[postgres]"': check_postgres,
     'pip install -e ".[docs]"': check_docs,
     'pip install -e ".[bench]"': check_bench,
+    'pip install -e ".[bench,postgres]"': check_bench_postgres,
+    'pip install -e ".[celery]"': check_celery,
+    'pip install -e ".[metrics]"': check_metrics,
+    'pip install -e ".[otel]"': check_otel,
+    'pip install -e ".[fast]"': check_fast,
     'pip install "path/to/stripekit[django]"': check_django,
     WHEEL_LINE: check_fastapi,
 }

@@ -8,7 +8,7 @@ queue::
 
     stripekit.queues.celery     register(celery_app, kit)     pip install "stripekit[celery]"
     stripekit.queues.dramatiq   register(kit)                 pip install "stripekit[dramatiq]"
-    stripekit.queues.arq        register(kit) -> a function   pip install "stripekit[arq]"
+    stripekit.queues.rq         register(kit, queue, kit_path) pip install "stripekit[rq]"
     stripekit_django.tasks      Django's tasks framework      pip install "stripekit[django-tasks]"
 
 Any object with ``enqueue(event_id)`` is a queue too (``StripeKit(queue=...)``).

@@ -132,9 +132,18 @@ def kit_postgres_app() -> Any:
         fulfilled.append(event.object["id"])
 
     webhooks.register("checkout.session.completed", afulfil)
+    pool = os.environ.get("BENCH_POOL_SIZE")
     store = SQLEventStore(
-        os.environ["BENCH_DATABASE_URL"], table_prefix=os.environ["BENCH_TABLE_PREFIX"]
+        os.environ["BENCH_DATABASE_URL"],
+        table_prefix=os.environ["BENCH_TABLE_PREFIX"],
+        engine_options={
+            **({"pool_size": int(pool)} if pool else {}),
+            **({"pool_pre_ping": False} if os.environ.get("BENCH_PRE_PING") == "off" else {}),
+        },
     )
+    if os.environ.get("BENCH_GROUP_COMMIT") == "off":
+        # Every completion in a worker thread and a commit of its own, as before group commit.
+        del store.call_async
     kit = StripeKit(webhook_secret=SECRET, webhooks=webhooks, store=store, billing=False)
     app = FastAPI()
     app.include_router(stripekit_router(kit), prefix="/stripe")

@@ -1,7 +1,8 @@
 """Requests per second of the kit's webhook route on PostgreSQL, with 1, 2 and 4 uvicorn workers.
 
 Run: ``python benchmarks/webhook_scaling.py [--workers 1,2,4] [--requests N]
-[--concurrency C] [--loaders L] [--rounds R] [--database-url URL]``
+[--concurrency C] [--loaders L] [--rounds R] [--database-url URL]
+[--variants batched,unbatched]``
 (after ``pip install -e ".[bench,postgres]"``; PostgreSQL on 127.0.0.1:5432, database
 ``test``, by default).
 
@@ -17,6 +18,12 @@ webhook_endpoint.py does: a new event id per request). Meanwhile this process
 samples PostgreSQL's ``pg_stat_activity`` every 50 ms and reports what the
 server's sessions waited on: ``Lock`` waits would mean that workers queue behind
 each other in the database (a claim contending with another).
+
+``--variants`` compares store set-ups in one run, alternating them at each
+worker count: ``batched`` (the store as shipped: the completions of concurrent
+deliveries share a commit), ``unbatched`` (a commit per completion, in a
+worker thread each, as before), ``no-ping`` (batched, without the pool's
+liveness check on checkout); any with ``+pool=N`` for the pool size.
 
 It prints, per worker count, the best round's requests/s and p99 latency, then
 ``2w/1w throughput=N.NNx (target: at least 1.5x)`` and
@@ -42,7 +49,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +131,7 @@ class WaitSampler:
         self.url = url
         self.waits: Counter[str] = Counter()
         self.samples = 0
+        self.peak_sessions = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -144,18 +152,26 @@ class WaitSampler:
             "AND state = 'active' AND pid <> pg_backend_pid()"
         )
         with psycopg.connect(_libpq(self.url), autocommit=True) as connection:
+            # Busy ones only: the idle pools of the variants not under load do not count.
+            sessions = (
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state <> 'idle' AND pid <> pg_backend_pid()"
+            )
             while not self._stop.wait(0.05):
                 self.samples += 1
                 for (wait,) in connection.execute(query):
                     self.waits[wait] += 1
+                (count,) = connection.execute(sessions).fetchone() or (0,)
+                self.peak_sessions = max(self.peak_sessions, count)
 
-    def report(self) -> str:
-        if not self.waits:
-            return "no active server session seen"
-        total = sum(self.waits.values())
-        top = ", ".join(f"{wait} {n / total:.0%}" for wait, n in self.waits.most_common(5))
-        locks = sum(n for wait, n in self.waits.items() if wait.startswith("Lock:"))
-        return f"{top}; Lock waits: {locks / total:.1%} of session samples"
+
+def _report(waits: Counter[str]) -> str:
+    if not waits:
+        return "no active server session seen"
+    total = sum(waits.values())
+    top = ", ".join(f"{wait} {n / total:.0%}" for wait, n in waits.most_common(5))
+    locks = sum(n for wait, n in waits.items() if wait.startswith("Lock:"))
+    return f"{top}; Lock waits: {locks / total:.1%} of session samples"
 
 
 def _libpq(url: str) -> str:
@@ -178,9 +194,27 @@ def _tables(url: str) -> Iterator[str]:
                 connection.execute(f'DROP TABLE IF EXISTS "{prefix}{table}"')
 
 
+VARIANTS = {
+    "batched": {},
+    "unbatched": {"BENCH_GROUP_COMMIT": "off"},
+    "no-ping": {"BENCH_PRE_PING": "off"},
+}
+"""What ``--variants`` may name: the store as shipped (completions of concurrent
+deliveries share a commit), and each completion committing alone (as before)."""
+
+
+def _variant(name: str) -> dict[str, str]:
+    """A variant's environment: a name from VARIANTS, with ``+pool=N`` for the pool size."""
+    base, _, pool = name.partition("+pool=")
+    if base not in VARIANTS or (pool and not pool.isdigit()):
+        raise SystemExit(f"unknown variant {name!r}: use {', '.join(VARIANTS)} (+pool=N)")
+    return {**VARIANTS[base], **({"BENCH_POOL_SIZE": pool} if pool else {})}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--variants", default="batched", help="e.g. batched,unbatched")
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--warmup", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=32)
@@ -193,11 +227,12 @@ def main() -> None:
     if not FIXTURES.exists():
         sys.exit(f"fixtures3.json not found at {FIXTURES}: set STRIPEKIT_SHARED to shared/")
     counts = [int(n) for n in args.workers.split(",")]
+    variants = {name: _variant(name) for name in args.variants.split(",")}
     print(
         f"{args.requests} events a round, {args.concurrency} connections from {args.loaders} "
         f"load processes, PostgreSQL, uvicorn --workers N, best of {args.rounds}"
     )
-    best: dict[int, tuple[float, float]] = {}
+    best: dict[tuple[str, int], tuple[float, float]] = {}
     with _tables(args.database_url) as prefix:
         env = {
             **os.environ,
@@ -206,35 +241,59 @@ def main() -> None:
             "BENCH_TABLE_PREFIX": prefix,
         }
         for workers in counts:
-            port = free_port()
-            server = _serve(workers, port, env)
-            try:
-                # Every worker migrates (once) and warms up before the clock runs.
-                _round(port, argparse.Namespace(**{**vars(args), "requests": args.warmup}),
-                       f"w{workers}warm")  # fmt: skip
-                with WaitSampler(args.database_url) as sampler:
-                    rounds = [
-                        _round(port, args, f"w{workers}r{round_}") for round_ in range(args.rounds)
-                    ]
-                best[workers] = max(rounds)
-                print(
-                    f"{workers} worker(s): {best[workers][0]:8.0f} requests/s   "
-                    f"p99 {best[workers][1] * 1000:7.2f} ms   waits: {sampler.report()}",
-                    flush=True,
-                )
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+            best.update(_measure(workers, variants, env, args))
     print()
-    print("| workers | requests/s | p99 (ms) |")
-    print("| ---: | ---: | ---: |")
-    for workers, (rps, p99) in best.items():
-        print(f"| {workers} | {rps:.0f} | {p99 * 1000:.1f} |")
-    if 1 in best:
+    print("| variant | workers | requests/s | p99 (ms) |")
+    print("| --- | ---: | ---: | ---: |")
+    for (name, workers), (rps, p99) in best.items():
+        print(f"| {name} | {workers} | {rps:.0f} | {p99 * 1000:.1f} |")
+    for name in variants:
+        if (name, 1) not in best:
+            continue
         for workers, target in ((2, 1.5), (4, 2.0)):
-            if workers in best:
-                ratio = best[workers][0] / best[1][0]
-                print(f"{workers}w/1w throughput={ratio:.2f}x (target: at least {target}x)")
+            if (name, workers) in best:
+                ratio = best[name, workers][0] / best[name, 1][0]
+                print(f"{name}: {workers}w/1w throughput={ratio:.2f}x (target: at least {target}x)")
+
+
+def _measure(
+    workers: int, variants: dict[str, dict[str, str]], env: dict[str, str], args: argparse.Namespace
+) -> dict[tuple[str, int], tuple[float, float]]:
+    """Every variant's server up at once (idle but for its own rounds), the rounds
+    alternating between them: a slow spell on a shared machine hits them alike."""
+    with ExitStack() as stack:
+        ports: dict[str, int] = {}
+        for name, extra in variants.items():
+            ports[name] = port = free_port()
+            server = _serve(workers, port, {**env, **extra})
+            stack.callback(_stop, server)
+            # Every worker migrates (once) and warms up before the clock runs.
+            warmup = argparse.Namespace(**{**vars(args), "requests": args.warmup})
+            _round(port, warmup, f"{name}w{workers}warm")
+        rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+        waits: dict[str, Counter[str]] = {name: Counter() for name in variants}
+        peaks: dict[str, int] = dict.fromkeys(variants, 0)
+        for round_ in range(args.rounds):
+            for name, port in ports.items():
+                with WaitSampler(args.database_url) as sampler:
+                    rounds[name].append(_round(port, args, f"{name}w{workers}r{round_}"))
+                waits[name].update(sampler.waits)
+                peaks[name] = max(peaks[name], sampler.peak_sessions)
+        found: dict[tuple[str, int], tuple[float, float]] = {}
+        for name in variants:
+            found[name, workers] = top = max(rounds[name])
+            print(
+                f"{name}, {workers} worker(s): {top[0]:8.0f} requests/s   "
+                f"p99 {top[1] * 1000:7.2f} ms   busy sessions: {peaks[name]} at most   "
+                f"waits: {_report(waits[name])}",
+                flush=True,
+            )
+        return found
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ from stripekit.webhooks._store import (
 )
 
 from ._holders import current_holder, holder_is_gone, new_token
+from ._postgres_batches import PostgresBatches
 from ._rows import check_lease, check_sweep, clean_error, event_row, stored_event
 from ._sql_batch import BatchWriter
 from ._sql_direct import DirectStatement, driver_connection
@@ -113,10 +114,12 @@ class SQLEventStore:
     blocking = True
 
     call_async: Callable[..., Awaitable[Any]]
-    """SQLite only: ``await store.call_async(store.claim, event, lease=300)`` runs the
-    method in the next batch of writes, one commit for all that wait at that moment
-    (see ``EventStore``). Other databases have none: async callers use a worker thread,
-    one connection of the pool each."""
+    """``await store.call_async(store.claim, event, lease=300)``: how async callers run a
+    method (see ``EventStore``). SQLite: in the next batch of writes, one commit for all
+    that wait at that moment. PostgreSQL: ``complete`` and ``fail`` in the next batch of
+    completions (one commit, one WAL flush for all), the other methods in a worker
+    thread, one pooled connection each. Other databases have none: async callers use a
+    worker thread for every method."""
 
     def __init__(
         self,
@@ -152,6 +155,9 @@ class SQLEventStore:
         self._writer = SQLiteWriter(self._engine, self._errors) if self._sqlite else None
         if self._writer is not None:
             self.call_async = functools.partial(self._call_batched, self._writer.batch)
+        self._pg_batches = PostgresBatches(self._engine, self._errors) if self._postgres else None
+        if self._pg_batches is not None:
+            self.call_async = self._call_postgres
         columns = self._events.c
         self._columns = [c for c in columns if c.name not in ("token", "lease_until", "holder")]
 
@@ -341,6 +347,14 @@ class SQLEventStore:
             await asyncio.to_thread(self.migrate)  # DDL and a wait for other migrators
         return await batch.call(method, *args, **kwargs)
 
+    async def _call_postgres(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        batches = self._pg_batches
+        if batches is not None and _is_own(self, method, *_FINISHES):
+            if not self._ready:
+                await asyncio.to_thread(self.migrate)
+            return await batches.call(method, *args, **kwargs)
+        return await asyncio.to_thread(method, *args, **kwargs)
+
     def close(self) -> None:
         """Close the connections, if the store made its engine (yours stays open)."""
         if self._writer is not None:
@@ -474,8 +488,12 @@ class SQLEventStore:
         return insert_new(conn, self._events, values)
 
     def _batch_connection(self) -> Connection | None:
-        """The connection of the SQLite batch this thread runs, if it runs one."""
-        return None if self._writer is None else self._writer.batch_connection()
+        """The connection of the batch this thread runs, if it runs one."""
+        if self._writer is not None:
+            return self._writer.batch_connection()
+        if self._pg_batches is not None:
+            return self._pg_batches.batch_connection()
+        return None
 
     def _finish_statement(self, names: tuple[str, ...]) -> Update:
         # Built once per set of columns, run with parameters: a fresh `.values()` per
@@ -536,6 +554,16 @@ class SQLEventStore:
         # so: drop them all, and the next call opens the file again.
         if self._writer is not None and sqlite_code(exc) in REOPEN_CODES:
             self._engine.dispose()
+
+
+_FINISHES = (SQLEventStore.complete, SQLEventStore.fail)
+"""What PostgreSQL batches: the writes whose commit a delivery's answer waits for."""
+
+
+def _is_own(store: SQLEventStore, method: Callable[..., Any], *functions: Any) -> bool:
+    """Whether ``method`` is one of ``functions`` bound to this store."""
+    owner = getattr(method, "__self__", None)
+    return owner is store and getattr(method, "__func__", None) in functions
 
 
 def _utcnow() -> datetime:

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-__all__ = ["BatchWriter", "WouldBlock"]
+__all__ = ["MAX_BATCH", "BatchWriter", "Waiting", "WouldBlock", "run_batch", "settle"]
 
 MAX_BATCH = 256
 """Writes per transaction at most: a bound on how long one batch keeps the rest waiting."""
@@ -43,7 +43,8 @@ MAX_BATCH = 256
 _STOP = object()
 
 _Write = Callable[[], Any]
-_Waiting = tuple[_Write, "asyncio.Future[Any]"]
+Waiting = tuple[_Write, "asyncio.Future[Any]"]
+"""A queued write and the future its caller awaits."""
 
 
 class WouldBlock(Exception):
@@ -72,7 +73,7 @@ class BatchWriter:
         self._together = together
         self._at_once = at_once
         self._name = name
-        self._waiting: dict[asyncio.AbstractEventLoop, list[_Waiting]] = {}
+        self._waiting: dict[asyncio.AbstractEventLoop, list[Waiting]] = {}
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
@@ -148,16 +149,19 @@ class BatchWriter:
                 with contextlib.suppress(Exception):
                     batch()
                 continue
-            results = _execute(self._together, [write for write, _ in batch])
+            results = run_batch(self._together, [write for write, _ in batch])
             settled = _pair(batch, results)
             with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits
                 loop.call_soon_threadsafe(_resolve, settled)
 
 
-def _execute(
+def run_batch(
     together: Callable[[], AbstractContextManager[object]], writes: list[_Write]
 ) -> list[tuple[bool, Any]]:
-    """Every write in one transaction; if any fails, each again alone."""
+    """Every write in one transaction; if any fails, each again alone.
+
+    Returns (True, result) or (False, exception) per write, in order.
+    """
     try:
         with together():
             return [(True, write()) for write in writes]
@@ -179,9 +183,14 @@ def _alone(
 
 
 def _pair(
-    batch: list[_Waiting], results: list[tuple[bool, Any]]
+    batch: list[Waiting], results: list[tuple[bool, Any]]
 ) -> list[tuple[asyncio.Future[Any], tuple[bool, Any]]]:
     return [(future, result) for (_, future), result in zip(batch, results, strict=True)]
+
+
+def settle(batch: list[Waiting], results: list[tuple[bool, Any]]) -> None:
+    """Answer each caller of a batch with its write's result or error (on its loop)."""
+    _resolve(_pair(batch, results))
 
 
 def _resolve(settled: list[tuple[asyncio.Future[Any], tuple[bool, Any]]]) -> None:

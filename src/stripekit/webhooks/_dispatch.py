@@ -384,21 +384,23 @@ class Dispatcher:
 
     async def call_store(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call a store method from async code: the store's own ``call_async`` if it has
-        one (SQLite), else a worker thread for a blocking store, given up on after
-        ``store_deadline`` seconds (the delivery is then answered 503)."""
+        one (the SQL store's batches), else a worker thread for a blocking store; either
+        given up on after ``store_deadline`` seconds (the delivery is then answered 503)."""
         call_async = getattr(self.store, "call_async", None)
         if call_async is not None:
-            return await call_async(fn, *args, **kwargs)
-        if not self.store.blocking:
+            running = call_async(fn, *args, **kwargs)
+        elif not self.store.blocking:
             return fn(*args, **kwargs)
+        else:
+            running = asyncio.to_thread(fn, *args, **kwargs)
         if self.store_deadline is None:
-            return await asyncio.to_thread(fn, *args, **kwargs)
-        call = asyncio.ensure_future(asyncio.to_thread(fn, *args, **kwargs))
+            return await running
+        call = asyncio.ensure_future(running)
         try:
             return await asyncio.wait_for(asyncio.shield(call), self.store_deadline)
         except TimeoutError:
-            # The call goes on in its thread. Should it claim the event after all, the
-            # claim is let go at once: nobody will run the handlers for it, and the
+            # The call goes on (in its thread or batch). Should it claim the event after
+            # all, the claim is let go at once: nobody will run the handlers for it, and the
             # next delivery must not find the event in flight until the lease ends.
             if args:
                 event_id = args[0].id if isinstance(args[0], Event) else str(args[0])

@@ -138,7 +138,8 @@ class EventStore(Protocol):
     ``blocking`` tells async callers to run the methods in a worker thread. A
     store may also have ``async def call_async(method, *args, **kwargs)``: async
     callers then run every method through it instead (the SQL store batches
-    SQLite's writes that way, many per commit).
+    writes that way, many per commit: SQLite's claims and completions,
+    PostgreSQL's completions).
     """
 
     blocking: bool

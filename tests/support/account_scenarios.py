@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
-from billing_flows import DECLINES_LATER, Flows, deliver
+from billing_flows import DECLINES_LATER, Flows, feed
 
 from stripekit import StripeKit
 
@@ -66,20 +66,6 @@ SCENARIOS: dict[str, Scenario] = {}
 def scenario(fn: Scenario) -> Scenario:
     SCENARIOS[fn.__name__] = fn
     return fn
-
-
-def feed(kit: StripeKit, flows: Flows) -> list[str]:
-    """Deliver the events the kit has not had yet; their types."""
-    flows.settle()
-    done = kit.__dict__.setdefault("_fed", set())
-    delivered = []
-    for body, event_type in flows.events:
-        event_id = json.loads(body)["id"]
-        if event_id not in done:
-            done.add(event_id)
-            assert deliver(kit, body).status == 200
-            delivered.append(event_type)
-    return delivered
 
 
 def subscribe(kit: StripeKit, flows: Flows, user: str, **options: Any) -> str:

@@ -260,3 +260,17 @@ def deliver(kit: StripeKit, body: bytes) -> Any:
 async def adeliver(kit: StripeKit, body: bytes) -> Any:
     headers = {"Stripe-Signature": sign_payload(body, WEBHOOK_SECRET)}
     return await kit.ahandle_webhook(body, headers)
+
+
+def feed(kit: StripeKit, flows: Flows) -> list[str]:
+    """Deliver what the kit has not had yet; the types delivered."""
+    flows.settle()
+    done = kit.__dict__.setdefault("_fed", set())
+    delivered = []
+    for body, event_type in flows.events:
+        event_id = json.loads(body)["id"]
+        if event_id not in done:
+            done.add(event_id)
+            assert deliver(kit, body).status == 200
+            delivered.append(event_type)
+    return delivered

@@ -38,7 +38,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from ._sql_batch import MAX_BATCH, Waiting, run_batch, settle
+from ._sql_batch import NextTurnBatches, Waiting, run_batch, settle
 
 __all__ = ["PostgresBatches"]
 
@@ -57,36 +57,24 @@ class PostgresBatches:
         self._engine = engine
         self._errors = errors
         self._local = threading.local()
-        self._waiting: dict[asyncio.AbstractEventLoop, list[Waiting]] = {}
+        self._turns = NextTurnBatches(self._take)
 
     async def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` in the next batch, once that batch has committed.
 
         ``fn`` must write through ``batch_connection()`` when it has one.
         """
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        waiting = self._waiting.get(loop)
-        if waiting is None:
-            waiting = self._waiting[loop] = []
-            # After this turn of the loop and the next: a delivery whose handler ran
-            # in this turn queues its completion in the next (as SQLite's batches).
-            loop.call_soon(loop.call_soon, self._flush, loop)
-        waiting.append((functools.partial(fn, *args, **kwargs), future))
-        return await future
+        return await self._turns.call(fn, *args, **kwargs)
 
     def batch_connection(self) -> Connection | None:
         """Inside a batch (this thread runs one): its connection; else None."""
         conn: Connection | None = getattr(self._local, "conn", None)
         return conn
 
-    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        waiting = self._waiting.pop(loop, [])
-        for start in range(0, len(waiting), MAX_BATCH):
-            batch = waiting[start : start + MAX_BATCH]
-            writes = [write for write, _ in batch]
-            run = loop.run_in_executor(None, run_batch, self._transaction, writes)
-            run.add_done_callback(functools.partial(_answer, batch))
+    def _take(self, loop: asyncio.AbstractEventLoop, batch: list[Waiting]) -> None:
+        writes = [write for write, _ in batch]
+        run = loop.run_in_executor(None, run_batch, self._transaction, writes)
+        run.add_done_callback(functools.partial(_answer, batch))
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -51,6 +51,34 @@ class WouldBlock(Exception):
     """Raised by ``at_once`` when the transaction cannot start without waiting."""
 
 
+class NextTurnBatches:
+    """Gathers an event loop's calls into batches of at most MAX_BATCH, handed to
+    ``take`` after this turn of the loop and the next: the deliveries a batch wakes
+    up (claims answered, handlers run) queue their next write a turn later, and
+    waiting for them saves a commit in three. ``take`` runs on the loop; each caller
+    awaits its own future, which the batch's runner resolves."""
+
+    def __init__(self, take: Callable[[asyncio.AbstractEventLoop, list[Waiting]], None]) -> None:
+        self._take = take
+        self._waiting: dict[asyncio.AbstractEventLoop, list[Waiting]] = {}
+
+    async def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Queue ``fn(*args, **kwargs)`` for the next batch; its result once that ran."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        waiting = self._waiting.get(loop)
+        if waiting is None:
+            waiting = self._waiting[loop] = []
+            loop.call_soon(loop.call_soon, self._flush, loop)
+        waiting.append((functools.partial(fn, *args, **kwargs), future))
+        return await future
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        waiting = self._waiting.pop(loop, [])
+        for start in range(0, len(waiting), MAX_BATCH):
+            self._take(loop, waiting[start : start + MAX_BATCH])
+
+
 class BatchWriter:
     """Runs writes from async code, as many per transaction as are waiting.
 
@@ -73,7 +101,7 @@ class BatchWriter:
         self._together = together
         self._at_once = at_once
         self._name = name
-        self._waiting: dict[asyncio.AbstractEventLoop, list[Waiting]] = {}
+        self._turns = NextTurnBatches(self._take)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
@@ -81,17 +109,7 @@ class BatchWriter:
 
     async def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` in the next batch, once that batch has committed."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        waiting = self._waiting.get(loop)
-        if waiting is None:
-            waiting = self._waiting[loop] = []
-            # After the writes queued in this turn of the loop and in the next: the
-            # deliveries a batch wakes up (claims answered, handlers run) queue their
-            # next write a turn later: waiting for them saves a commit in three.
-            loop.call_soon(loop.call_soon, self._flush, loop)
-        waiting.append((functools.partial(fn, *args, **kwargs), future))
-        return await future
+        return await self._turns.call(fn, *args, **kwargs)
 
     def in_thread(self, fn: Callable[[], Any]) -> None:
         """Run ``fn`` on the writer thread, after what is queued there; errors are dropped."""
@@ -108,20 +126,17 @@ class BatchWriter:
 
     # -- on the event loop -----------------------------------------------------------------
 
-    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        waiting = self._waiting.pop(loop, [])
-        for start in range(0, len(waiting), MAX_BATCH):
-            batch = waiting[start : start + MAX_BATCH]
-            if self._at_once is not None:
-                # If it cannot start at once, or a write fails and all are rolled
-                # back, the thread runs the batch again (each alone if it fails again).
-                with contextlib.suppress(Exception):
-                    with self._at_once():
-                        results = [(True, write()) for write, _ in batch]
-                    _resolve(_pair(batch, results))
-                    continue
-            self._ensure_thread()
-            self._queue.put((loop, batch))
+    def _take(self, loop: asyncio.AbstractEventLoop, batch: list[Waiting]) -> None:
+        if self._at_once is not None:
+            # If it cannot start at once, or a write fails and all are rolled
+            # back, the thread runs the batch again (each alone if it fails again).
+            with contextlib.suppress(Exception):
+                with self._at_once():
+                    results = [(True, write()) for write, _ in batch]
+                _resolve(_pair(batch, results))
+                return
+        self._ensure_thread()
+        self._queue.put((loop, batch))
 
     # -- on the writer thread --------------------------------------------------------------
 

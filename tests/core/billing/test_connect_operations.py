@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from billing_flows import CARD, DECLINES_LATER, WEBHOOK_SECRET, Flows, deliver, make_kit
+from billing_flows import CARD, DECLINES_LATER, WEBHOOK_SECRET, Flows, feed, make_kit
 
 from stripekit import (
     ALL_ACCOUNTS,
@@ -100,20 +100,6 @@ def kit(
     yield made
     with anyio.from_thread.start_blocking_portal() as portal:
         portal.call(made.aclose)
-
-
-def feed(kit: StripeKit, flows: Flows) -> list[str]:
-    """Deliver what the kit has not had yet; the types delivered."""
-    flows.settle()
-    done = kit.__dict__.setdefault("_fed", set())
-    delivered = []
-    for body, event_type in flows.events:
-        event_id = json.loads(body)["id"]
-        if event_id not in done:
-            done.add(event_id)
-            assert deliver(kit, body).status == 200
-            delivered.append(event_type)
-    return delivered
 
 
 def subscription_state(connect: ConnectFlows, subs: dict[Account, str]) -> dict[Account, Any]:

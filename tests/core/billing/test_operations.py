@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from billing_flows import DECLINES_LATER, Flows, deliver, make_kit
+from billing_flows import DECLINES_LATER, Flows, feed, make_kit
 
 from stripekit import BillingError, StripeKit, UnknownBillingObjectError
 from stripekit import _stripe_api as stripe_api
@@ -20,20 +19,6 @@ T = TypeVar("T")
 @pytest.fixture
 def kit(stripe_emulator: RunningEmulator, products: Path) -> StripeKit:
     return make_kit(stripe_emulator, products)
-
-
-def feed(kit: StripeKit, flows: Flows) -> list[str]:
-    """Deliver what the kit has not had yet; the types delivered."""
-    flows.settle()
-    done = kit.__dict__.setdefault("_fed", set())
-    delivered = []
-    for body, event_type in flows.events:
-        event_id = json.loads(body)["id"]
-        if event_id not in done:
-            done.add(event_id)
-            assert deliver(kit, body).status == 200
-            delivered.append(event_type)
-    return delivered
 
 
 def subscribed(kit: StripeKit, flows: Flows, user: str, **options: object) -> str:

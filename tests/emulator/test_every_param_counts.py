@@ -468,6 +468,15 @@ def _subscription(*, failing: bool = False, pending: bool = False) -> Setup:
     return setup
 
 
+def _incomplete(emu: Emulator, ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    base = {
+        "customer": customer(emu),
+        "items": [{"price": price(emu)}],
+        "payment_behavior": "default_incomplete",
+    }
+    return "/v1/subscriptions", base
+
+
 def _to_cancel(emu: Emulator, ctx: Ctx) -> tuple[str, dict[str, Any]]:
     sub = with_pending_items(emu)
     later(10)(emu)
@@ -874,6 +883,17 @@ PROBES: dict[str, Probes] = {
         {
             "charge": lambda ctx: ctx["p1"]["latest_charge"],
             "payment_intent": lambda ctx: ctx["p1"]["id"],
+        },
+    ),
+    "POST /v1/subscriptions": Probes(
+        _incomplete,
+        {
+            "customer": KEEP,
+            "items[price]": KEEP,
+            "items[quantity]": 3,
+            "metadata": {"k": "v"},
+            "payment_behavior=default_incomplete": KEEP,
+            "payment_settings[save_default_payment_method]": "on_subscription",
         },
     ),
     "POST /v1/subscriptions/{id}": Probes(

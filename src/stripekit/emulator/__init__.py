@@ -26,6 +26,7 @@ from . import (  # noqa: F401
     _disputes,
     _dunning,
     _endpoints,
+    _first_invoice,
     _invoices_api,
     _payment_changes,
     _payment_methods,

@@ -21,7 +21,11 @@ NOT_EMULATED: dict[str, str] = {
     "is honoured.",
     "Some events": "No payment_method.* events, no charge.succeeded, charge.failed, "
     "charge.captured or charge.updated, and an invoice's payment intent sends no events of "
-    "its own: the objects exist and can be fetched.",
+    "its own (except a subscription's first one, confirmed in the page): the objects exist "
+    "and can be fetched.",
+    "Expiring incomplete subscriptions": "A subscription created with "
+    "payment_behavior=default_incomplete stays incomplete until paid or canceled; Stripe "
+    "makes it incomplete_expired after 23 hours.",
     "Smart Retries": "A failed subscription payment is retried on a fixed schedule (3, 5, 7 "
     "days; configure_dunning or POST /_emulator/dunning), not at Stripe's learned moments.",
     "Cancel before the period ends, prorated": "cancel_at before the current period's end "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from stripe.params import (
@@ -20,7 +21,19 @@ from ._payment_methods import attach, card_of, payment_method
 from ._routes import route
 from ._wire import StripeError
 
-__all__ = ["CHANGEABLE", "amount_param", "authenticate", "new_payment_intent", "pay_intent"]
+__all__ = [
+    "CHANGEABLE",
+    "SETTLED",
+    "amount_param",
+    "authenticate",
+    "new_payment_intent",
+    "pay_intent",
+]
+
+SETTLED: list[Callable[[Emulator, dict[str, Any], bool], None]] = []
+"""Called with ``(emulator, intent, paid)`` when the browser's confirmation (or its
+3-D Secure step) of an invoice's intent pays it or fails: the invoice's module
+pays the invoice; kept here so that this module does not import it."""
 
 CHANGEABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 """Statuses in which an intent's amount, currency, customer and card may still change."""
@@ -170,14 +183,23 @@ def authenticate(emu: Emulator, intent: dict[str, Any], *, passed: bool) -> dict
             ),
         )
         emu.emit("payment_intent.payment_failed", intent)
+        _settled(emu, intent, paid=False)
         return intent
     try:
         pay_intent(emu, intent, pm, authenticated=True)
     except CardDeclined:
+        _settled(emu, intent, paid=False)
         return intent  # recorded on the intent, with its event
     if intent["status"] == "succeeded":
         emu.emit("payment_intent.succeeded", intent)
+        _settled(emu, intent, paid=True)
     return intent
+
+
+def _settled(emu: Emulator, intent: dict[str, Any], *, paid: bool) -> None:
+    if intent.get("_invoice"):
+        for then in SETTLED:
+            then(emu, intent, paid)
 
 
 def _payment_error(error: CardDeclined) -> dict[str, Any]:
@@ -285,19 +307,24 @@ def _confirm(emu: Emulator, intent: dict[str, Any], params: dict[str, Any]) -> d
             param="customer",
         )
     pm = emu.state.objects[intent["payment_method"]]
-    pay_intent(
-        emu,
-        intent,
-        pm,
-        off_session=as_bool(params, "off_session"),
-        return_url=params.get("return_url"),
-    )
+    try:
+        pay_intent(
+            emu,
+            intent,
+            pm,
+            off_session=as_bool(params, "off_session"),
+            return_url=params.get("return_url"),
+        )
+    except CardDeclined:
+        _settled(emu, intent, paid=False)
+        raise
     if save and intent["status"] != "requires_action":
         attach(emu, pm, intent["customer"])
         pm["_authenticated"] = True
         intent["setup_future_usage"] = "off_session"
     if intent["status"] == "succeeded":
         emu.emit("payment_intent.succeeded", intent)
+        _settled(emu, intent, paid=True)
     return intent
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "cancel_subscription",
     "end_subscription",
     "is_live",
+    "new_subscription",
     "renew",
     "resume_subscription",
     "start_subscription",
@@ -58,6 +59,42 @@ def start_subscription(
 
     The caller has made sure the payment goes through (the hosted page declines first).
     """
+    sub, end = new_subscription(
+        emu,
+        customer=customer,
+        items=items,
+        trial_end=trial_end,
+        metadata=metadata,
+        payment_method=payment_method,
+        trial_settings=trial_settings,
+    )
+    invoice = new_invoice(
+        emu, sub, reason="subscription_create", lines=item_lines(emu, sub, free=bool(trial_end)),
+        start=sub["start_date"], end=end,
+    )  # fmt: skip
+    sub["latest_invoice"] = invoice["id"]
+    finalize(emu, invoice)
+    collect(emu, invoice)
+    _warn_of_trial_end(emu, sub)  # a trial of three days or less: at once
+    return sub, invoice
+
+
+def new_subscription(
+    emu: Emulator,
+    *,
+    customer: str,
+    items: list[tuple[dict[str, Any], int]],
+    trial_end: int | None,
+    metadata: dict[str, str],
+    payment_method: str | None,
+    trial_settings: dict[str, Any] | None = None,
+    status: str | None = None,
+    save_default_payment_method: str = "off",
+) -> tuple[dict[str, Any], int]:
+    """A new subscription (``customer.subscription.created``) and its first period's end.
+
+    ``status`` defaults to ``trialing`` or ``active``; nothing is invoiced yet.
+    """
     now = emu.state.clock.now()
     first_price = items[0][0]
     recurring = first_price["recurring"]
@@ -67,7 +104,7 @@ def start_subscription(
         "subscription",
         customer=customer,
         currency=first_price["currency"],
-        status="trialing" if trial_end else "active",
+        status=status or ("trialing" if trial_end else "active"),
         start_date=now,
         billing_cycle_anchor=end if trial_end else now,
         collection_method="charge_automatically",
@@ -98,22 +135,16 @@ def start_subscription(
             issuer=part("subscription", "invoice_settings", "issuer", type="self"),
         ),
         payment_settings=part(
-            "subscription", "payment_settings", save_default_payment_method="off"
+            "subscription",
+            "payment_settings",
+            save_default_payment_method=save_default_payment_method,
         ),
         test_clock=owner.get("test_clock"),
     )
     sub["items"]["url"] = f"/v1/subscription_items?subscription={sub['id']}"
     sub["items"]["data"] = [new_item(emu, sub, p, q, now, end) for p, q in items]
     emu.emit("customer.subscription.created", sub)
-    invoice = new_invoice(
-        emu, sub, reason="subscription_create", lines=item_lines(emu, sub, free=bool(trial_end)),
-        start=now, end=end,
-    )  # fmt: skip
-    sub["latest_invoice"] = invoice["id"]
-    finalize(emu, invoice)
-    collect(emu, invoice)
-    _warn_of_trial_end(emu, sub)  # a trial of three days or less: at once
-    return sub, invoice
+    return sub, end
 
 
 def _warn_of_trial_end(emu: Emulator, sub: dict[str, Any]) -> None:

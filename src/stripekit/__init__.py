@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from .catalog._sync_state import read_account
     from .shop._buyer import Buyer
     from .shop._checkout import CheckoutBuilder
-    from .shop._intents import PaymentIntents
+    from .shop._intents import PaymentIntents, SubscriptionPayment
     from .shop._pages import Pages
     from .shop._portal import BillingPortal
     from .store._factory import open_store
@@ -127,6 +127,7 @@ _EXPORTS: dict[str, str] = {
     "Pages": "shop._pages",
     "PayloadError": "_errors",
     "PaymentIntents": "shop._intents",
+    "SubscriptionPayment": "shop._intents",
     "PayloadTooLargeError": "_errors",
     "PlanChangePreview": "billing._operations",
     "Price": "catalog._catalog",
@@ -228,6 +229,7 @@ __all__ = [
     "StripekitError",
     "Subscription",
     "SubscriptionItem",
+    "SubscriptionPayment",
     "SweepReport",
     "SyncAction",
     "SyncError",

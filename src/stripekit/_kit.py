@@ -204,8 +204,9 @@ class StripeKit:
 
     @_built_once
     def payments(self) -> PaymentIntents:
-        """Creates PaymentIntents priced by the catalog, for the Payment Element:
-        ``kit.payments.create_intent("book", 2, buyer)``."""
+        """Payments priced by the catalog, for the Payment Element:
+        ``kit.payments.create_intent("book", 2, buyer)``, or
+        ``kit.payments.create_subscription("pro", buyer)`` for a subscription."""
         from .shop._intents import PaymentIntents
 
         return PaymentIntents(
@@ -214,6 +215,7 @@ class StripeKit:
             self._client_factory,
             linked_customer=self.linked_customer,
             alinked_customer=self.alinked_customer,
+            prices=self.prices,
         )
 
     @_built_once

@@ -41,7 +41,7 @@ def test_a_tampered_request_still_charges_the_catalogs_amount(stripekit_settings
         ({"product": "platinum"}, 404),
         ({"product": "book", "quantity": 0}, 422),
         ({"product": "book", "quantity": "9" * 400}, 422),
-        ({"product": "pro"}, 400),
+        ({"product": "pro", "price": "yearly"}, 404),
     ],
 )
 def test_what_the_catalog_cannot_serve_is_a_clear_4xx(
@@ -72,7 +72,9 @@ def test_the_pages_load_stripe_js_with_the_publishable_key(stripekit_settings: A
     assert "pk_test_django_shop" in page and "sk_test" not in page and "€38.00" in page
     embedded = Client().get("/stripe/checkout/embedded?product=pro")
     assert embedded.status_code == 200 and "initEmbeddedCheckout" in embedded.content.decode()
-    assert Client().get("/stripe/pay?product=pro").status_code == 400
+    subscription = Client().get("/stripe/pay?product=pro")  # a subscription, no trial
+    assert subscription.status_code == 200
+    assert "Subscribe $15.00" in subscription.content.decode()
     assert Client().get("/stripe/pay?product=nope").status_code == 404
 
 
@@ -96,6 +98,25 @@ def test_the_return_page_shows_the_payment_to_its_buyer_only(stripekit_settings:
     assert "The Book" in anonymous.get(url).content.decode()
     assert "The Book" not in Client().get(url).content.decode()
     assert Client().get("/stripe/pay/return?payment_intent=nope").status_code == 404
+
+
+def test_a_subscription_product_is_paid_through_its_first_invoice(
+    stripekit_settings: Any,
+) -> None:
+    ada = signed_in("ada")
+    made = ada.post(
+        "/stripe/pay/intent", {"product": "pro", "amount": 1}, content_type="application/json"
+    ).json()
+    assert made["id"].startswith("pi_") and made["client_secret"].startswith(made["id"])
+    client = get_kit().client
+    intent = client.v1.payment_intents.retrieve(made["id"])
+    assert (intent.amount, intent.currency) == (1500, "usd")  # the catalog's, not the body's
+    (sub,) = client.v1.subscriptions.list({"customer": str(intent.customer)}).data
+    assert sub.status == "incomplete" and sub.metadata["stripekit_user"]  # ada, by her id
+    client.v1.payment_intents.confirm(made["id"], {"payment_method": "pm_card_visa"})
+    assert client.v1.subscriptions.retrieve(sub.id).status == "active"
+    page = ada.get(f"/stripe/pay/return?payment_intent={made['id']}").content.decode()
+    assert 'id="status">paid' in page
 
 
 def test_embedded_checkout_returns_to_the_success_page(stripekit_settings: Any) -> None:

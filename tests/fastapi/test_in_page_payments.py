@@ -64,7 +64,7 @@ async def test_a_tampered_form_still_charges_the_catalogs_amount(
         ({"product": "book", "quantity": "9" * 400}, 422),
         ({"product": "book", "quantity": 1.5}, 422),
         ({"product": "book", "quantity": True}, 422),
-        ({"product": "pro"}, 400),  # a subscription: not for the Payment Element
+        ({"product": "pro"}, 400),  # a trial: nothing to pay in the page
     ],
 )
 async def test_what_the_catalog_cannot_serve_is_a_clear_4xx(

@@ -1,10 +1,16 @@
-"""PaymentIntents for the Payment Element: a product key in, an intent priced by the catalog out.
+"""The Payment Element's payments: a product key in, an intent priced by the catalog out.
 
 The browser names a product and a quantity, never an amount: the amount and
 currency come from the catalog's price, the customer from the buyer the app
 says is signed in (or the customer the billing state linked to them), and the
 metadata says what was bought and for whom, so that ``payment_intent.succeeded``
 alone tells the billing state the purchase.
+
+A subscription product gets a subscription instead, created ``incomplete``
+(``payment_behavior="default_incomplete"``): the page confirms its first
+invoice's PaymentIntent, and once that is paid Stripe makes it ``active``
+(``customer.subscription.updated``), as Stripe's "build a subscriptions
+integration" guide does it.
 """
 
 from __future__ import annotations
@@ -31,14 +37,19 @@ from ._checkout import customer_problem
 if TYPE_CHECKING:
     import stripe
     from stripe import RequestOptions
-    from stripe.params import CustomerCreateParams, PaymentIntentCreateParams
+    from stripe.params import (
+        CustomerCreateParams,
+        PaymentIntentCreateParams,
+        SubscriptionCreateParams,
+    )
 
     from stripekit._settings import Settings
     from stripekit.catalog._catalog import Catalog, Price, Product
+    from stripekit.catalog._prices import PriceResolver
 
     from ._buyer import Buyer
 
-__all__ = ["PaymentIntents"]
+__all__ = ["PaymentIntents", "SubscriptionPayment"]
 
 _MAX_IDEMPOTENCY_KEY = 255
 
@@ -71,9 +82,11 @@ class _IntentsBase:
         linked_customer: Callable[[str], str | None] | None = None,
         alinked_customer: Callable[[str], Awaitable[str | None]] | None = None,
         clock: Callable[[], float] = time.time,
+        prices: PriceResolver | None = None,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
+        self.prices = prices
         self._client_factory = client_factory
         self._linked = linked_customer
         self._alinked = alinked_customer
@@ -86,12 +99,23 @@ class _IntentsBase:
         buyer: Buyer | None,
         price: str | None,
         customer: str | None,
+        mode: str = "payment",
     ) -> _IntentPlan:
         found, chosen = self.catalog.price(product, price)
-        if found.mode != "payment":
+        if found.mode != mode:
+            if mode == "payment":
+                raise CheckoutError(
+                    f"product {found.key!r} is a subscription: pay it with "
+                    "kit.payments.create_subscription, not create_intent"
+                )
             raise CheckoutError(
-                f"product {found.key!r} is a subscription: the Payment Element pays one-time "
-                "products; subscribe through Checkout (hosted or embedded)"
+                f"product {found.key!r} is a one-time purchase: pay it with "
+                "kit.payments.create_intent, not create_subscription"
+            )
+        if mode == "subscription" and chosen.trial_days:
+            raise CheckoutError(
+                f"product {found.key!r} starts with a free trial: the in-page form takes a "
+                "first payment; subscribe through Checkout (hosted or embedded) for a trial"
             )
         if (
             not isinstance(quantity, int)
@@ -140,8 +164,24 @@ class _IntentsBase:
         return params
 
     @staticmethod
+    def _subscription_params(plan: _IntentPlan, price_id: str) -> SubscriptionCreateParams:
+        return {
+            "customer": str(plan.customer),
+            # The catalog's price, by its Stripe id; never an amount from the request.
+            "items": [{"price": price_id, "quantity": plan.quantity}],
+            "metadata": dict(plan.metadata),
+            # Incomplete until the page pays the first invoice; the card then becomes
+            # the subscription's default for the renewals.
+            "payment_behavior": "default_incomplete",
+            "payment_settings": {"save_default_payment_method": "on_subscription"},
+            "expand": ["latest_invoice.confirmation_secret"],
+        }
+
+    @staticmethod
     def _customer_params(plan: _IntentPlan) -> CustomerCreateParams:
-        params: CustomerCreateParams = {"metadata": {METADATA_USER: str(plan.user)}}
+        params: CustomerCreateParams = {}
+        if plan.user is not None:
+            params["metadata"] = {METADATA_USER: plan.user}
         if plan.email:
             params["email"] = plan.email
         return params
@@ -168,6 +208,19 @@ class _IntentsBase:
         digest = hashlib.sha256(f"{window}:{canonical}".encode()).hexdigest()
         return f"stripekit-intent-{digest}"
 
+    def _resolver(self) -> PriceResolver:
+        if self.prices is None:
+            raise CheckoutError(
+                "this PaymentIntents has no price resolver: use kit.payments, which has one"
+            )
+        return self.prices
+
+    def _customer_options(self, plan: _IntentPlan) -> RequestOptions:
+        # An anonymous buyer gets a new customer each time (stripe-python's own key).
+        if plan.user is None:
+            return {}
+        return {"idempotency_key": self._customer_key(plan.user)}
+
     @staticmethod
     def _customer_key(user: str) -> str:
         # One customer per user, however many pages ask at once (Stripe keeps a key 24 h;
@@ -176,7 +229,8 @@ class _IntentsBase:
 
 
 class PaymentIntents(_IntentsBase):
-    """Creates PaymentIntents priced by the catalog, for the Payment Element (``kit.payments``).
+    """Payments priced by the catalog, for the Payment Element (``kit.payments``): a
+    PaymentIntent for a one-time product, an incomplete subscription for a subscription.
 
     Example:
         >>> intent = kit.payments.create_intent("book", 2, buyer)  # doctest: +SKIP
@@ -264,9 +318,85 @@ class PaymentIntents(_IntentsBase):
             partial(client.v1.payment_intents.create_async, params, {"idempotency_key": key})
         )
 
+    def create_subscription(
+        self,
+        product: str,
+        buyer: Buyer | None = None,
+        *,
+        quantity: int = 1,
+        price: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> SubscriptionPayment:
+        """Create an ``incomplete`` subscription; the page pays its first invoice.
+
+        Hand ``client_secret`` to ``stripe.elements()`` and confirm it with
+        ``stripe.confirmPayment`` as for a one-time payment. Once paid, Stripe makes
+        the subscription ``active`` and the card its default; an unpaid one expires
+        (``incomplete_expired``) after 23 hours.
+
+        Example:
+            >>> made = kit.payments.create_subscription("pro", buyer)  # doctest: +SKIP
+            >>> made.client_secret  # doctest: +SKIP
+            'pi_..._secret_...'
+
+        Args:
+            product: a subscription product's key in the catalog.
+            buyer: as for ``create_intent``; every subscription needs a customer, so an
+                anonymous buyer gets a new one.
+            quantity: a whole number within the product's min/max quantity.
+            price: the price's key or lookup_key; the product's first price if ``None``.
+            idempotency_key: your key; by default a known buyer's request gets one
+                derived from it, so a double submit returns the same subscription.
+
+        Raises:
+            UnknownProductError, UnknownPriceError, InvalidQuantityError: as for
+                ``create_intent``.
+            CheckoutError: a one-time product, a price with a free trial (nothing to
+                pay now: use Checkout), or any other request the catalog cannot serve.
+            PriceResolutionError: the catalog's price is not in Stripe (run ``stripekit sync``).
+            StripeAPIError: Stripe refused the request.
+        """
+        customer = self._customer_given(buyer)
+        plan = self._plan(product, quantity, buyer, price, customer, "subscription")
+        if customer is None and plan.user is not None and self._linked is not None:
+            customer = self._linked(plan.user)
+        plan = _with_customer(plan, customer or self._new_customer(plan))
+        price_id = self._resolver().resolve(plan.price, catalog=self.catalog)
+        params = self._subscription_params(plan, price_id)
+        key = self._idempotency_key(params, idempotency_key)
+        client = self._client_factory()
+        made = call_stripe(
+            partial(client.v1.subscriptions.create, params, {"idempotency_key": key})
+        )
+        return SubscriptionPayment.of(made)
+
+    async def acreate_subscription(
+        self,
+        product: str,
+        buyer: Buyer | None = None,
+        *,
+        quantity: int = 1,
+        price: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> SubscriptionPayment:
+        """Async twin of ``create_subscription``."""
+        customer = self._customer_given(buyer)
+        plan = self._plan(product, quantity, buyer, price, customer, "subscription")
+        if customer is None and plan.user is not None and self._alinked is not None:
+            customer = await self._alinked(plan.user)
+        plan = _with_customer(plan, customer or await self._anew_customer(plan))
+        price_id = await self._resolver().aresolve(plan.price, catalog=self.catalog)
+        params = self._subscription_params(plan, price_id)
+        key = self._idempotency_key(params, idempotency_key)
+        client = self._client_factory()
+        made = await acall_stripe(
+            partial(client.v1.subscriptions.create_async, params, {"idempotency_key": key})
+        )
+        return SubscriptionPayment.of(made)
+
     def _new_customer(self, plan: _IntentPlan) -> str:
         client = self._client_factory()
-        options: RequestOptions = {"idempotency_key": self._customer_key(str(plan.user))}
+        options = self._customer_options(plan)
         made = call_stripe(
             partial(client.v1.customers.create, self._customer_params(plan), options)
         )
@@ -274,11 +404,48 @@ class PaymentIntents(_IntentsBase):
 
     async def _anew_customer(self, plan: _IntentPlan) -> str:
         client = self._client_factory()
-        options: RequestOptions = {"idempotency_key": self._customer_key(str(plan.user))}
+        options = self._customer_options(plan)
         made = await acall_stripe(
             partial(client.v1.customers.create_async, self._customer_params(plan), options)
         )
         return str(made.id)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionPayment:
+    """An ``incomplete`` subscription and what the page needs to pay its first invoice.
+
+    ``client_secret`` is the first invoice's PaymentIntent's (``confirmation_secret``):
+    mount the Payment Element with it and confirm it with ``stripe.confirmPayment``.
+    """
+
+    subscription: stripe.Subscription
+    """As Stripe answered, ``latest_invoice.confirmation_secret`` expanded."""
+    payment_intent: str
+    """The id of the first invoice's PaymentIntent (the return page reads it)."""
+    client_secret: str
+
+    @property
+    def id(self) -> str:
+        """The PaymentIntent's id: what ``/pay/return?payment_intent=`` names."""
+        return self.payment_intent
+
+    @classmethod
+    def of(cls, subscription: stripe.Subscription) -> SubscriptionPayment:
+        """Read the client secret out of a subscription created by ``create_subscription``.
+
+        Raises:
+            CheckoutError: the first invoice has nothing to pay (Stripe then made the
+                subscription active at once, or Stripe did not expand the invoice).
+        """
+        invoice = subscription.latest_invoice
+        secret = getattr(getattr(invoice, "confirmation_secret", None), "client_secret", None)
+        if not isinstance(secret, str) or "_secret_" not in secret:
+            raise CheckoutError(
+                f"subscription {subscription.id} has no first payment to confirm in the page "
+                f"(status {subscription.status})"
+            )
+        return cls(subscription, secret.split("_secret_", 1)[0], secret)
 
 
 def _with_customer(plan: _IntentPlan, customer: str | None) -> _IntentPlan:

@@ -33,6 +33,8 @@ from ._views import Buyer, CheckoutRequest, ShopKit
 if TYPE_CHECKING:
     import stripe
 
+    from ._intents import SubscriptionPayment
+
 __all__ = [
     "PaymentPage",
     "PaymentSummary",
@@ -73,7 +75,8 @@ def payment_page(kit: ShopKit, data: Mapping[str, Any], *, flow: Flow) -> Paymen
     """The page for ``?product=...&price=...&quantity=...`` (the query string).
 
     Raises:
-        CheckoutError: no product named, or a subscription for the Payment Element (400).
+        CheckoutError: no product named, or a subscription with a free trial for the
+            Payment Element (400).
         UnknownProductError: no such product (404).
         InvalidQuantityError: a quantity out of bounds (422).
         ConfigurationError: no publishable key (500).
@@ -86,10 +89,10 @@ def payment_page(kit: ShopKit, data: Mapping[str, Any], *, flow: Flow) -> Paymen
         raise InvalidQuantityError(
             product.key, order.quantity, product.min_quantity, product.max_quantity
         )
-    if flow == "element" and product.mode != "payment":
+    if flow == "element" and product.mode == "subscription" and price.trial_days:
         raise CheckoutError(
-            f"{product.name} is a subscription: the in-page payment form pays one-time "
-            "products; subscribe through Checkout"
+            f"{product.name} starts with a free trial: there is nothing to pay in the page; "
+            "subscribe through Checkout"
         )
     settings = kit.settings
     if not settings.publishable_key:
@@ -112,17 +115,32 @@ def payment_page(kit: ShopKit, data: Mapping[str, Any], *, flow: Flow) -> Paymen
     )
 
 
+def _is_subscription(kit: ShopKit, request: CheckoutRequest) -> bool:
+    product, _ = kit.catalog.price(request.product, request.price)
+    return product.mode == "subscription"
+
+
 def start_payment(
     kit: ShopKit, request: CheckoutRequest, buyer: Buyer | None
-) -> stripe.PaymentIntent:
-    """Create the PaymentIntent a buyer asked for: amount and currency from the catalog."""
+) -> stripe.PaymentIntent | SubscriptionPayment:
+    """Create what the buyer asked for, priced by the catalog: a PaymentIntent for a
+    one-time product, an incomplete subscription (its first invoice's intent) for a
+    subscription. Either has ``id`` (the PaymentIntent's) and ``client_secret``."""
+    if _is_subscription(kit, request):
+        return kit.payments.create_subscription(
+            request.product, buyer, quantity=request.quantity, price=request.price
+        )
     return kit.payments.create_intent(request.product, request.quantity, buyer, price=request.price)
 
 
 async def astart_payment(
     kit: ShopKit, request: CheckoutRequest, buyer: Buyer | None
-) -> stripe.PaymentIntent:
+) -> stripe.PaymentIntent | SubscriptionPayment:
     """Async twin of ``start_payment``."""
+    if _is_subscription(kit, request):
+        return await kit.payments.acreate_subscription(
+            request.product, buyer, quantity=request.quantity, price=request.price
+        )
     return await kit.payments.acreate_intent(
         request.product, request.quantity, buyer, price=request.price
     )

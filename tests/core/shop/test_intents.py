@@ -126,3 +126,60 @@ def test_the_return_urls_and_stripe_js_come_from_settings() -> None:
 
     with pytest.raises(ConfigurationError, match="STRIPEKIT_RETURN_URL must contain"):
         Settings(secret_key="sk_test_1", return_url="https://shop.example/back")
+
+
+def test_a_subscription_is_made_incomplete_and_the_page_pays_its_first_invoice(
+    kit: StripeKit,
+) -> None:
+    ada = Buyer(reference="ada", email="ada@x.test")
+    made = kit.payments.create_subscription("pro", ada)
+    sub = made.subscription
+    assert sub.status == "incomplete" and made.id == made.payment_intent
+    assert made.client_secret.startswith(f"{made.payment_intent}_secret_")
+    assert sub.metadata.to_dict() == {
+        "stripekit_product": "pro",
+        "stripekit_price": "monthly",
+        "stripekit_quantity": "1",
+        "stripekit_user": "ada",
+    }
+    # The catalog's price, by its Stripe id; the amount to pay is that price's.
+    item = sub["items"].data[0]
+    assert (item.price.lookup_key, item.quantity) == ("bill_pro_monthly", 1)
+    intent = kit.client.v1.payment_intents.retrieve(made.payment_intent)
+    assert (intent.amount, intent.currency, intent.customer) == (1500, "usd", sub.customer)
+    # The same buyer keeps one customer, and a double submit is one subscription.
+    assert kit.payments.create_subscription("pro", ada).subscription.id == sub.id
+    assert kit.payments.create_intent("pack", 1, ada).customer == sub.customer
+    kit.client.v1.payment_intents.confirm(made.payment_intent, {"payment_method": "pm_card_visa"})
+    after = kit.client.v1.subscriptions.retrieve(sub.id)
+    assert after.status == "active" and after.default_payment_method is not None
+
+
+def test_an_anonymous_subscriber_gets_a_customer_of_their_own(kit: StripeKit) -> None:
+    one, two = (kit.payments.create_subscription("pro") for _ in range(2))
+    assert one.subscription.customer != two.subscription.customer
+    customer = kit.client.v1.customers.retrieve(str(one.subscription.customer))
+    assert "stripekit_user" not in customer.metadata
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda k: k.payments.create_subscription("pack"), CheckoutError),  # one-time
+        (lambda k: k.payments.create_subscription("pro", price="trial"), CheckoutError),
+        (lambda k: k.payments.create_subscription("platinum"), UnknownProductError),
+        (lambda k: k.payments.create_subscription("pro", quantity=0), InvalidQuantityError),
+        (
+            lambda k: k.payments.create_subscription(
+                "pro", Buyer(metadata={"stripekit_user": "mallory"})
+            ),
+            CheckoutError,
+        ),
+    ],
+)
+def test_what_a_subscription_in_the_page_cannot_be_is_refused_before_stripe(
+    kit: StripeKit, call: Any, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        call(kit)
+    assert kit.client.v1.subscriptions.list().data == []

@@ -115,8 +115,12 @@ def test_a_subscription_product_is_paid_through_its_first_invoice(
     assert sub.status == "incomplete" and sub.metadata["stripekit_user"]  # ada, by her id
     client.v1.payment_intents.confirm(made["id"], {"payment_method": "pm_card_visa"})
     assert client.v1.subscriptions.retrieve(sub.id).status == "active"
-    page = ada.get(f"/stripe/pay/return?payment_intent={made['id']}").content.decode()
-    assert 'id="status">paid' in page
+    url = f"/stripe/pay/return?payment_intent={made['id']}"
+    page = ada.get(url).content.decode()
+    # The invoice's intent has no metadata of the kit's: its customer names the buyer.
+    assert 'id="status">paid' in page and "$15.00" in page
+    stranger = signed_in("mallory").get(url).content.decode()
+    assert 'id="private"' in stranger and "15.00" not in stranger
 
 
 def test_embedded_checkout_returns_to_the_success_page(stripekit_settings: Any) -> None:

@@ -186,3 +186,35 @@ def test_the_payment_element_passes_three_d_secure(
         "payment_intent.succeeded",
     ]
     assert "100 credits" in account_shows(page, shop, "100 credits")
+
+
+def test_the_payment_element_subscribes(
+    page: Any, shop: DemoShop, screenshot: Callable[[str], Path]
+) -> None:
+    sign_in(page, shop, "gus")
+    mark = last_event(shop)
+    element(page, shop, "element-team-monthly", PAYS)
+    page.wait_for_url(f"{shop.url}/stripe/pay/return?payment_intent=pi_*")
+    assert page.inner_text("#status") == "paid"
+    assert "$30.00" in page.inner_text("#total")
+    screenshot("element-subscribed")
+    assert events_since(page, shop, mark) == [
+        "customer.created",
+        "customer.subscription.created",
+        "invoice.created",
+        "invoice.finalized",
+        "payment_intent.created",
+        "payment_intent.succeeded",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "customer.subscription.updated",
+    ]
+    for _ in range(100):
+        page.goto(f"{shop.url}/stripe/account")
+        row = page.locator("#subscriptions [data-status]")
+        if row.count() and row.first.get_attribute("data-status") == "active":
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError(f"no active subscription: {page.inner_text('main')}")
+    assert "Team" in page.inner_text("#subscriptions")

@@ -32,6 +32,7 @@ from ._views import Buyer, CheckoutRequest, ShopKit
 
 if TYPE_CHECKING:
     import stripe
+    from stripe.params import PaymentIntentRetrieveParams
 
     from ._intents import SubscriptionPayment
 
@@ -48,6 +49,7 @@ __all__ = [
 Flow = Literal["embedded", "element"]
 
 _INTENT_ID = re.compile(r"pi_[A-Za-z0-9]{1,200}")
+_WITH_CUSTOMER: PaymentIntentRetrieveParams = {"expand": ["customer"]}
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,7 @@ def payment_summary(
     wanted = _intent_id(intent_id)
     client = kit.client
     try:
-        intent = call_stripe(lambda: client.v1.payment_intents.retrieve(wanted))
+        intent = call_stripe(lambda: client.v1.payment_intents.retrieve(wanted, _WITH_CUSTOMER))
     except StripeAPIError as exc:
         raise _not_found(exc, wanted) from None
     return _for_viewer(kit, intent, viewer, cookie)
@@ -215,10 +217,23 @@ async def apayment_summary(
     wanted = _intent_id(intent_id)
     client = kit.client
     try:
-        intent = await acall_stripe(lambda: client.v1.payment_intents.retrieve_async(wanted))
+        intent = await acall_stripe(
+            lambda: client.v1.payment_intents.retrieve_async(wanted, _WITH_CUSTOMER)
+        )
     except StripeAPIError as exc:
         raise _not_found(exc, wanted) from None
     return _for_viewer(kit, intent, viewer, cookie)
+
+
+def _customers_user(intent: stripe.PaymentIntent) -> str | None:
+    """The user the kit made the intent's customer for: a subscription's first invoice's
+    intent carries no metadata of the kit's, its customer does."""
+    customer = intent.customer
+    metadata = getattr(customer, "metadata", None)
+    if isinstance(customer, str) or metadata is None or getattr(customer, "deleted", False):
+        return None
+    user = metadata.to_dict().get(METADATA_USER)
+    return str(user) if user else None
 
 
 def _not_found(exc: StripeAPIError, intent_id: str) -> Exception:
@@ -245,7 +260,7 @@ def _for_viewer(
         quantity=int(raw_quantity) if raw_quantity.isdigit() else None,
         total=format_amount(intent.amount or 0, intent.currency or "usd"),
     )
-    user = metadata.get(METADATA_USER)
+    user = metadata.get(METADATA_USER) or _customers_user(intent)
     owner = may_see_details(
         str(user) if user else None,
         intent.id,

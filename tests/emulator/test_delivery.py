@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import stripe
 from webhook_sink import WebhookSink
@@ -49,11 +47,11 @@ def test_a_slow_endpoint_times_out_and_is_retried() -> None:
         emulator.add_webhook_endpoint(sink.url, secret=SECRET)
         client = stripe.StripeClient("sk_test_x", base_addresses={"api": emulator.api_base})
         client.v1.products.create({"name": "P"})
-        started = time.monotonic()
         log = emulator.wait_for_deliveries(timeout=5)
+        # Both attempts were cut off at the emulator's timeout (no answer recorded), not
+        # waited out: a timed assertion here would only measure the machine.
         assert [d.status for d in log] == [None, None]
-        assert "Timeout" in str(log[0].error)
-        assert time.monotonic() - started < 4
+        assert all("Timeout" in str(d.error) for d in log)
 
 
 def test_events_go_only_where_wanted_and_in_order(

@@ -196,23 +196,12 @@ class Shop:
             answer = JSONResponse({"id": session.id, "url": session.url})
         else:
             answer = RedirectResponse(str(session.url), status_code=303)
-        if is_anonymous(buyer):
-            # Only this browser may see the anonymous order's details on the success page.
-            value = remember_checkout_cookie(
-                self.kit, request.cookies.get(CHECKOUT_COOKIE), session.id
-            )
-            answer.set_cookie(
-                CHECKOUT_COOKIE,
-                value,
-                max_age=CHECKOUT_COOKIE_MAX_AGE,
-                httponly=True,
-                samesite="lax",
-                secure=request.url.scheme == "https",
-            )
+        self._remember(request, answer, buyer, session.id)
         return answer
 
     def _remember(self, request: Request, answer: Response, buyer: Buyer | None, made: str) -> None:
-        """For an anonymous buyer: this browser started ``made`` (its details are its own)."""
+        """For an anonymous buyer: this browser started ``made``, so only it may see the
+        order's details on the success or return page."""
         if not is_anonymous(buyer):
             return
         value = remember_checkout_cookie(self.kit, request.cookies.get(CHECKOUT_COOKIE), made)

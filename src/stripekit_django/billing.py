@@ -77,7 +77,7 @@ class _Writer:
 
     def put(self, row: Row, *, allow_equal: bool = False) -> PutResult:
         objects = self._objects(row.kind)
-        values = _values(row)
+        values = row.stored_values()
         older = {"version__lte" if allow_equal else "version__lt": row.version}
         if objects.filter(id=row.id, **older).update(**values):
             return PutResult.APPLIED
@@ -97,7 +97,7 @@ class _Writer:
     def replace(self, row: Row) -> None:
         objects = self._objects(row.kind)
         stored = self.get(row.kind, row.id)
-        values = _values(row)
+        values = row.stored_values()
         values["version"] = max(row.version, stored.version if stored is not None else 0)
         if stored is not None and values["version"] != row.version:
             values["event"] = stored.event
@@ -223,20 +223,6 @@ class _Writer:
         if not self._insert(balances, owner=owner, balance=amount):
             # Another worker made the row meanwhile.
             balances.filter(owner=owner).update(balance=F("balance") + amount)
-
-
-def _values(row: Row) -> dict[str, Any]:
-    """The model fields an object write sets (never a customer's link to its user)."""
-    values: dict[str, Any] = {
-        "version": row.version,
-        "event": row.event,
-        "account": row.account,
-        "data": dict(row.data),
-    }
-    for name in COLUMNS[row.kind]:
-        value = row.columns.get(name)
-        values[name] = bool(value) if name == "deleted" else value
-    return values
 
 
 def _row(kind: Kind, obj: MirroredObject) -> Row:

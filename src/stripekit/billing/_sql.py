@@ -381,17 +381,7 @@ class _Writer:
 
 
 def _values(row: Row) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "id": row.id,
-        "version": row.version,
-        "event": row.event,
-        "account": row.account,
-        "data": dict(row.data),
-    }
-    for name in COLUMNS[row.kind]:
-        value = row.columns.get(name)
-        values[name] = bool(value) if name == "deleted" else value
-    return values
+    return {"id": row.id, **row.stored_values()}
 
 
 def _row(kind: Kind, found: Any) -> Row:

@@ -128,6 +128,20 @@ class Row:
         value = self[name]
         return default if value is None else value
 
+    def stored_values(self) -> dict[str, Any]:
+        """What a store writes for it besides its id: version, event, account, the JSON
+        rest and its kind's columns (never a customer's link to its user)."""
+        values: dict[str, Any] = {
+            "version": self.version,
+            "event": self.event,
+            "account": self.account,
+            "data": dict(self.data),
+        }
+        for name in COLUMNS[self.kind]:
+            value = self.columns.get(name)
+            values[name] = bool(value) if name == "deleted" else value
+        return values
+
 
 class PutResult(enum.Enum):
     """What ``put`` did."""

@@ -19,7 +19,14 @@ from django.db.models import Count, F, Min, Q
 
 from stripekit import Claim, ClaimOutcome, EventStatus, StatusBacklog, StoredEvent
 from stripekit.store._holders import current_holder, holder_is_gone
-from stripekit.store._rows import check_lease, check_sweep, clean_error, event_row, stored_event
+from stripekit.store._rows import (
+    answer_without_update,
+    check_lease,
+    check_sweep,
+    clean_error,
+    event_row,
+    stored_event,
+)
 from stripekit.webhooks._store import FINAL_STATUSES, OPEN_STATUSES, WAITING_STATUSES
 
 if TYPE_CHECKING:
@@ -101,6 +108,13 @@ class DjangoEventStore:
             return Claim(ClaimOutcome.NEW, token, 1)
         except IntegrityError:
             pass
+        seen = self._events.filter(id=event.id).values_list("status", "lease_until", "holder")
+        row = seen.first()
+        if row is not None:
+            status, until, holder = row
+            answer = answer_without_update(status, until is not None and until > now, holder)
+            if answer is not None:
+                return answer
         retryable = Q(status__in=_WAITING) | Q(status=_PROCESSING, lease_until__lte=now)
         taken = self._take_over(event.id, retryable, token, now, lease)
         if not taken:

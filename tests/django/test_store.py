@@ -39,6 +39,25 @@ def test_new_then_duplicate_after_completion() -> None:
     assert row.processed_at is not None
 
 
+def test_a_duplicate_costs_one_read_and_no_update() -> None:
+    """A duplicate storm's deliveries (of a finished event, or one a live process holds)
+    are answered after the refused INSERT and one read: no takeover UPDATE is tried."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    store = DjangoEventStore()
+    done = store.claim(event("evt_done"), lease=60)
+    store.complete("evt_done", done.token, status=EventStatus.PROCESSED)
+    store.claim(event("evt_held"), lease=60)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert store.claim(event("evt_done"), lease=60).outcome is ClaimOutcome.DUPLICATE
+        assert store.claim(event("evt_held"), lease=60).outcome is ClaimOutcome.IN_FLIGHT
+    kinds = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert "UPDATE" not in kinds
+    assert kinds.count("SELECT") == 2
+
+
 def test_a_failure_is_retried_and_a_stale_token_loses() -> None:
     store = DjangoEventStore()
     first = store.claim(event(), lease=60)

@@ -10,13 +10,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from stripekit.webhooks._store import EventStatus, StoredEvent
+from stripekit.webhooks._store import (
+    FINAL_STATUSES,
+    Claim,
+    ClaimOutcome,
+    EventStatus,
+    StoredEvent,
+)
+
+from ._holders import holder_is_gone
 
 if TYPE_CHECKING:
     from stripekit.webhooks._event import Event
 
 __all__ = [
     "MAX_ERROR_LENGTH",
+    "answer_without_update",
     "check_lease",
     "check_sweep",
     "clean_error",
@@ -43,6 +52,27 @@ def clean_error(error: str) -> str:
     head = MAX_ERROR_LENGTH // 4
     tail = MAX_ERROR_LENGTH - head - len(marker)
     return error[:head] + marker + error[len(error) - tail :]
+
+
+_FINAL = frozenset(status.value for status in FINAL_STATUSES)
+_PROCESSING = EventStatus.PROCESSING.value
+_DUPLICATE = Claim(ClaimOutcome.DUPLICATE)
+_IN_FLIGHT = Claim(ClaimOutcome.IN_FLIGHT)
+
+
+def answer_without_update(status: str, lease_live: bool | None, holder: str | None) -> Claim | None:
+    """A claim's answer for an id already recorded, when one read decides it.
+
+    DUPLICATE for a final status; IN_FLIGHT for one held under a live lease by a
+    process that still runs; None when an UPDATE may take the event over (waiting,
+    lease run out, holder gone), which the store then tries. A duplicate storm's
+    deliveries thus cost one read each instead of the takeover's statements.
+    """
+    if status in _FINAL:
+        return _DUPLICATE
+    if status == _PROCESSING and lease_live and not holder_is_gone(holder):
+        return _IN_FLIGHT
+    return None
 
 
 def check_lease(lease: float) -> None:

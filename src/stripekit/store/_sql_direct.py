@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import Connection, Dialect, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-__all__ = ["DirectStatement", "driver_connection"]
+__all__ = ["DirectStatement", "OneRowQuery", "driver_connection"]
 
 
 class DirectStatement:
@@ -71,6 +71,33 @@ class DirectStatement:
         """Execute in ``conn``'s transaction; the number of rows it changed."""
         cursor = driver_connection(conn).execute(self.sql, self.parameters(values))
         return int(cursor.rowcount)
+
+
+class OneRowQuery:
+    """A SELECT of at most one row, built once: on SQLite sent straight to the driver.
+
+    The row comes back as the driver gives it (no result processing): for columns
+    whose raw value is what the caller compares (strings, a boolean test).
+
+    Args:
+        statement: the SELECT, with a ``bindparam`` for every value a call passes.
+        dialect: the engine's dialect.
+        keys: the names of those bindparams.
+    """
+
+    def __init__(self, statement: Select[Any], dialect: Dialect, keys: Collection[str]) -> None:
+        self._statement = statement
+        positional = dialect.paramstyle == "qmark"
+        self._direct = DirectStatement(statement, dialect, keys) if positional else None
+
+    def one(self, conn: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The row for ``values`` in ``conn``'s transaction, or None."""
+        direct = self._direct
+        if direct is None:
+            row = conn.execute(self._statement, dict(values)).first()
+            return None if row is None else tuple(row)
+        found = driver_connection(conn).execute(direct.sql, direct.parameters(values)).fetchone()
+        return None if found is None else tuple(found)
 
 
 def driver_connection(conn: Connection) -> Any:

@@ -104,6 +104,51 @@ def test_claims_race_across_stores(make_sql_store, make_event):
     assert outcomes.count(ClaimOutcome.IN_FLIGHT) == 24
 
 
+def _statements_of(store):
+    """Every SQL statement the store's connections send from now on (the driver's own
+    trace on SQLite, where the hot statements skip SQLAlchemy; SQLAlchemy's elsewhere)."""
+    from sqlalchemy import event as sa_event
+
+    seen: list[str] = []
+    if store.engine.dialect.name == "sqlite":
+        sa_event.listen(store.engine, "connect",
+                        lambda dbapi, _: dbapi.set_trace_callback(seen.append))  # fmt: skip
+    else:
+        sa_event.listen(store.engine, "before_cursor_execute",
+                        lambda conn, cursor, statement, *args: seen.append(statement))  # fmt: skip
+    return seen
+
+
+def _writes_and_reads(statements):
+    return [s.split()[0].upper() for s in statements if s.split()[0].upper() in
+            ("INSERT", "UPDATE", "SELECT", "DELETE")]  # fmt: skip
+
+
+def test_a_duplicate_costs_one_read_and_no_update(make_sql_store, make_event, clock):
+    """A duplicate storm's deliveries, of a finished event or of one a live process holds,
+    are answered after the INSERT that found the id and one read: the UPDATEs that take
+    an event over would refuse them anyway (their outcomes: test_stores.py)."""
+    store = make_sql_store()
+    seen = _statements_of(store)
+    finished, held = make_event("evt_done"), make_event("evt_held")
+    store.complete("evt_done", store.claim(finished, lease=LEASE).token,
+                   status=EventStatus.PROCESSED)  # fmt: skip
+    store.claim(held, lease=LEASE)
+
+    seen.clear()
+    assert store.claim(finished, lease=LEASE).outcome is ClaimOutcome.DUPLICATE
+    assert store.claim(held, lease=LEASE).outcome is ClaimOutcome.IN_FLIGHT
+    assert _writes_and_reads(seen) == ["INSERT", "SELECT", "INSERT", "SELECT"]
+
+    # Once the lease has run out, the read lets the UPDATE take the event over.
+    clock.advance(LEASE + 1)
+    seen.clear()
+    retry = store.claim(held, lease=LEASE)
+    assert retry.outcome is ClaimOutcome.RETRY and retry.attempts == 2
+    assert "UPDATE" in _writes_and_reads(seen)
+    assert store.get("evt_held").status is EventStatus.PROCESSING
+
+
 def test_newer_schema_is_refused(make_sql_store, make_event):
     store = make_sql_store()
     store.migrate()

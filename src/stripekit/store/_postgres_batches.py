@@ -59,12 +59,13 @@ class PostgresBatches:
         self._local = threading.local()
         self._turns = NextTurnBatches(self._take)
 
-    async def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        """``fn(*args, **kwargs)`` in the next batch, once that batch has committed.
+    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        """The future of ``fn(*args, **kwargs)`` in the next batch, resolved once that
+        batch has committed (see ``NextTurnBatches.call``).
 
         ``fn`` must write through ``batch_connection()`` when it has one.
         """
-        return await self._turns.call(fn, *args, **kwargs)
+        return self._turns.call(fn, *args, **kwargs)
 
     def batch_connection(self) -> Connection | None:
         """Inside a batch (this thread runs one): its connection; else None."""

@@ -356,20 +356,33 @@ class SQLEventStore:
                 found[EventStatus(status)] = StatusBacklog(count, oldest)
         return found
 
-    async def _call_batched(
-        self, batch: BatchWriter, method: Callable[..., Any], /, *args: Any, **kwargs: Any
-    ) -> Any:
-        if not self._ready:
-            await asyncio.to_thread(self.migrate)  # DDL and a wait for other migrators
-        return await batch.call(method, *args, **kwargs)
+    # Both answer a future, not a coroutine: the dispatcher's deadline waits for it
+    # without a task of its own, and can still read a late answer (see call_store).
 
-    async def _call_postgres(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    def _call_batched(
+        self, batch: BatchWriter, method: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> asyncio.Future[Any]:
+        if not self._ready:
+            return asyncio.ensure_future(self._migrate_then(batch.call, method, *args, **kwargs))
+        return batch.call(method, *args, **kwargs)
+
+    def _call_postgres(
+        self, method: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> asyncio.Future[Any]:
         batches = self._pg_batches
         if batches is not None and _is_own(self, method, *_FINISHES):
             if not self._ready:
-                await asyncio.to_thread(self.migrate)
-            return await batches.call(method, *args, **kwargs)
-        return await asyncio.to_thread(method, *args, **kwargs)
+                return asyncio.ensure_future(
+                    self._migrate_then(batches.call, method, *args, **kwargs)
+                )
+            return batches.call(method, *args, **kwargs)
+        return asyncio.ensure_future(asyncio.to_thread(method, *args, **kwargs))
+
+    async def _migrate_then(
+        self, call: Callable[..., asyncio.Future[Any]], /, *args: Any, **kwargs: Any
+    ) -> Any:
+        await asyncio.to_thread(self.migrate)  # DDL and a wait for other migrators
+        return await call(*args, **kwargs)
 
     def close(self) -> None:
         """Close the connections, if the store made its engine (yours stays open)."""

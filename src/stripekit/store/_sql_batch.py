@@ -62,8 +62,12 @@ class NextTurnBatches:
         self._take = take
         self._waiting: dict[asyncio.AbstractEventLoop, list[Waiting]] = {}
 
-    async def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        """Queue ``fn(*args, **kwargs)`` for the next batch; its result once that ran."""
+    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        """Queue ``fn(*args, **kwargs)`` for the next batch: the future of its result.
+
+        A plain future, not a coroutine: a caller that stops waiting (a deadline)
+        leaves it to be resolved when the batch has run, and may still read it then.
+        Call it on the running loop."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         waiting = self._waiting.get(loop)
@@ -71,7 +75,7 @@ class NextTurnBatches:
             waiting = self._waiting[loop] = []
             loop.call_soon(loop.call_soon, self._flush, loop)
         waiting.append((functools.partial(fn, *args, **kwargs), future))
-        return await future
+        return future
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         waiting = self._waiting.pop(loop, [])
@@ -107,9 +111,10 @@ class BatchWriter:
         self._pid = os.getpid()
         self._start_lock = threading.Lock()
 
-    async def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        """``fn(*args, **kwargs)`` in the next batch, once that batch has committed."""
-        return await self._turns.call(fn, *args, **kwargs)
+    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        """The future of ``fn(*args, **kwargs)`` in the next batch, resolved once that
+        batch has committed (see ``NextTurnBatches.call``)."""
+        return self._turns.call(fn, *args, **kwargs)
 
     def in_thread(self, fn: Callable[[], Any]) -> None:
         """Run ``fn`` on the writer thread, after what is queued there; errors are dropped."""

@@ -395,9 +395,12 @@ class Dispatcher:
             running = asyncio.to_thread(fn, *args, **kwargs)
         if self.store_deadline is None:
             return await running
-        call = asyncio.ensure_future(running)
+        # A future (the SQL store's batches) is waited for as it is: no task per call,
+        # which two calls a delivery would pay on the hot path.
+        call = running if isinstance(running, asyncio.Future) else asyncio.ensure_future(running)
         try:
-            return await asyncio.wait_for(asyncio.shield(call), self.store_deadline)
+            async with asyncio.timeout(self.store_deadline):
+                return await asyncio.shield(call)
         except TimeoutError:
             # The call goes on (in its thread or batch). Should it claim the event after
             # all, the claim is let go at once: nobody will run the handlers for it, and the

@@ -136,10 +136,12 @@ class EventStore(Protocol):
     """Where events are recorded; implementations must make ``claim`` atomic.
 
     ``blocking`` tells async callers to run the methods in a worker thread. A
-    store may also have ``async def call_async(method, *args, **kwargs)``: async
-    callers then run every method through it instead (the SQL store batches
-    writes that way, many per commit: SQLite's claims and completions,
-    PostgreSQL's completions).
+    store may also have ``call_async(method, *args, **kwargs)``, which answers an
+    awaitable of the method's result: async callers then run every method through
+    it instead (the SQL store batches writes that way, many per commit: SQLite's
+    claims and completions, PostgreSQL's completions). When that awaitable is an
+    ``asyncio.Future``, a caller whose deadline passes stops waiting for it without
+    cancelling it.
     """
 
     blocking: bool

@@ -335,3 +335,36 @@ def test_claim_rows_are_what_sqlalchemy_binds(store, make_event, fields):
     assert (stored.livemode, stored.account) == (event.livemode, event.account)
     assert (stored.created, stored.received_at) == (event.created, now)
     assert (stored.payload, stored.status, stored.attempts) == (event.raw, "processing", 1)
+
+
+async def test_a_batch_past_the_deadline_is_a_503_and_its_late_claim_is_let_go(store, tmp_path):
+    """The batch's future is waited for without cancelling it: when another process holds
+    SQLite's write lock past the deadline, the delivery is answered 503, and the claim that
+    commits once the lock is free is released at once (the redelivery processes it)."""
+    from stripekit import WebhookProcessor
+
+    store.migrate()
+    processor = WebhookProcessor(secrets=["whsec_x"], store=store, registry=WebhookRegistry())
+    processor.dispatcher.store_deadline = 0.2
+    body, headers = signed_event("invoice.paid", secret="whsec_x", id="evt_late")
+    other = sqlite3.connect(tmp_path / "events.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        result = await processor.aprocess(body, headers)
+        assert result.status == 503
+        assert "did not answer within 0.2 s" in str(result.error)
+        # Still waiting for the lock (read on the lock holder's own connection: the
+        # store's reads would queue behind the waiting batch).
+        found = other.execute("SELECT count(*) FROM stripekit_events WHERE id = 'evt_late'")
+        assert found.fetchone() == (0,)
+    finally:
+        other.commit()
+        other.close()
+    for _ in range(600):  # the writer thread's batch goes through once the lock is free
+        row = store.get("evt_late")
+        if row is not None and row.status is EventStatus.FAILED:
+            break
+        await asyncio.sleep(0.05)
+    assert row is not None and "answered after 0.2 s, too late" in (row.last_error or "")
+    again = await processor.aprocess(body, headers)
+    assert (again.status, again.outcome) == (200, "unhandled")

@@ -308,11 +308,11 @@ class SQLEventStore:
             .order_by(columns.received_at, columns.id)
             .limit(limit)
         )
-        with self._transaction() as conn:
+        with self._reading() as conn:
             return list(conn.execute(query).scalars())
 
     def get(self, event_id: str) -> StoredEvent | None:
-        with self._transaction() as conn:
+        with self._reading() as conn:
             row = conn.execute(self._select().where(self._events.c.id == event_id)).first()
         return None if row is None else stored_event(row)
 
@@ -338,7 +338,7 @@ class SQLEventStore:
             if since.tzinfo is None:
                 raise ValueError(f"give a timezone-aware datetime (e.g. in UTC), not {since!r}")
             query = query.where(columns.received_at >= since)
-        with self._transaction() as conn:
+        with self._reading() as conn:
             return [stored_event(row) for row in conn.execute(query)]
 
     def backlog(self) -> dict[EventStatus, StatusBacklog]:
@@ -351,7 +351,7 @@ class SQLEventStore:
             .group_by(columns.status)
         )
         found = dict.fromkeys(OPEN_STATUSES, StatusBacklog())
-        with self._transaction() as conn:
+        with self._reading() as conn:
             for status, count, oldest in conn.execute(query):
                 found[EventStatus(status)] = StatusBacklog(count, oldest)
         return found
@@ -582,6 +582,21 @@ class SQLEventStore:
                 yield conn
             return
         with self._errors(), self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A connection for reads only. A SQLite file's readers use pooled connections
+        of their own: in WAL mode they never wait for a writer, so the health route, a
+        metrics scrape or the admin's lists answer at once while a batch waits for
+        another process's write lock (through the writer they would queue behind it)."""
+        if self._writer is None or not self._writer.has_file:
+            with self._transaction() as conn:
+                yield conn
+            return
+        if not self._ready:
+            self.migrate()
+        with self._errors(), self._engine.connect() as conn:
             yield conn
 
     @contextmanager

@@ -87,6 +87,11 @@ class SQLiteWriter:
             functools.partial(self._batch_transaction, at_once=True) if inline else None,
         )
 
+    @property
+    def has_file(self) -> bool:
+        """Whether the database is a file (not in memory): other connections may read it."""
+        return self._file
+
     def batch_connection(self) -> Connection | None:
         """Inside a batch (this thread runs one): its connection, counting one more write.
 

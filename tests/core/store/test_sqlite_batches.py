@@ -368,3 +368,41 @@ async def test_a_batch_past_the_deadline_is_a_503_and_its_late_claim_is_let_go(s
     assert row is not None and "answered after 0.2 s, too late" in (row.last_error or "")
     again = await processor.aprocess(body, headers)
     assert (again.status, again.outcome) == (200, "unhandled")
+
+
+def test_reads_answer_while_another_process_holds_the_write_lock(store, make_event, tmp_path):
+    """get, list, backlog and sweepable read on connections of their own: in WAL mode a
+    reader never waits for a writer, so the health route and the admin's lists answer while
+    a batch waits for another process's write lock."""
+    store.claim(make_event("evt_1"), lease=LEASE)
+    other = sqlite3.connect(tmp_path / "events.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        # A write queued behind the other process's lock holds the store's writer.
+        writing = threading.Thread(
+            target=lambda: store.claim(make_event("evt_2"), lease=LEASE), daemon=True
+        )
+        writing.start()
+        answers: list[object] = []
+
+        def read() -> None:
+            answers.append(store.get("evt_1"))
+            answers.append(store.list())
+            answers.append(store.backlog())
+            answers.append(store.sweepable(grace=0, max_attempts=5))
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(30)
+        assert not reader.is_alive(), "a read waited for the write lock"
+        # They answered while the lock was still held: the queued write had not gone in.
+        assert writing.is_alive()
+        stored, listed, backlog, _ = answers
+        assert stored.status is EventStatus.PROCESSING
+        assert [event.id for event in listed] == ["evt_1"]
+        assert backlog[EventStatus.PROCESSING].count == 1
+    finally:
+        other.commit()
+        other.close()
+    writing.join(30)
+    assert store.get("evt_2") is not None

@@ -90,7 +90,7 @@ def sync(
         f" of user {user}" if user else f" of customer {customer}" if customer else ""
     )
     if account is not None:
-        state += f" in account {account}"
+        state += f" {'in' if user or customer else 'of'} account {account}"
     if changes:
         console.print(f"[green]✓[/] {len(changes)} change(s) to {escape(state)} in {label}")
     else:

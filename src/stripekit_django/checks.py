@@ -14,8 +14,8 @@ __all__ = ["check_stripekit"]
 
 @register("stripekit")
 def check_stripekit(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
-    """stripekit.E001 to E004 and W001."""
-    from .conf import kit_options
+    """stripekit.E001 to E005 and W001."""
+    from .conf import hook_problems, kit_options
 
     try:
         settings = Settings(**kit_options())
@@ -50,6 +50,13 @@ def check_stripekit(app_configs: Any = None, **kwargs: Any) -> list[Error | Warn
             Catalog.load(settings.products)
         except ConfigurationError as exc:
             problems.append(Error(str(exc), hint="Fix the products file.", id="stripekit.E003"))
+    for key, problem in hook_problems():
+        problems.append(Error(
+            problem,
+            hint=f'Point STRIPEKIT["{key}"] at a function of the request (a dotted path '
+            "or the function itself).",
+            id="stripekit.E005",
+        ))  # fmt: skip
     try:
         reverse("stripekit:webhook")
     except NoReverseMatch:

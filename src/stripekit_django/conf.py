@@ -3,9 +3,11 @@
 ``STRIPEKIT`` keys are the core settings in upper case (``SECRET_KEY``,
 ``PUBLISHABLE_KEY``, ``WEBHOOK_SECRET``, ``PRODUCTS``, ``BASE_URL``, ``API_BASE``...);
 a key left out falls back to the same environment variable as the core
-(``STRIPE_SECRET_KEY``...). Three keys are the Django app's own: ``HANDLERS``
+(``STRIPE_SECRET_KEY``...). Some keys are the Django app's own: ``HANDLERS``
 (modules to import for their ``@webhooks.on`` handlers), ``BUYER`` (the dotted
-path of ``buyer(request) -> Buyer | None``), ``SHOP_NAME`` and ``QUEUE`` (deferred
+path of ``buyer(request) -> Buyer | None``), ``CONNECTED_ACCOUNT`` (Connect: the
+dotted path of ``connected_account(request) -> str | None``, the connected
+account a request's storefront sells for), ``SHOP_NAME`` and ``QUEUE`` (deferred
 mode's task queue, or its dotted path: ``stripekit_django.tasks.queue``).
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -21,15 +23,16 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
-from stripekit import Buyer, StripeKit, WebhookRegistry
+from stripekit import Buyer, ConfigurationError, StripeKit, WebhookRegistry
+from stripekit._connect import resolved_account
 from stripekit.webhooks._types import Handler
 
 __all__ = [
-    "APP_KEYS", "DjangoWebhookRegistry", "buyer_for", "get_kit", "kit_options", "reset_kit",
-    "webhooks",
+    "APP_KEYS", "DjangoWebhookRegistry", "account_for", "buyer_for", "get_kit", "kit_options",
+    "reset_kit", "webhooks",
 ]  # fmt: skip
 
-APP_KEYS = frozenset({"HANDLERS", "BUYER", "SHOP_NAME", "QUEUE"})
+APP_KEYS = frozenset({"HANDLERS", "BUYER", "CONNECTED_ACCOUNT", "SHOP_NAME", "QUEUE"})
 
 
 class DjangoWebhookRegistry(WebhookRegistry):
@@ -118,7 +121,63 @@ def default_buyer(request: HttpRequest) -> Buyer | None:
 def buyer_for(request: HttpRequest) -> Buyer | None:
     """The current buyer, from the project's ``STRIPEKIT["BUYER"]`` hook or the default."""
     hook = app_option("BUYER")
-    find: Callable[[HttpRequest], Buyer | None] = (
-        import_string(hook) if isinstance(hook, str) else hook or default_buyer
-    )
+    if hook is None:
+        return default_buyer(request)
+    find = cast("Callable[[HttpRequest], Buyer | None]", _hook(hook, 'STRIPEKIT["BUYER"]'))
     return find(request)
+
+
+_ACCOUNT_SETTING = 'STRIPEKIT["CONNECTED_ACCOUNT"]'
+
+
+def account_for(request: HttpRequest) -> str | None:
+    """The connected account (Connect, ``acct_...``) the request is for, from the project's
+    ``STRIPEKIT["CONNECTED_ACCOUNT"]`` hook; None (the platform's own) without one.
+
+    Raises:
+        ConfigurationError: the hook does not import, or returned something that is
+            neither None nor an ``acct_...`` id (the views answer 500).
+    """
+    hook = app_option("CONNECTED_ACCOUNT")
+    if hook is None:
+        return None
+    find = _hook(hook, _ACCOUNT_SETTING)
+    source = f"{_ACCOUNT_SETTING} ({hook if isinstance(hook, str) else _name(hook)})"
+    return resolved_account(find(request), source=source)
+
+
+def _hook(hook: object, setting: str) -> Callable[[HttpRequest], object]:
+    """The function a setting names: itself, or the one its dotted path imports."""
+    if isinstance(hook, str):
+        try:
+            hook = import_string(hook)
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"{setting} = {hook!r} does not import ({exc}): give the dotted path of a "
+                "function of the request, e.g. 'shop.stores.connected_account'"
+            ) from None
+    if not callable(hook):
+        raise ConfigurationError(
+            f"{setting} is {hook!r}: give a function of the request, or its dotted path"
+        )
+    found: Callable[[HttpRequest], object] = hook
+    return found
+
+
+def hook_problems() -> list[tuple[str, str]]:
+    """The app's own hooks (``BUYER``, ``CONNECTED_ACCOUNT``) that do not import or are not
+    functions: (setting, what is wrong), for the system checks."""
+    problems = []
+    for key in ("BUYER", "CONNECTED_ACCOUNT"):
+        hook = app_option(key)
+        if hook is None:
+            continue
+        try:
+            _hook(hook, f'STRIPEKIT["{key}"]')
+        except ConfigurationError as exc:
+            problems.append((key, str(exc)))
+    return problems
+
+
+def _name(hook: object) -> str:
+    return getattr(hook, "__qualname__", None) or repr(hook)

@@ -3,6 +3,10 @@
 Checkout and the account page's actions keep Django's CSRF protection (the
 pages' forms carry the token); the webhook is ``csrf_exempt`` (Stripe signs it
 instead) and reads ``request.body`` raw.
+
+Connect: the views that act in an account ask ``account_for(request)`` (the
+project's ``STRIPEKIT["CONNECTED_ACCOUNT"]``, checked by the core) which
+account the request is for; without the setting, the platform's own.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from stripekit.shop._views import (
     summarize_session,
 )
 
-from .conf import app_option, buyer_for, get_kit
+from .conf import account_for, app_option, buyer_for, get_kit
 
 if TYPE_CHECKING:
     from stripekit.billing._queries import Billing
@@ -120,6 +124,9 @@ def _error(request: HttpRequest, exc: StripekitError, as_json: bool) -> HttpResp
     status, message = error_status(exc)
     if isinstance(exc, StripeAPIError):
         logger.error("Stripe error (request %s): %s", exc.request_id, exc)
+    elif status >= 500:
+        # The buyer sees a generic message; what to fix goes to the log.
+        logger.error("shop error: %s", exc)
     if as_json:
         return JsonResponse({"error": message}, status=status)
     return _error_page(request, status, message)
@@ -147,7 +154,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
     kit = get_kit()
     buyer = buyer_for(request)
     try:
-        session = start_checkout(kit, CheckoutRequest.parse(data, kit.catalog), buyer)
+        order = CheckoutRequest.parse(data, kit.catalog)
+        session = start_checkout(kit, order, buyer, stripe_account=account_for(request))
     except StripekitError as exc:
         return _error(request, exc, as_json)
     answer: HttpResponse
@@ -200,11 +208,14 @@ def _client_secret(request: HttpRequest, flow: str) -> HttpResponse:
     kit = get_kit()
     buyer = buyer_for(request)
     try:
+        account = account_for(request)
         order = CheckoutRequest.parse(_read_order(request), kit.catalog)
         if flow == "embedded":
-            made: Any = start_checkout(kit, order, buyer, ui_mode="embedded_page")
+            made: Any = start_checkout(
+                kit, order, buyer, ui_mode="embedded_page", stripe_account=account
+            )
         else:
-            made = start_payment(kit, order, buyer)
+            made = start_payment(kit, order, buyer, stripe_account=account)
     except StripekitError as exc:
         return _error(request, exc, as_json=True)
     answer = JsonResponse({"id": made.id, "client_secret": made.client_secret})
@@ -215,7 +226,10 @@ def _client_secret(request: HttpRequest, flow: str) -> HttpResponse:
 
 def _payment_page(request: HttpRequest, flow: str, template: str) -> HttpResponse:
     try:
-        page = payment_page(get_kit(), request.GET.dict(), flow=flow)  # type: ignore[arg-type]
+        page = payment_page(
+            get_kit(), request.GET.dict(), flow=flow,  # type: ignore[arg-type]
+            stripe_account=account_for(request),
+        )  # fmt: skip
     except StripekitError as exc:
         return _error(request, exc, as_json=False)
     urls = _context(request)["urls"]
@@ -226,6 +240,8 @@ def _payment_page(request: HttpRequest, flow: str, template: str) -> HttpRespons
         "session_url": urls["checkout_embedded"],
         "intent_url": urls["pay_intent"],
         "return_url": page.return_url,
+        # Connect: Stripe.js is loaded for the connected account the payment is made in.
+        "stripe_account": page.stripe_account,
     }
     return render(request, template, _context(request, payment=page, script=script))
 
@@ -260,6 +276,7 @@ def pay_return(request: HttpRequest) -> HttpResponse:
             request.GET.get("payment_intent"),
             viewer=buyer_for(request),
             cookie=request.COOKIES.get(CHECKOUT_COOKIE),
+            stripe_account=account_for(request),
         )
     except StripekitError as exc:
         return _error(request, exc, as_json=False)
@@ -275,6 +292,7 @@ def success(request: HttpRequest) -> HttpResponse:
             request.GET.get("session_id"),
             viewer=buyer_for(request),
             cookie=request.COOKIES.get(CHECKOUT_COOKIE),
+            stripe_account=account_for(request),
         )
     except StripekitError as exc:
         return _error(request, exc, as_json=False)
@@ -304,14 +322,16 @@ def pricing_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def portal(request: HttpRequest) -> HttpResponse:
     """A 303 to the current customer's billing portal (the buyer's ``customer``, or the one
-    the billing state linked to their reference); it returns to the account page."""
+    the billing state linked to their reference, in the request's connected account); it
+    returns to the account page."""
     as_json = _wants_json(request)
     buyer = buyer_for(request)
     kit = get_kit()
     try:
+        account = account_for(request)
         customer = buyer.customer if buyer is not None else None
         if customer is None and buyer is not None and buyer.reference:
-            customer = kit.linked_customer(buyer.reference)
+            customer = kit.linked_customer(buyer.reference, account)
         if customer is None:
             message = (
                 "the billing portal opens once you have bought something"
@@ -322,7 +342,7 @@ def portal(request: HttpRequest) -> HttpResponse:
         return_url = None
         if kit.settings.portal_return_url is None and kit.billing_on:
             return_url = reverse("stripekit:account")
-        url = kit.portal.create(customer, return_url=return_url)
+        url = kit.portal.create(customer, return_url=return_url, stripe_account=account)
     except StripekitError as exc:
         return _error(request, exc, as_json)
     if as_json:
@@ -332,7 +352,8 @@ def portal(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def account(request: HttpRequest) -> HttpResponse:
-    """The buyer's subscriptions, purchases and credits (JSON or the page).
+    """The buyer's subscriptions, purchases and credits (JSON or the page), in the request's
+    account (the platform's own, or its connected account's).
 
     ``?change=<sub>&plan=<key>`` shows what that plan change would bill, with the form
     that confirms it; ``?done=<action>`` the notice of an action just done.
@@ -345,7 +366,7 @@ def account(request: HttpRequest) -> HttpResponse:
     if as_json:
         kit = get_kit()
         try:
-            found = account_view(_billing(), kit.catalog, user)
+            found = account_view(_billing(), kit.catalog, user, account=account_for(request))
         except StripekitError as exc:
             return _error(request, exc, as_json=True)
         return JsonResponse(found.as_json())
@@ -360,15 +381,16 @@ def _account_page(
 ) -> HttpResponse:  # fmt: skip
     kit = get_kit()
     try:
+        account = account_for(request)
         billing = _billing()
         preview: ChangeQuote | None = None
         if change is not None:
             preview = preview_for_page(
                 billing, kit.catalog, user, change[0] or "", change[1] or "",
                 proration=kit.settings.plan_change_proration,
-                secret=kit.settings.require_secret_key(),
+                secret=kit.settings.require_secret_key(), account=account,
             )  # fmt: skip
-        found = account_view(billing, kit.catalog, user)
+        found = account_view(billing, kit.catalog, user, account=account)
     except StripekitError as exc:
         return _error(request, exc, as_json=False)
     context = _context(request, account=found, notice=NOTICES.get(done or ""), preview=preview)
@@ -387,6 +409,7 @@ def _account_action(name: str) -> Callable[[HttpRequest], HttpResponse]:
             return _error(request, BillingError("send a JSON object"), as_json)
         kit = get_kit()
         try:
+            account = account_for(request)
             action = AccountAction.parse(name, data)
             if name == "preview-change" and not as_json:
                 # A form asks to see the change first: the page, with the preview.
@@ -395,6 +418,7 @@ def _account_action(name: str) -> Callable[[HttpRequest], HttpResponse]:
                 _billing(), action, user,
                 proration=kit.settings.plan_change_proration,
                 secret=kit.settings.require_secret_key(), catalog=kit.catalog,
+                account=account,
             )  # fmt: skip
         except StripekitError as exc:
             return _error(request, exc, as_json)
@@ -405,7 +429,10 @@ def _account_action(name: str) -> Callable[[HttpRequest], HttpResponse]:
         )
 
     act.__name__ = act.__qualname__ = f"account_{name.replace('-', '_')}"
-    act.__doc__ = f"POST /account/{name}: the account page's {name} action, as the buyer."
+    act.__doc__ = (
+        f"POST /account/{name}: the account page's {name} action, as the buyer, on the "
+        "request's account's objects only."
+    )
     return require_POST(act)
 
 

@@ -3,6 +3,10 @@
 Every decision is the core's (``stripekit.shop._views``); these only read the
 request (JSON or form, ``Accept``) and write the answer (JSON, a page, a 303).
 The FastAPI router and the Starlette routes both call them.
+
+Connect: the endpoints that act in an account take ``where``, what the app's
+resolver of the request's connected account returned (None without one); the
+core checks it (``resolved_account``) before anything is made or shown.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from stripekit import StripeKit
+from stripekit._connect import resolved_account
 from stripekit._errors import (
     CheckoutError,
     ConfigurationError,
@@ -100,11 +105,14 @@ class Shop:
         pages: Pages,
         csrf_input: CsrfInput | None = None,
         page_context: PageContext | None = None,
+        account_source: str = "connected_account",
     ) -> None:
         self.kit = kit
         self.pages = pages
         self.csrf_input = csrf_input
         self.page_context = page_context
+        self.account_source = account_source
+        """The app's resolver of the request's connected account, as errors name it."""
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -152,6 +160,11 @@ class Shop:
             return JSONResponse({"error": message}, status_code=status)
         return self.error_page(request, status, message)
 
+    def _account(self, where: object) -> str | None:
+        """The connected account the app's resolver says the request is for (None: the
+        platform's own), checked: anything else is a ConfigurationError (500)."""
+        return resolved_account(where, source=self.account_source)
+
     def _cross_site(self, request: Request, as_json: bool) -> Response | None:
         """A 403 for a POST a browser sent from another site (the core's Fetch Metadata rule).
 
@@ -174,7 +187,9 @@ class Shop:
 
     # -- endpoints -------------------------------------------------------------------------
 
-    async def checkout(self, request: Request, buyer: Buyer | None) -> Response:
+    async def checkout(
+        self, request: Request, buyer: Buyer | None, where: object = None
+    ) -> Response:
         """POST /checkout: JSON ``{id, url}`` for JSON clients, a 303 to Checkout for forms."""
         content_type = request.headers.get("content-type", "")
         is_json = content_type.startswith("application/json")
@@ -187,8 +202,9 @@ class Shop:
         except ValueError as exc:
             return self.error(request, _BadBody(str(exc)), as_json=as_json)
         try:
+            account = self._account(where)
             order = CheckoutRequest.parse(data, self.kit.catalog)
-            session = await astart_checkout(self.kit, order, buyer)
+            session = await astart_checkout(self.kit, order, buyer, stripe_account=account)
         except StripekitError as exc:
             return self.error(request, exc, as_json=as_json)
         answer: Response
@@ -214,7 +230,9 @@ class Shop:
             secure=request.url.scheme == "https",
         )
 
-    async def _client_secret(self, request: Request, buyer: Buyer | None, flow: str) -> Response:
+    async def _client_secret(
+        self, request: Request, buyer: Buyer | None, flow: str, where: object
+    ) -> Response:
         """POST a product key and a quantity (JSON or form): ``{id, client_secret}`` of a new
         embedded Checkout Session or PaymentIntent, priced by the catalog."""
         content_type = request.headers.get("content-type", "")
@@ -227,43 +245,58 @@ class Shop:
         except ValueError as exc:
             return self.error(request, _BadBody(str(exc)), as_json=True)
         try:
+            account = self._account(where)
             # Only product, price and quantity are read: an amount sent along is ignored.
             order = CheckoutRequest.parse(data, self.kit.catalog)
             if flow == "embedded":
-                made: Any = await astart_checkout(self.kit, order, buyer, ui_mode="embedded_page")
+                made: Any = await astart_checkout(
+                    self.kit, order, buyer, ui_mode="embedded_page", stripe_account=account
+                )
             else:
-                made = await astart_payment(self.kit, order, buyer)
+                made = await astart_payment(self.kit, order, buyer, stripe_account=account)
         except StripekitError as exc:
             return self.error(request, exc, as_json=True)
         answer = JSONResponse({"id": made.id, "client_secret": made.client_secret})
         self._remember(request, answer, buyer, made.id)
         return answer
 
-    async def embedded_session(self, request: Request, buyer: Buyer | None) -> Response:
+    async def embedded_session(
+        self, request: Request, buyer: Buyer | None, where: object = None
+    ) -> Response:
         """POST /checkout/embedded: a Checkout Session to mount in the page (its client secret)."""
-        return await self._client_secret(request, buyer, "embedded")
+        return await self._client_secret(request, buyer, "embedded", where)
 
-    async def pay_intent(self, request: Request, buyer: Buyer | None) -> Response:
+    async def pay_intent(
+        self, request: Request, buyer: Buyer | None, where: object = None
+    ) -> Response:
         """POST /pay/intent: a PaymentIntent for the Payment Element (its client secret)."""
-        return await self._client_secret(request, buyer, "element")
+        return await self._client_secret(request, buyer, "element", where)
 
-    async def embedded_page(self, request: Request) -> Response:
+    async def embedded_page(self, request: Request, where: object = None) -> Response:
         """GET /checkout/embedded?product=...: embedded Checkout, mounted in the shop's page."""
         try:
-            page = payment_page(self.kit, request.query_params, flow="embedded")
+            page = payment_page(
+                self.kit, request.query_params, flow="embedded",
+                stripe_account=self._account(where),
+            )  # fmt: skip
         except StripekitError as exc:
             return self.error(request, exc, as_json=False)
         return self.page(request, "embedded_checkout.html", payment=page)
 
-    async def pay_page(self, request: Request) -> Response:
+    async def pay_page(self, request: Request, where: object = None) -> Response:
         """GET /pay?product=...: the Payment Element, for a one-time product."""
         try:
-            page = payment_page(self.kit, request.query_params, flow="element")
+            page = payment_page(
+                self.kit, request.query_params, flow="element",
+                stripe_account=self._account(where),
+            )  # fmt: skip
         except StripekitError as exc:
             return self.error(request, exc, as_json=False)
         return self.page(request, "payment.html", payment=page)
 
-    async def pay_return(self, request: Request, buyer: Buyer | None) -> Response:
+    async def pay_return(
+        self, request: Request, buyer: Buyer | None, where: object = None
+    ) -> Response:
         """GET /pay/return?payment_intent=...: the payment, read from Stripe; details for
         its buyer only."""
         try:
@@ -272,12 +305,15 @@ class Shop:
                 request.query_params.get("payment_intent"),
                 viewer=buyer,
                 cookie=request.cookies.get(CHECKOUT_COOKIE),
+                stripe_account=self._account(where),
             )
         except StripekitError as exc:
             return self.error(request, exc, as_json=False)
         return self.page(request, "payment_return.html", payment=summary)
 
-    async def success(self, request: Request, buyer: Buyer | None) -> Response:
+    async def success(
+        self, request: Request, buyer: Buyer | None, where: object = None
+    ) -> Response:
         """GET /success?session_id=...: whether it is paid, from Stripe; details for its buyer."""
         try:
             summary = await asummarize_session(
@@ -285,6 +321,7 @@ class Shop:
                 request.query_params.get("session_id"),
                 viewer=buyer,
                 cookie=request.cookies.get(CHECKOUT_COOKIE),
+                stripe_account=self._account(where),
             )
         except StripekitError as exc:
             return self.error(request, exc, as_json=False)
@@ -302,17 +339,19 @@ class Shop:
             return self.error(request, exc, as_json=False)
         return self.page(request, "pricing.html", products=products)
 
-    async def portal(self, request: Request, buyer: Buyer | None) -> Response:
-        """POST /portal: a 303 to the billing portal of the current customer."""
+    async def portal(self, request: Request, buyer: Buyer | None, where: object = None) -> Response:
+        """POST /portal: a 303 to the billing portal of the current customer (of the request's
+        connected account, Connect)."""
         as_json = _wants_json(request)
         refused = self._cross_site(request, as_json)
         if refused is not None:
             return refused
         try:
+            account = self._account(where)
             customer = buyer.customer if buyer is not None else None
             if customer is None and buyer is not None and buyer.reference:
                 # The customer the billing state linked to this user at their checkout.
-                customer = await self.kit.alinked_customer(buyer.reference)
+                customer = await self.kit.alinked_customer(buyer.reference, account)
             if customer is None:
                 message = (
                     "the billing portal opens once you have bought something"
@@ -323,15 +362,20 @@ class Shop:
             return_url = None
             if self.kit.settings.portal_return_url is None and self.kit.billing_on:
                 return_url = self.urls(request)["account"] or None
-            url = await self.kit.portal.acreate(customer, return_url=return_url)
+            url = await self.kit.portal.acreate(
+                customer, return_url=return_url, stripe_account=account
+            )
         except StripekitError as exc:
             return self.error(request, exc, as_json=as_json)
         if as_json:
             return JSONResponse({"url": url})
         return RedirectResponse(url, status_code=303)
 
-    async def account(self, request: Request, buyer: Buyer | None) -> Response:
-        """GET /account: the buyer's subscriptions, purchases and credits (JSON or the page).
+    async def account(
+        self, request: Request, buyer: Buyer | None, where: object = None
+    ) -> Response:
+        """GET /account: the buyer's subscriptions, purchases and credits (JSON or the page),
+        in the request's account (the platform's own, or its connected account's).
 
         ``?change=<sub>&plan=<key>`` shows what that plan change would bill, with the
         form that confirms it; ``?done=<action>`` the notice of an action just done.
@@ -343,35 +387,40 @@ class Shop:
         query = request.query_params
         if as_json:
             try:
-                found = await aaccount(self._billing(), self.kit.catalog, user)
+                account = self._account(where)
+                found = await aaccount(self._billing(), self.kit.catalog, user, account=account)
             except StripekitError as exc:
                 return self.error(request, exc, as_json=True)
             return JSONResponse(found.as_json())
         change = (query.get("change"), query.get("plan")) if query.get("change") else None
-        return await self._account_page(request, user, change, query.get("done"))
+        return await self._account_page(request, user, change, query.get("done"), where)
 
     async def _account_page(
         self, request: Request, user: str, change: tuple[str | None, str | None] | None,
-        done: str | None,
+        done: str | None, where: object,
     ) -> Response:  # fmt: skip
         try:
+            account = self._account(where)
             billing = self._billing()
             preview: ChangeQuote | None = None
             if change is not None:
                 preview = await apreview_for_page(
                     billing, self.kit.catalog, user, change[0] or "", change[1] or "",
                     proration=self.kit.settings.plan_change_proration,
-                    secret=self.kit.settings.require_secret_key(),
+                    secret=self.kit.settings.require_secret_key(), account=account,
                 )  # fmt: skip
-            found = await aaccount(billing, self.kit.catalog, user)
+            found = await aaccount(billing, self.kit.catalog, user, account=account)
         except StripekitError as exc:
             return self.error(request, exc, as_json=False)
         notice = NOTICES.get(done or "")
         return self.page(request, "account.html", account=found, notice=notice, preview=preview)
 
-    async def account_action(self, request: Request, buyer: Buyer | None, name: str) -> Response:
+    async def account_action(
+        self, request: Request, buyer: Buyer | None, name: str, where: object = None
+    ) -> Response:
         """POST /account/<name>: JSON ``{subscription}`` (or ``{invoice, status}``, or the
-        preview) for JSON clients; a 303 back to the account page for forms."""
+        preview) for JSON clients; a 303 back to the account page for forms. It acts on the
+        request's account's objects only (another account's id: 404)."""
         content_type = request.headers.get("content-type", "")
         is_json = content_type.startswith("application/json")
         as_json = is_json or _wants_json(request)
@@ -387,16 +436,18 @@ class Shop:
             return self.error(request, _BadBody(str(exc)), as_json=as_json)
         account_url = self.urls(request)["account"]
         try:
+            account = self._account(where)
             action = AccountAction.parse(name, data)
             if name == "preview-change" and not as_json:
                 # A form asks to see the change first: the page, with the preview.
                 change = (action.subscription, action.plan)
-                return await self._account_page(request, user, change, None)
+                return await self._account_page(request, user, change, None, account)
             settings = self.kit.settings
             result = await arun_action(
                 self._billing(), action, user,
                 proration=settings.plan_change_proration,
                 secret=settings.require_secret_key(), catalog=self.kit.catalog,
+                account=account,
             )  # fmt: skip
         except StripekitError as exc:
             return self.error(request, exc, as_json=as_json)

@@ -43,9 +43,26 @@ BuyerDependency = Callable[..., Buyer | Awaitable[Buyer | None] | None]
 BuyerLoader = Callable[[Request], Buyer | Awaitable[Buyer | None] | None]
 """For Starlette: the current buyer from the request."""
 
+AccountDependency = Callable[..., str | Awaitable[str | None] | None]
+"""A FastAPI dependency giving the connected account (Connect, ``acct_...``) the request is
+for, e.g. from the storefront's host; None for the platform's own."""
+
+AccountLoader = Callable[[Request], str | Awaitable[str | None] | None]
+"""For Starlette: the request's connected account (``acct_...``), or None for the platform."""
+
 
 def _anonymous() -> Buyer | None:
     return None
+
+
+def _platform() -> str | None:
+    return None
+
+
+def _source(where: str, resolver: Callable[..., object] | None) -> str:
+    """How errors name the app's resolver: ``stripekit_router(connected_account=shop_of)``."""
+    name = getattr(resolver, "__qualname__", None) or repr(resolver)
+    return f"{where}(connected_account={name})"
 
 
 class _RequestRoute(APIRoute):
@@ -94,6 +111,7 @@ def stripekit_router(
     shop_name: str = "Shop",
     csrf_input: CsrfInput | None = None,
     page_context: PageContext | None = None,
+    connected_account: AccountDependency | None = None,
 ) -> APIRouter:
     """Every shop route for a FastAPI app.
 
@@ -109,64 +127,98 @@ def stripekit_router(
             no token; this is for apps that want one too).
         page_context: ``page_context(request)`` gives more variables for every shop
             page's template (the signed-in user, for a header the app overrides).
+        connected_account: Connect: a dependency returning the connected account
+            (``acct_...``) the request is for, or None for the platform's own; the
+            app decides (from the storefront's host or path, say), never the browser.
+            Checkout, the in-page payments, the success and return pages, the portal
+            and the account page then act in that account. A value that is neither
+            is a configuration error (500), never the platform's account instead.
 
     Example:
         >>> app.include_router(stripekit_router(kit), prefix="/stripe")  # doctest: +SKIP
     """
-    shop = Shop(kit, _pages(kit, templates, shop_name), csrf_input, page_context)
+    shop = Shop(
+        kit, _pages(kit, templates, shop_name), csrf_input, page_context,
+        account_source=_source("stripekit_router", connected_account),
+    )  # fmt: skip
     current = Depends(buyer or _anonymous)
+    # FastAPI calls a dependency once per request, however many parameters use it.
+    here = Depends(connected_account or _platform)
     router = APIRouter(tags=["stripe"])
 
-    async def checkout(request: Request, who: Buyer | None = current) -> Response:
+    async def checkout(
+        request: Request, who: Buyer | None = current, where: str | None = here
+    ) -> Response:
         """Create a Checkout Session for a product (JSON body or HTML form post).
 
         JSON clients get ``{id, url}``; a form post gets a 303 to Stripe's page.
         """
-        return await shop.checkout(request, who)
+        return await shop.checkout(request, who, where)
 
-    async def portal(request: Request, who: Buyer | None = current) -> Response:
+    async def portal(
+        request: Request, who: Buyer | None = current, where: str | None = here
+    ) -> Response:
         """Send the current customer to the billing portal (303, or ``{url}`` for JSON)."""
-        return await shop.portal(request, who)
+        return await shop.portal(request, who, where)
 
     async def success(
-        request: Request, session_id: str | None = None, who: Buyer | None = current
-    ) -> Response:
+        request: Request, session_id: str | None = None, who: Buyer | None = current,
+        where: str | None = here,
+    ) -> Response:  # fmt: skip
         """The success page: whether the session is paid, read from Stripe; what was bought
         only for its buyer (the signed-in user it was made for, or the browser that
         started an anonymous checkout)."""
-        return await shop.success(request, who)
+        return await shop.success(request, who, where)
 
-    async def account(request: Request, who: Buyer | None = current) -> Response:
+    async def account(
+        request: Request, who: Buyer | None = current, where: str | None = here
+    ) -> Response:
         """The signed-in buyer's account: subscriptions, purchases with refunds, credits,
         and the forms to cancel, resume, change plan, retry a payment (JSON or the page)."""
-        return await shop.account(request, who)
+        return await shop.account(request, who, where)
 
-    async def embedded_session(request: Request, who: Buyer | None = current) -> Response:
+    async def embedded_page(request: Request, where: str | None = here) -> Response:
+        """Embedded Checkout in the shop's page (?product=&price=&quantity=)."""
+        return await shop.embedded_page(request, where)
+
+    async def embedded_session(
+        request: Request, who: Buyer | None = current, where: str | None = here
+    ) -> Response:
         """Create an embedded Checkout Session for a product (JSON or form): its
         ``{id, client_secret}`` for ``stripe.initEmbeddedCheckout``."""
-        return await shop.embedded_session(request, who)
+        return await shop.embedded_session(request, who, where)
 
-    async def pay_intent(request: Request, who: Buyer | None = current) -> Response:
+    async def pay_page(request: Request, where: str | None = here) -> Response:
+        """The Payment Element in the shop's page (?product=&price=&quantity=)."""
+        return await shop.pay_page(request, where)
+
+    async def pay_intent(
+        request: Request, who: Buyer | None = current, where: str | None = here
+    ) -> Response:
         """Create a PaymentIntent for a one-time product (JSON or form): its
         ``{id, client_secret}`` for ``stripe.elements``. The amount is the catalog's."""
-        return await shop.pay_intent(request, who)
+        return await shop.pay_intent(request, who, where)
 
     async def checkout_return(
-        request: Request, session_id: str | None = None, who: Buyer | None = current
-    ) -> Response:
+        request: Request, session_id: str | None = None, who: Buyer | None = current,
+        where: str | None = here,
+    ) -> Response:  # fmt: skip
         """Embedded Checkout's return page: the success page (reads the session from Stripe)."""
-        return await shop.success(request, who)
+        return await shop.success(request, who, where)
 
     async def pay_return(
-        request: Request, payment_intent: str | None = None, who: Buyer | None = current
-    ) -> Response:
+        request: Request, payment_intent: str | None = None, who: Buyer | None = current,
+        where: str | None = here,
+    ) -> Response:  # fmt: skip
         """The Payment Element's return page: the payment read from Stripe; details for its
         buyer only."""
-        return await shop.pay_return(request, who)
+        return await shop.pay_return(request, who, where)
 
     def account_action(name: str) -> Callable[..., Awaitable[Response]]:
-        async def act(request: Request, who: Buyer | None = current) -> Response:
-            return await shop.account_action(request, who, name)
+        async def act(
+            request: Request, who: Buyer | None = current, where: str | None = here
+        ) -> Response:
+            return await shop.account_action(request, who, name, where)
 
         act.__doc__ = _ACTION_DOCS[name]
         return act
@@ -210,7 +262,7 @@ def stripekit_router(
                    **_errors(400, 404, 422, 502)},
     )  # fmt: skip
     router.add_api_route(
-        "/checkout/embedded", shop.embedded_page, methods=["GET"],
+        "/checkout/embedded", embedded_page, methods=["GET"],
         name=ROUTE_NAMES["checkout_embedded"], response_class=_Html,
         summary="Embedded Checkout in the shop's page (?product=&price=&quantity=)",
         responses={404: {"description": "Unknown product"}, 422: {"description": "Quantity"}},
@@ -228,7 +280,7 @@ def stripekit_router(
         responses={404: {"description": "Unknown session"}, 502: {"description": "Stripe error"}},
     )  # fmt: skip
     router.add_api_route(
-        "/pay", shop.pay_page, methods=["GET"], name=ROUTE_NAMES["pay"], response_class=_Html,
+        "/pay", pay_page, methods=["GET"], name=ROUTE_NAMES["pay"], response_class=_Html,
         summary="The Payment Element in the shop's page (?product=&price=&quantity=)",
         responses={400: {"description": "A subscription"}, 404: {"description": "Unknown product"}},
     )  # fmt: skip
@@ -295,16 +347,22 @@ def stripekit_routes(
     shop_name: str = "Shop",
     csrf_input: CsrfInput | None = None,
     page_context: PageContext | None = None,
+    connected_account: AccountLoader | None = None,
 ) -> list[Route]:
     """Every shop route for a plain Starlette app: ``Mount("/stripe", routes=...)``.
 
-    ``buyer(request)`` (sync or async) gives the current Buyer, or None; the other
-    arguments are ``stripekit_router``'s.
+    ``buyer(request)`` (sync or async) gives the current Buyer, or None;
+    ``connected_account(request)`` (sync or async) the connected account the request
+    is for (``acct_...``), or None for the platform's own; the other arguments are
+    ``stripekit_router``'s.
 
     Example:
         >>> routes = [Mount("/stripe", routes=stripekit_routes(kit))]  # doctest: +SKIP
     """
-    shop = Shop(kit, _pages(kit, templates, shop_name), csrf_input, page_context)
+    shop = Shop(
+        kit, _pages(kit, templates, shop_name), csrf_input, page_context,
+        account_source=_source("stripekit_routes", connected_account),
+    )  # fmt: skip
 
     async def who(request: Request) -> Buyer | None:
         if buyer is None:
@@ -314,32 +372,46 @@ def stripekit_routes(
             found = await found
         return found
 
+    async def here(request: Request) -> str | None:
+        if connected_account is None:
+            return None
+        found = connected_account(request)
+        if inspect.isawaitable(found):
+            found = await found
+        return found
+
     async def checkout(request: Request) -> Response:
-        return await shop.checkout(request, await who(request))
+        return await shop.checkout(request, await who(request), await here(request))
 
     async def portal(request: Request) -> Response:
-        return await shop.portal(request, await who(request))
+        return await shop.portal(request, await who(request), await here(request))
 
     async def success(request: Request) -> Response:
-        return await shop.success(request, await who(request))
+        return await shop.success(request, await who(request), await here(request))
 
     async def account(request: Request) -> Response:
-        return await shop.account(request, await who(request))
+        return await shop.account(request, await who(request), await here(request))
 
     def account_action(name: str) -> Callable[[Request], Awaitable[Response]]:
         async def act(request: Request) -> Response:
-            return await shop.account_action(request, await who(request), name)
+            return await shop.account_action(request, await who(request), name, await here(request))
 
         return act
 
+    async def embedded_page(request: Request) -> Response:
+        return await shop.embedded_page(request, await here(request))
+
     async def embedded_session(request: Request) -> Response:
-        return await shop.embedded_session(request, await who(request))
+        return await shop.embedded_session(request, await who(request), await here(request))
+
+    async def pay_page(request: Request) -> Response:
+        return await shop.pay_page(request, await here(request))
 
     async def pay_intent(request: Request) -> Response:
-        return await shop.pay_intent(request, await who(request))
+        return await shop.pay_intent(request, await who(request), await here(request))
 
     async def pay_return(request: Request) -> Response:
-        return await shop.pay_return(request, await who(request))
+        return await shop.pay_return(request, await who(request), await here(request))
 
     return [
         Route("/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"]),
@@ -349,7 +421,7 @@ def stripekit_routes(
         Route("/success", success, methods=["GET"], name=ROUTE_NAMES["success"]),
         Route(
             "/checkout/embedded",
-            shop.embedded_page,
+            embedded_page,
             methods=["GET"],
             name=ROUTE_NAMES["checkout_embedded"],
         ),
@@ -360,7 +432,7 @@ def stripekit_routes(
             name=ROUTE_NAMES["checkout_embedded_session"],
         ),
         Route("/checkout/return", success, methods=["GET"], name=ROUTE_NAMES["checkout_return"]),
-        Route("/pay", shop.pay_page, methods=["GET"], name=ROUTE_NAMES["pay"]),
+        Route("/pay", pay_page, methods=["GET"], name=ROUTE_NAMES["pay"]),
         Route("/pay/intent", pay_intent, methods=["POST"], name=ROUTE_NAMES["pay_intent"]),
         Route("/pay/return", pay_return, methods=["GET"], name=ROUTE_NAMES["pay_return"]),
         Route("/cancel", shop.cancel, methods=["GET"], name=ROUTE_NAMES["cancel"]),

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from billing_flows import SECRET_KEY, Flows, deliver, make_kit, write_products
 from cli_harness import Runner
+from sqlalchemy import create_engine, text
 
 from stripekit import StripeKit
 from stripekit.billing._store import Kind
@@ -102,6 +103,55 @@ def test_a_wrong_status_is_repaired_and_the_change_printed(
     kit.store.close()  # type: ignore[attr-defined]
 
 
+def test_account_repairs_one_connected_account_only(
+    flows: Flows, app_kit: StripeKit, env: dict[str, str], cli: Runner
+) -> None:
+    a, b = flows.connect()
+    subs = {}
+    for where in (a, b, None):
+        subs[where] = flows.subscription_of(flows.checkout("42", "pro", account=where), where)
+    for body, _ in flows.events:  # the platform's endpoint and the Connect endpoint's
+        assert deliver(app_kit, body).status == 200
+    for where in (a, b, None):
+        assert app_kit.billing.is_subscribed("42", "pro", account=where)
+    # What the events left out (no charge.* for an invoice's payment), in each account.
+    for args in (["--account", a], ["--account", b], []):
+        assert cli("billing", "sync", *args, env=env).exit_code == 0
+    # A backup restored without the three subscriptions' rows.
+    engine = create_engine(env["STRIPEKIT_DATABASE_URL"])
+    with engine.begin() as conn:
+        for sub in subs.values():
+            conn.execute(text("DELETE FROM stripekit_billing_subscriptions WHERE id = :id"),
+                         {"id": sub})  # fmt: skip
+    engine.dispose()
+    assert not any(app_kit.billing.is_subscribed("42", account=w) for w in (a, b, None))
+
+    result = cli("billing", "sync", "--account", a, env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"subscription {subs[a]}: new",
+        f"✓ 1 change(s) to the billing state of account {a} in {env['STRIPEKIT_DATABASE_URL']}",
+    ]
+    kit = fresh(app_kit, env["STRIPEKIT_DATABASE_URL"])
+    (back,) = kit.billing.subscriptions("42", account=a)
+    assert (back.id, back.account, back.status) == (subs[a], a, "active")
+    # b's and the platform's are still missing: only a was read.
+    assert kit.billing.subscriptions("42", account=b) == []
+    assert kit.billing.subscriptions("42") == []
+    assert kit.billing.credits.balance("42", account=a) == 100  # not granted twice
+    # One user in b: the customer the mirror links to them there.
+    by_user = cli("billing", "sync", "--user", "42", "--account", b, env=env)
+    assert by_user.exit_code == 0, by_user.output
+    assert by_user.stdout.splitlines()[0] == f"subscription {subs[b]}: new"
+    assert f"of user 42 in account {b} in " in by_user.stdout
+    assert [s.account for s in kit.billing.subscriptions("42", account=b)] == [b]
+    assert kit.billing.subscriptions("42") == []
+    nobody = cli("billing", "sync", "--user", "43", "--account", a, env=env)
+    assert nobody.exit_code == 1
+    assert f"no customer is linked to user '43' in account {a}" in nobody.stderr
+    kit.store.close()  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -109,6 +159,8 @@ def test_a_wrong_status_is_repaired_and_the_change_printed(
         (["--user", "42", "--customer", "cus_1"], "give --user or --customer, not both"),
         (["--customer", "42"], "--customer '42': give a Stripe customer id (cus_...)"),
         (["--since", "lately"], "--since 'lately': give a time ago"),
+        (["--account", "acme"], "--account takes a connected account's id (acct_...), not 'acme'"),
+        (["--account", "acct_"], "--account takes a connected account's id"),
     ],
 )
 def test_mistakes_are_one_line(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from account_scenarios import SCENARIOS, AccountHttp, Answer, account_headers
 from billing_flows import SECRET_KEY, WEBHOOK_SECRET, Flows
+from connect_scenarios import CONNECT_SCENARIOS
 from django.http import HttpRequest
 from django.test import Client
 
@@ -35,8 +36,10 @@ class _Client:
         self.client = Client()
         self.strict = Client(enforce_csrf_checks=True)
 
-    def get(self, path: str, *, user: str | None, as_json: bool = False) -> Answer:
-        answer = self.client.get(path, headers=account_headers(user, as_json))
+    def get(
+        self, path: str, *, user: str | None, as_json: bool = False, storefront: str | None = None
+    ) -> Answer:
+        answer = self.client.get(path, headers=account_headers(user, as_json, storefront))
         return Answer(answer.status_code, answer.content.decode(), answer.get("Location"))
 
     def post(
@@ -47,9 +50,10 @@ class _Client:
         user: str | None,
         as_json: bool = False,
         cross_site: bool = False,
+        storefront: str | None = None,
     ) -> Answer:
         client = self.strict if cross_site else self.client
-        headers = account_headers(user, as_json)
+        headers = account_headers(user, as_json, storefront)
         if as_json:
             answer = client.post(
                 path, json.dumps(data), content_type="application/json", headers=headers
@@ -72,6 +76,8 @@ def kit(
         "PRODUCTS": str(products),
         "BASE_URL": "http://shop.test",
         "BUYER": buyer_from_header,
+        # By its dotted path, as a project names it (None without X-Storefront).
+        "CONNECTED_ACCOUNT": "account_scenarios.storefront_account",
     }
     reset_kit()
     yield get_kit()
@@ -87,3 +93,9 @@ def http(kit: StripeKit) -> AccountHttp:
 def test_account(name: str, http: AccountHttp, kit: StripeKit, flows: Flows) -> None:
     assert kit.billing_on  # the Django store keeps the billing state
     SCENARIOS[name](http, kit, flows)
+
+
+@pytest.mark.parametrize("name", sorted(CONNECT_SCENARIOS))
+def test_connect(name: str, http: AccountHttp, kit: StripeKit, flows: Flows) -> None:
+    """The views on a connected account's storefront (STRIPEKIT["CONNECTED_ACCOUNT"])."""
+    CONNECT_SCENARIOS[name](http, kit, flows)

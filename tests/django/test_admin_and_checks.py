@@ -59,6 +59,21 @@ def _ids(**stripekit: Any) -> set[str]:
 
 def test_a_complete_setup_passes_the_checks() -> None:
     assert _ids() == set()
+    # Connect: a storefront resolver named by its dotted path, or given itself.
+    assert _ids(CONNECTED_ACCOUNT="account_scenarios.storefront_account") == set()
+    assert _ids(CONNECTED_ACCOUNT=lambda request: None) == set()
+
+
+def test_a_hook_that_does_not_import_says_which_and_how_to_fix_it() -> None:
+    from django.conf import settings
+
+    broken = {**settings.STRIPEKIT, "CONNECTED_ACCOUNT": "shop.nowhere.account_of"}
+    with override_settings(STRIPEKIT=broken):
+        (found,) = run_checks(tags=["stripekit"])
+    assert found.msg.startswith(
+        "STRIPEKIT[\"CONNECTED_ACCOUNT\"] = 'shop.nowhere.account_of' does not import"
+    )
+    assert "dotted path" in found.msg and "CONNECTED_ACCOUNT" in (found.hint or "")
 
 
 @pytest.mark.parametrize(
@@ -69,6 +84,9 @@ def test_a_complete_setup_passes_the_checks() -> None:
         ({"PRODUCTS": None}, "stripekit.E003"),
         ({"PRODUCTS": "/nowhere/products.toml"}, "stripekit.E003"),
         ({"PUBLISHABLE_KEY": "pk_live_mixed"}, "stripekit.E004"),
+        ({"CONNECTED_ACCOUNT": "shop.nowhere.account_of"}, "stripekit.E005"),
+        ({"CONNECTED_ACCOUNT": 42}, "stripekit.E005"),
+        ({"BUYER": "shop.models.no_such_function"}, "stripekit.E005"),
     ],
 )
 def test_each_problem_has_its_check(change: dict[str, Any], expected: str) -> None:

@@ -118,6 +118,31 @@ def test_manage_py_stripekit_billing_sync_repairs_the_mirror(
     assert err.startswith("error: no customer is linked to user 'nobody'") and err.count("\n") == 1
 
 
+def test_manage_py_stripekit_billing_sync_account_repairs_that_account_only(
+    flows: Flows, client: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from django.core.management import call_command
+
+    a, b = flows.connect()
+    subs = {where: flows.subscription_of(flows.checkout("42", "pro", account=where), where)
+            for where in (a, b, None)}  # fmt: skip
+    for body, _ in flows.events:  # the Connect endpoint's deliveries too, through the view
+        assert deliver(client, body).status_code == 200
+    billing = get_kit().billing
+    assert [billing.subscriptions("42", account=w)[0].account for w in (a, b, None)] == [a, b, None]
+    BillingSubscription.objects.filter(id__in=subs.values()).delete()  # a restored backup
+
+    call_command("stripekit_billing", "sync", "--account", a)
+    out = capsys.readouterr().out
+    assert f"subscription {subs[a]}: new" in out.splitlines()
+    assert f"change(s) to the billing state of account {a} in the Django database" in out
+    assert subs[b] not in out and subs[None] not in out
+    (back,) = billing.subscriptions("42", account=a)
+    assert (back.id, back.account, back.status) == (subs[a], a, "active")
+    assert BillingSubscription.objects.get(id=subs[a]).account == a
+    assert billing.subscriptions("42", account=b) == [] and billing.subscriptions("42") == []
+
+
 def test_stripekit_billing_sync_beside_the_project(flows: Flows) -> None:
     from cli_harness import Runner
 

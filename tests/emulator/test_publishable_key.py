@@ -135,6 +135,45 @@ def test_a_browser_may_not_pay_with_another_customers_saved_card(
     assert client.v1.payment_intents.retrieve(a.id).status == "requires_payment_method"
 
 
+def test_a_browser_pays_a_connected_accounts_intent_only_in_that_account(
+    emulator: RunningEmulator, client: stripe.StripeClient
+) -> None:
+    """Stripe.js loaded with ``{stripeAccount}`` names the account as ``_stripe_account``."""
+    seller, other = (client.v1.accounts.create({"type": "standard"}).id for _ in "ab")
+    intent = client.v1.payment_intents.create(
+        {"amount": 1500, "currency": "usd"}, {"stripe_account": seller}
+    )
+    card = {"client_secret": intent.client_secret, "payment_method": "pm_card_visa"}
+    path = f"/v1/payment_intents/{intent.id}/confirm"
+    # Not found from the platform, nor from another connected account of it.
+    assert browser(emulator, "POST", path, **card).status_code == 404
+    assert browser(emulator, "POST", path, **card, _stripe_account=other).status_code == 404
+    stranger = browser(emulator, "POST", path, **card, _stripe_account="acct_notours")
+    assert stranger.status_code == 403
+    malformed = browser(emulator, "POST", path, **card, _stripe_account="cus_123")
+    assert malformed.status_code == 400 and malformed.json()["error"]["param"] == "_stripe_account"
+    assert (
+        client.v1.payment_intents.retrieve(intent.id, None, {"stripe_account": seller}).status
+        == "requires_payment_method"
+    )
+    # The card a browser enters is made in that account too, and pays there.
+    made = browser(
+        emulator, "POST", "/v1/payment_methods", type="card", _stripe_account=seller,
+        **{"card[number]": "4242424242424242", "card[exp_month]": "12", "card[exp_year]": "2034",
+           "card[cvc]": "123"},
+    )  # fmt: skip
+    paid = browser(
+        emulator, "POST", path, client_secret=intent.client_secret,
+        payment_method=made.json()["id"], _stripe_account=seller,
+    )  # fmt: skip
+    assert paid.status_code == 200 and paid.json()["status"] == "succeeded", paid.text
+    read = browser(
+        emulator, "GET", f"/v1/payment_intents/{intent.id}",
+        client_secret=intent.client_secret, _stripe_account=seller,
+    )  # fmt: skip
+    assert read.status_code == 200 and read.json()["status"] == "succeeded"
+
+
 def test_a_secret_key_is_never_taken_from_the_form(emulator: RunningEmulator) -> None:
     answer = httpx.get(f"{emulator.api_base}/v1/customers", params={"key": "sk_test_123"})
     assert answer.status_code == 401

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 import stripe
-from fastapi_shop import Orders, asgi_client, make_kit
+from fastapi import Request
+from fastapi_shop import Orders, asgi_client, fastapi_app, make_kit, starlette_app
 
 from stripekit import StripeKit
 from stripekit.emulator import RunningEmulator
@@ -284,3 +285,40 @@ async def test_an_apps_csrf_field_goes_into_the_shops_forms(kit: StripeKit, make
         page = (await test_client.get("/stripe/pricing")).text
     assert page.count('name="csrf" value="tok-/stripe/pricing"') == page.count("<form")
     assert page.count("<form") >= 2
+
+
+async def test_an_async_connected_account_resolver_is_awaited(
+    kit: StripeKit, stripe_emulator: RunningEmulator
+) -> None:
+    """Starlette's routes and FastAPI's dependency both take an async resolver; its answer
+    (not a coroutine, which would be a configuration error) picks the account."""
+    seller = stripe_emulator.create_account()
+    apply_sync_in(stripe_emulator, kit, seller)
+
+    async def storefront(request: Request) -> str | None:
+        return seller if request.url.hostname == "seller.test" else None
+
+    for make in (fastapi_app, starlette_app):
+        async with asgi_client(make(kit, connected_account=storefront)) as client:
+            made = await client.post("http://seller.test/stripe/checkout", json={"product": "book"})
+            assert made.status_code == 200, made.text
+            emulator = emulator_client(stripe_emulator)
+            session = emulator.v1.checkout.sessions.retrieve(
+                made.json()["id"], None, {"stripe_account": seller}
+            )
+            assert session.amount_total == 1900
+            platform = await client.post("/stripe/checkout", json={"product": "book"})
+            assert platform.status_code == 200
+            assert (
+                emulator.v1.checkout.sessions.retrieve(platform.json()["id"]).amount_total == 1900
+            )
+    await kit.aclose()
+
+
+def apply_sync_in(emulator: RunningEmulator, kit: StripeKit, account: str) -> None:
+    """The catalog's products and prices made in a connected account too."""
+    from stripekit import apply_sync, plan_sync, read_account
+
+    client = emulator_client(emulator)
+    state = read_account(client, kit.catalog, stripe_account=account)
+    apply_sync(client, plan_sync(kit.catalog, state))

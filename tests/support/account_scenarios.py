@@ -29,12 +29,15 @@ class Answer:
 
 
 class AccountHttp(Protocol):
-    """An integration's routes, called as a signed-in user (``user``) or anonymously."""
+    """An integration's routes, called as a signed-in user (``user``) or anonymously, on the
+    platform's storefront or a connected account's (``storefront``, Connect)."""
 
     prefix: str
     """Where the shop's routes are mounted (``/stripe``)."""
 
-    def get(self, path: str, *, user: str | None, as_json: bool = False) -> Answer: ...
+    def get(
+        self, path: str, *, user: str | None, as_json: bool = False, storefront: str | None = None
+    ) -> Answer: ...
 
     def post(
         self,
@@ -44,19 +47,34 @@ class AccountHttp(Protocol):
         user: str | None,
         as_json: bool = False,
         cross_site: bool = False,
+        storefront: str | None = None,
     ) -> Answer:
         """``cross_site``: as a browser posts from another site's page (the integration's
         own protection must refuse it: Fetch Metadata, Django's CSRF token)."""
         ...
 
 
-def account_headers(user: str | None, as_json: bool) -> dict[str, str]:
+def account_headers(
+    user: str | None, as_json: bool, storefront: str | None = None
+) -> dict[str, str]:
     """What a test client sends: the user rides in ``X-User`` (each test project's
-    stand-in for its sign-in), the ``Accept`` header picks HTML or JSON."""
+    stand-in for its sign-in), the ``Accept`` header picks HTML or JSON, and
+    ``X-Storefront`` (the test projects' stand-in for the storefront's host) the
+    connected account their resolver answers."""
     headers = {"Accept": "application/json" if as_json else "text/html"}
     if user is not None:
         headers["X-User"] = user
+    if storefront is not None:
+        headers["X-Storefront"] = storefront
     return headers
+
+
+def storefront_account(request: Any) -> str | None:
+    """The test projects' connected-account resolver (FastAPI, Starlette and Django alike):
+    the ``X-Storefront`` header as it is, so that a test can also make it answer nonsense.
+    A real app maps its storefront's host (or path) to the account instead."""
+    found: str | None = request.headers.get("X-Storefront")
+    return found
 
 
 Scenario = Callable[[AccountHttp, StripeKit, Flows], None]

@@ -120,20 +120,35 @@ class Flows:
     def close(self) -> None:
         self.sink.__exit__(None, None, None)
 
+    def connect(self, count: int = 2) -> list[str]:
+        """A Connect platform: ``count`` connected accounts, each with the catalog synced in
+        it, and a Connect endpoint delivering their events to the sink (``events``)."""
+        self.emulator.add_webhook_endpoint(self.sink.url, secret=WEBHOOK_SECRET, connect=True)
+        catalog = self.kit.catalog
+        accounts = []
+        for _ in range(count):
+            account = self.client.v1.accounts.create({"type": "standard"}).id
+            state = read_account(self.client, catalog, stripe_account=account)
+            apply_sync(self.client, plan_sync(catalog, state))
+            accounts.append(account)
+        return accounts
+
     # -- what a buyer does -----------------------------------------------------------------
 
     def checkout(
         self, user: str | None, product: str, *, price: str | None = None, quantity: int = 1,
         card: str = CARD, email: str = "buyer@example.com", pay: bool = True,
-        via_kit: bool = True,
+        via_kit: bool = True, account: str | None = None,
     ) -> str:  # fmt: skip
         """A checkout made by the kit for ``user`` (or by the app itself, ``via_kit=False``:
-        no stripekit metadata) and paid on the hosted page; its id."""
-        customer = self.kit.linked_customer(user) if user else None
+        no stripekit metadata), in ``account`` (Connect) or the platform's, and paid on the
+        hosted page; its id."""
+        customer = self.kit.linked_customer(user, account) if user else None
         if via_kit:
             session = self.kit.checkout.create(
                 product, price=price, quantity=quantity, client_reference_id=user,
                 customer=customer, customer_email=None if customer else email,
+                stripe_account=account,
             )  # fmt: skip
         else:
             _, catalog_price = self.kit.catalog.price(product, price)
@@ -144,13 +159,17 @@ class Flows:
                 "success_url": "http://shop.test/done", "customer_email": email,
             })  # fmt: skip
         if pay:
-            form = {"card_number": card, "email": email, "name": "Ada"}
-            answer = httpx.post(str(session.url), data=form)
-            if answer.status_code == 200 and "3D Secure" in answer.text:
-                answer = httpx.post(str(session.url), data={**form, "three_d_secure": "complete"})
-            assert answer.status_code == 303, answer.text[:500]
+            self.pay(str(session.url), card=card, email=email)
         self.settle()
         return str(session.id)
+
+    def pay(self, url: str, *, card: str = CARD, email: str = "buyer@example.com") -> None:
+        """Pay a hosted Checkout page (``session.url``) as a buyer would."""
+        form = {"card_number": card, "email": email, "name": "Ada"}
+        answer = httpx.post(url, data=form)
+        if answer.status_code == 200 and "3D Secure" in answer.text:
+            answer = httpx.post(url, data={**form, "three_d_secure": "complete"})
+        assert answer.status_code == 303, answer.text[:500]
 
     def pay_intent(
         self, user: str | None, product: str, *, quantity: int = 1, card: str = "pm_card_visa",
@@ -183,8 +202,8 @@ class Flows:
             httpx.post(f"{self.emulator.url}/3ds/{intent}", data={"three_d_secure": outcome})
         self.settle()
 
-    def subscription_of(self, session_id: str) -> str:
-        return str(self.client.v1.checkout.sessions.retrieve(session_id).subscription)
+    def subscription_of(self, session_id: str, account: str | None = None) -> str:
+        return str(self.current("session", session_id, account)["subscription"])
 
     def refund(self, session_id: str, amount: int | None = None) -> str:
         intent = self.client.v1.checkout.sessions.retrieve(session_id).payment_intent
@@ -239,16 +258,20 @@ class Flows:
                 found.append((received.body, str(event["type"])))
         return found
 
-    def current(self, kind: str, object_id: str) -> dict[str, Any]:
-        """An object as the emulator has it now, as a plain dict."""
-        retrieve = {
+    def current(self, kind: str, object_id: str, account: str | None = None) -> dict[str, Any]:
+        """An object as the emulator has it now (in ``account``, Connect), as a plain dict."""
+        retrieve: Any = {
             "subscription": self.client.v1.subscriptions.retrieve,
             "invoice": self.client.v1.invoices.retrieve,
             "session": self.client.v1.checkout.sessions.retrieve,
             "customer": self.client.v1.customers.retrieve,
             "payment_intent": self.client.v1.payment_intents.retrieve,
         }[kind]
-        return json.loads(json.dumps(retrieve(object_id).to_dict(), default=str))
+        options: Any = {"stripe_account": account} if account is not None else {}
+        found: dict[str, Any] = json.loads(
+            json.dumps(retrieve(object_id, None, options).to_dict(), default=str)
+        )
+        return found
 
 
 def deliver(kit: StripeKit, body: bytes) -> Any:

@@ -74,6 +74,14 @@ def buyer_from_headers(request: Request) -> Buyer | None:
     )
 
 
+def storefront_from_headers(request: Request) -> str | None:
+    """The test app's connected-account resolver, a FastAPI dependency (hence ``Request``):
+    ``account_scenarios.storefront_account``, the one the Django tests use too."""
+    from account_scenarios import storefront_account
+
+    return storefront_account(request)
+
+
 def make_kit(emulator: RunningEmulator, tmp_path: Path, orders: Orders, **extra: Any) -> StripeKit:
     products = tmp_path / "products.toml"
     products.write_text(PRODUCTS)

@@ -8,10 +8,12 @@ it only translates requests and responses.
 Every action runs as the signed-in user (``user=``): the operations refuse
 another user's subscription or invoice with a 404.
 
-Connect: the page is the platform's own billing. The user's rows in connected
-accounts are neither shown nor acted on here (an id of one is a 404, as any id
-the page does not show); an app shows them with the queries' ``account=`` and
-acts on them with the operations, which act in the object's own account.
+Connect: the page is one account's billing, ``account``: the platform's own
+(None, the default) or a connected account's (``acct_...``, what the app's
+resolver of the request's account says: the storefront of that account). It
+shows that account's rows only, and its actions act on that account's objects
+only: an id of another account's object, or of the platform's, is a 404, as
+any id the page does not show.
 
 What the browser may send is which subscription, which plan (a catalog key,
 never a price or an amount) and a quote; how a plan change is billed is the
@@ -39,6 +41,7 @@ from stripekit.catalog._currencies import format_amount
 from ._models import CreditEntry, Purchase, Subscription
 from ._operations import PlanChangePreview, Proration
 from ._queries import _balance, _customer_for, _history
+from ._store import check_account
 
 if TYPE_CHECKING:
     from stripekit.catalog._catalog import Catalog
@@ -240,27 +243,36 @@ class ActionResult:
 # -- the page ------------------------------------------------------------------------------
 
 
-def account(billing: Billing, catalog: Catalog | None, user: str) -> Account:
-    """The account page's content for ``user`` (the app's reference for the signed-in user)."""
-    return _account(billing, catalog, user, billing.store.run(_read(billing, user)))
+def account(
+    billing: Billing, catalog: Catalog | None, user: str, *, account: str | None = None
+) -> Account:
+    """The account page's content for ``user`` (the app's reference for the signed-in user),
+    in ``account``: the platform's own (None) or one connected account's (``acct_...``)."""
+    found = billing.store.run(_read(billing, user, account))
+    return _account(billing, catalog, user, found)
 
 
-async def aaccount(billing: Billing, catalog: Catalog | None, user: str) -> Account:
+async def aaccount(
+    billing: Billing, catalog: Catalog | None, user: str, *, account: str | None = None
+) -> Account:
     """Async twin of ``account``."""
-    return _account(billing, catalog, user, await billing.store.arun(_read(billing, user)))
+    found = await billing.store.arun(_read(billing, user, account))
+    return _account(billing, catalog, user, found)
 
 
 _Read = tuple[list[Subscription], list[Purchase], int, list[CreditEntry], str | None]
 
 
-def _read(billing: Billing, user: str) -> Callable[[BillingWriter], _Read]:
-    # The platform's own billing (Connect accounts' are the app's to show, by account=).
+def _read(billing: Billing, user: str, account: str | None) -> Callable[[BillingWriter], _Read]:
+    # One account's billing: never ALL_ACCOUNTS (a page, its credits and its portal's
+    # customer are one account's).
+    check_account(account)
     parts = (
-        billing._subscriptions(user, None),
-        billing._purchases(user, None),
-        _balance(user, None),
-        _history(user, _RECENT_CREDITS, None),
-        _customer_for(user, None),
+        billing._subscriptions(user, account),
+        billing._purchases(user, account),
+        _balance(user, account),
+        _history(user, _RECENT_CREDITS, account),
+        _customer_for(user, account),
     )
     return lambda tx: (parts[0](tx), parts[1](tx), parts[2](tx), parts[3](tx), parts[4](tx))
 
@@ -394,18 +406,21 @@ def run_action(
     proration: Proration,
     secret: str,
     catalog: Catalog | None = None,
+    account: str | None = None,
 ) -> ActionResult:
     """Do what the signed-in ``user`` asked, on their own objects only.
 
     ``proration`` is the app's (STRIPEKIT_PLAN_CHANGE_PRORATION); ``secret`` signs and
-    checks plan-change quotes (the Stripe secret key); ``catalog`` names the plans.
+    checks plan-change quotes (the Stripe secret key); ``catalog`` names the plans;
+    ``account`` is the page's account (None: the platform's own; ``acct_...``: that
+    connected account's), the only one whose objects it acts on.
 
     Raises:
         UnknownBillingObjectError: the id is not one of the user's (404).
         BillingError: the action does not apply (nothing to resume, the same plan...) (400).
         StripeAPIError: Stripe refused (502).
     """
-    call = _call(action, user, proration, secret, catalog)
+    call = _call(action, user, proration, secret, catalog, account)
     return call.done(getattr(billing, call.method)(*call.args, **call.kwargs))
 
 
@@ -417,9 +432,10 @@ async def arun_action(
     proration: Proration,
     secret: str,
     catalog: Catalog | None = None,
+    account: str | None = None,
 ) -> ActionResult:
     """Async twin of ``run_action``."""
-    call = _call(action, user, proration, secret, catalog)
+    call = _call(action, user, proration, secret, catalog, account)
     found: Awaitable[Any] = getattr(billing, "a" + call.method)(*call.args, **call.kwargs)
     return call.done(await found)
 
@@ -433,12 +449,16 @@ def preview_for_page(
     *,
     proration: Proration,
     secret: str,
+    account: str | None = None,
 ) -> ChangeQuote:
-    """The preview the account page shows before a plan change is confirmed."""
+    """The preview the account page shows before a plan change is confirmed (a subscription
+    of ``user`` in ``account``, the page's)."""
     action = AccountAction.parse("preview-change", {"subscription": subscription, "plan": plan})
+    check_account(account)
     preview = billing.preview_change(
-        action.subscription or "", action.plan or "", proration=proration, user=user, account=None
-    )
+        action.subscription or "", action.plan or "", proration=proration, user=user,
+        account=account,
+    )  # fmt: skip
     return _quote(action, preview, catalog, user, proration, secret)
 
 
@@ -451,12 +471,15 @@ async def apreview_for_page(
     *,
     proration: Proration,
     secret: str,
+    account: str | None = None,
 ) -> ChangeQuote:
     """Async twin of ``preview_for_page``."""
     action = AccountAction.parse("preview-change", {"subscription": subscription, "plan": plan})
+    check_account(account)
     preview = await billing.apreview_change(
-        action.subscription or "", action.plan or "", proration=proration, user=user, account=None
-    )
+        action.subscription or "", action.plan or "", proration=proration, user=user,
+        account=account,
+    )  # fmt: skip
     return _quote(action, preview, catalog, user, proration, secret)
 
 
@@ -469,12 +492,14 @@ class _OperationCall:
 
 
 def _call(
-    action: AccountAction, user: str, proration: Proration, secret: str, catalog: Catalog | None
-) -> _OperationCall:
+    action: AccountAction, user: str, proration: Proration, secret: str,
+    catalog: Catalog | None, account: str | None,
+) -> _OperationCall:  # fmt: skip
     """Which operation an action is, with its arguments, and how its answer reads."""
-    # The page is the platform's billing: a connected account's object is not on it, and
-    # an id of one posted to it is refused (404) like any id the page does not show.
-    kwargs: dict[str, Any] = {"user": user, "account": None}
+    # The page is one account's billing: another account's object (or the platform's) is
+    # not on it, and an id of one posted to it is refused (404) like any id it does not show.
+    check_account(account)
+    kwargs: dict[str, Any] = {"user": user, "account": account}
     sub = action.subscription or ""
     if action.name == "retry":
         invoice = action.invoice or ""

@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from stripekit._connect import account_options
 from stripekit._errors import BillingError, StripeAPIError, UnknownBillingObjectError
 
 from ._models import Subscription
@@ -40,7 +41,6 @@ from ._store import ALL_ACCOUNTS, BillingWriter, Kind, Row, check_account, in_ac
 
 if TYPE_CHECKING:
     import stripe
-    from stripe import RequestOptions
 
     from stripekit.catalog._catalog import Catalog
     from stripekit.catalog._prices import PriceResolver
@@ -367,7 +367,7 @@ class Operations:
         if row.columns.get("status") not in (*_LIVE, None):
             raise BillingError(f"subscription {subscription_id} is {row['status']} already")
         subs = self._client_factory().v1.subscriptions
-        options = _options(row.account)
+        options = account_options(row.account)
         if at_period_end:
             params: Any = {"cancel_at_period_end": True}
             obj = yield _Call(
@@ -393,7 +393,7 @@ class Operations:
             raise BillingError(f"subscription {subscription_id} has no cancel to undo")
         subs = self._client_factory().v1.subscriptions
         params: Any = {"cancel_at_period_end": False}
-        options = _options(row.account)
+        options = account_options(row.account)
         obj = yield _Call(
             lambda: subs.update(subscription_id, params, options),
             lambda: subs.update_async(subscription_id, params, options),
@@ -414,7 +414,7 @@ class Operations:
         if proration_date is not None:
             params["proration_date"] = proration_date
         subs = self._client_factory().v1.subscriptions
-        options = _options(row.account)
+        options = account_options(row.account)
         obj = yield _Call(
             lambda: subs.update(subscription_id, params, options),
             lambda: subs.update_async(subscription_id, params, options),
@@ -436,7 +436,7 @@ class Operations:
         # it), and the proration lines' period starts say which moment that was.
         details = {"items": params["items"], "proration_behavior": params["proration_behavior"]}
         preview_params: Any = {"subscription": subscription_id, "subscription_details": details}
-        options = _options(row.account)
+        options = account_options(row.account)
         invoice = yield _Call(
             lambda: invoices.create_preview(preview_params, options),
             lambda: invoices.create_preview_async(preview_params, options),
@@ -461,7 +461,7 @@ class Operations:
         subscription_id = row.id
         price = yield from self._price_id(target, row.account)
         subs = self._client_factory().v1.subscriptions
-        options = _options(row.account)
+        options = account_options(row.account)
         current = yield _Call(
             lambda: subs.retrieve(subscription_id, None, options),
             lambda: subs.retrieve_async(subscription_id, None, options),
@@ -511,7 +511,7 @@ class Operations:
                 f"invoice {invoice_id} is {row['status']}: only an open invoice can be paid"
             )
         invoices = self._client_factory().v1.invoices
-        options = _options(row.account)
+        options = account_options(row.account)
         try:
             obj = yield _Call(
                 lambda: invoices.pay(invoice_id, None, options),
@@ -555,8 +555,8 @@ class Operations:
             if not intent:
                 sessions = self._client_factory().v1.checkout.sessions
                 found = yield _Call(
-                    lambda: sessions.retrieve(target, None, _options(where)),
-                    lambda: sessions.retrieve_async(target, None, _options(where)),
+                    lambda: sessions.retrieve(target, None, account_options(where)),
+                    lambda: sessions.retrieve_async(target, None, account_options(where)),
                 )
                 intent = str(found.get("payment_intent") or "")
             if not intent:
@@ -567,7 +567,7 @@ class Operations:
         if reason is not None:
             params["reason"] = reason
         refunds = self._client_factory().v1.refunds
-        options = _options(where)
+        options = account_options(where)
         obj = yield _Call(
             lambda: refunds.create(params, options), lambda: refunds.create_async(params, options)
         )
@@ -619,11 +619,6 @@ class Operations:
 
         result: Subscription = yield _Run(write)
         return result
-
-
-def _options(account: str | None) -> RequestOptions:
-    """Stripe-Account for a connected account's object; the platform's own: none."""
-    return {"stripe_account": account} if account is not None else {}
 
 
 def _owns(row: Row, user: str, customers: set[str]) -> bool:

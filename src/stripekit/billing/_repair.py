@@ -7,23 +7,31 @@ that already had customers. ``repair`` lists what Stripe has (subscriptions,
 checkout sessions, invoices, charges, refunds) for one user, one customer or
 everyone, writes each object as it is now over whatever the mirror holds, and
 settles links and credits exactly as events would. It says what changed.
+
+Connect: a repair reads one account, the platform's (the default) or a
+connected account's (``account="acct_..."``: every call sends ``Stripe-Account``,
+since the platform's lists hold only its own objects), and writes what it reads
+as that account's rows, links and credits, as that account's events would.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from stripekit._connect import account_options
 from stripekit._errors import ConfigurationError
 
-from ._projection import Mirror
+from ._projection import Mirror, user_owner
 from ._rows import purchase_lines, purchase_row, row_for
-from ._store import BillingStore, BillingWriter, Kind, Row
+from ._store import BillingStore, BillingWriter, Kind, Row, check_account
 
 if TYPE_CHECKING:
     import stripe
+    from stripe import RequestOptions
 
 __all__ = ["Change", "repair"]
 
@@ -56,81 +64,99 @@ def repair(
     user: str | None = None,
     customer: str | None = None,
     since: datetime | None = None,
+    account: str | None = None,
 ) -> list[Change]:
     """Read Stripe and write what it has over the mirror; the changes made.
 
     Args:
         mirror: the kit's mirror (its store, product keys and credit rules).
         client: a Stripe client.
-        user: only this app user's customers (those the mirror links to them).
-        customer: only this customer.
+        user: only this app user's customers (those the mirror links to them in
+            ``account``).
+        customer: only this customer (of ``account``).
         since: only checkout sessions, invoices, charges and refunds created since.
+        account: the connected account (Connect, ``acct_...``) to read, with
+            ``Stripe-Account``, and whose rows to write; None: the platform's own.
 
     Raises:
-        ConfigurationError: both ``user`` and ``customer``, or a user the mirror
-            links to no customer.
+        ConfigurationError: both ``user`` and ``customer``, a user the mirror
+            links to no customer, or an ``account`` that is not an ``acct_...`` id.
     """
     if user is not None and customer is not None:
         raise ConfigurationError("repair one user or one customer, not both")
+    check_account(account)
     store = mirror.store
     customers: list[str | None]
     if user is not None:
-        customers = list(store.run(lambda tx: tx.customers_of(user)))
+        customers = list(store.run(lambda tx: tx.customers_of(user, account)))
         if not customers:
+            where = "" if account is None else f" in account {account}"
             raise ConfigurationError(
-                f"no customer is linked to user {user!r} in the billing state: repair by "
-                "customer (--customer cus_...) to link it"
+                f"no customer is linked to user {user!r}{where} in the billing state: repair "
+                "by customer (--customer cus_...) to link it"
             )
     else:
         customers = [customer]
     changes: list[Change] = []
     created = {"gte": int(since.timestamp())} if since is not None else None
     for who in customers:
-        changes += _repair_for(mirror, client, who, created)
+        changes += _repair_for(mirror, client, who, created, account)
     return changes
 
 
 def _repair_for(
-    mirror: Mirror, client: stripe.StripeClient, customer: str | None, created: Any
+    mirror: Mirror,
+    client: stripe.StripeClient,
+    customer: str | None,
+    created: Any,
+    account: str | None,
 ) -> list[Change]:
     v1 = client.v1
     keys = mirror.keys
+    options = account_options(account)
     by_customer: dict[str, Any] = {"customer": customer} if customer else {}
     recent: dict[str, Any] = {**by_customer, **({"created": created} if created else {})}
     changes: list[Change] = []
-    for sub in _all(v1.subscriptions.list, {**by_customer, "status": "all"}):
-        changes += _write(mirror.store, row_for(Kind.SUBSCRIPTION, sub, keys, 0), mirror)
-    for session in _all(v1.checkout.sessions.list, recent):
+
+    def write(row: Row, user: str | None = None) -> None:
+        # What Stripe answered carries no account: the row is the account's it was read in.
+        nonlocal changes
+        changes += _write(mirror.store, dataclasses.replace(row, account=account), mirror, user)
+
+    for sub in _all(v1.subscriptions.list, {**by_customer, "status": "all"}, options):
+        write(row_for(Kind.SUBSCRIPTION, sub, keys, 0))
+    for session in _all(v1.checkout.sessions.list, recent, options):
         lines = None
         if session.get("mode") == "payment" and session.get("status") == "complete":
-            listed = v1.checkout.sessions.line_items.list(str(session["id"]), {"limit": 100})
+            listed = v1.checkout.sessions.line_items.list(
+                str(session["id"]), {"limit": 100}, options
+            )
             lines = purchase_lines([_plain(i) for i in listed.auto_paging_iter()], keys)
         row = purchase_row(session, 0, lines=lines, failed=False)
-        changes += _write(mirror.store, row, mirror, user=session.get("client_reference_id"))
-    for invoice in _all(v1.invoices.list, recent):
+        write(row, session.get("client_reference_id"))
+    for invoice in _all(v1.invoices.list, recent, options):
         for price_id in _invoice_prices(invoice):
             if not keys.knows(price_id):
-                keys.of_price(_plain(v1.prices.retrieve(price_id)))
-        changes += _write(mirror.store, row_for(Kind.INVOICE, invoice, keys, 0), mirror)
-    for charge in _all(v1.charges.list, recent):
-        changes += _write(mirror.store, row_for(Kind.CHARGE, charge, keys, 0), mirror)
+                keys.of_price(_plain(v1.prices.retrieve(price_id, None, options)))
+        write(row_for(Kind.INVOICE, invoice, keys, 0))
+    for charge in _all(v1.charges.list, recent, options):
+        write(row_for(Kind.CHARGE, charge, keys, 0))
         intent = charge.get("payment_intent")
         if intent:
-            for refund in _all(v1.refunds.list, {"payment_intent": intent}):
-                changes += _write(mirror.store, row_for(Kind.REFUND, refund, keys, 0), mirror)
+            for refund in _all(v1.refunds.list, {"payment_intent": intent}, options):
+                write(row_for(Kind.REFUND, refund, keys, 0))
     return changes
 
 
-def _write(
-    store: BillingStore, row: Row, mirror: Mirror, *, user: str | None = None
-) -> list[Change]:
+def _write(store: BillingStore, row: Row, mirror: Mirror, user: str | None = None) -> list[Change]:
     def work(tx: BillingWriter) -> list[Change]:
         before = tx.get(row.kind, row.id)
         tx.replace(row)
         customer = row.columns.get("customer")
         linked_user = user or row.data.get("user")
-        if customer and linked_user and tx.link(customer, linked_user) == linked_user:
-            tx.move_credits(f"customer:{customer}", f"user:{linked_user}")
+        # A customer is linked, and its credits kept, in its own account (as events do).
+        if customer and linked_user and tx.link(customer, linked_user, row.account) == linked_user:
+            tx.move_credits(f"customer:{customer}", user_owner(linked_user, row.account))
         if row.kind is Kind.PURCHASE:
             mirror.settle_credits(tx, row.id)
         elif row.kind is Kind.INVOICE:
@@ -167,8 +193,10 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def _all(list_call: Callable[..., Any], params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    page = list_call({**params, "limit": 100})
+def _all(
+    list_call: Callable[..., Any], params: dict[str, Any], options: RequestOptions
+) -> Iterator[dict[str, Any]]:
+    page = list_call({**params, "limit": 100}, options)
     for item in page.auto_paging_iter():
         yield _plain(item)
 

@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from stripekit._connect import is_account_id
 from stripekit._errors import ConfigurationError
 
 from ._models import CreditEntry
@@ -62,7 +63,7 @@ platform's and all its connected accounts' (``None`` means the platform's alone)
 
 def check_account(account: object, *, every: bool = False) -> None:
     """Refuse an account filter that is not None, ``acct_...`` or (``every``) ALL_ACCOUNTS."""
-    if account is None or (isinstance(account, str) and account.startswith("acct_")):
+    if account is None or is_account_id(account):
         return
     if every and account == ALL_ACCOUNTS:
         return

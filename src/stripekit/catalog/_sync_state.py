@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from stripekit._connect import is_account_id
 from stripekit._errors import ConfigurationError
 from stripekit._stripe_api import call_stripe
 
@@ -76,9 +77,7 @@ def read_account(
     Raises:
         ConfigurationError: ``stripe_account`` is not an ``acct_...`` id.
     """
-    if stripe_account is not None and not (
-        isinstance(stripe_account, str) and stripe_account.startswith("acct_")
-    ):
+    if stripe_account is not None and not is_account_id(stripe_account):
         raise ConfigurationError(
             f"stripe_account must be a connected account's id (acct_...), not {stripe_account!r}"
         )

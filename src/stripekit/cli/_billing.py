@@ -5,6 +5,8 @@ that reached it (a database restored from a backup, an endpoint down past
 Stripe's retries, the billing state turned on in an app that had customers
 already). ``sync`` reads Stripe (subscriptions, recent checkouts, invoices,
 charges and refunds) and writes it over the mirror, printing each change.
+``--account acct_...`` reads a connected account's (Connect) and writes that
+account's rows; one account per run.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from rich.markup import escape
 from stripekit._stripe_api import call_stripe
 from stripekit.billing._repair import repair
 
-from ._common import CLIError, console
+from ._common import CLIError, check_account_option, console
 from ._events import parse_since
 from ._project import open_billing_kit
 
@@ -42,6 +44,12 @@ def sync(
         help="Only checkouts, invoices, charges and refunds created since: 30d, 1w, or a date "
         "(subscriptions are always read).",
     ),
+    account: str | None = typer.Option(
+        None,
+        "--account",
+        help="A connected account's billing (acct_..., Connect), read with Stripe-Account; "
+        "one account per run (default: the platform's own).",
+    ),
     database_url: str | None = typer.Option(
         None,
         "--database-url",
@@ -51,7 +59,9 @@ def sync(
     """Read Stripe and write what it has over the billing state; print what changed.
 
     Without --user or --customer, everything Stripe lists is read. Running it
-    twice changes nothing the second time.
+    twice changes nothing the second time. With --account, a connected
+    account's objects are read and written as that account's (run it once per
+    account); without it, the platform's own.
     """
     if user is not None and customer is not None:
         raise CLIError("give --user or --customer, not both")
@@ -59,13 +69,16 @@ def sync(
         raise CLIError(f"--customer {customer!r}: give a Stripe customer id (cus_...)")
     if user is not None and not user.strip():
         raise CLIError("--user is empty: give your app's reference for the user")
+    check_account_option(account)
     when = parse_since(since) if since is not None else None
     kit, label = open_billing_kit(ctx, database_url)
     try:
         mirror = kit.billing_mirror
         with console.status("reading Stripe"):
             changes = call_stripe(
-                lambda: repair(mirror, kit.client, user=user, customer=customer, since=when)
+                lambda: repair(
+                    mirror, kit.client, user=user, customer=customer, since=when, account=account
+                )
             )
     finally:
         close = getattr(kit.store, "close", None)  # the SQL store's connections
@@ -76,6 +89,8 @@ def sync(
     state = "the billing state" + (
         f" of user {user}" if user else f" of customer {customer}" if customer else ""
     )
+    if account is not None:
+        state += f" {'in' if user or customer else 'of'} account {account}"
     if changes:
         console.print(f"[green]✓[/] {len(changes)} change(s) to {escape(state)} in {label}")
     else:

@@ -25,6 +25,7 @@ __all__ = [
     "CLIError",
     "Group",
     "Options",
+    "check_account_option",
     "console",
     "error_console",
     "import_object",
@@ -48,6 +49,14 @@ class Options:
     env_file: Path | None = None
     debug: bool = False
     django_settings: str | None = None
+
+
+def check_account_option(account: str | None) -> None:
+    """Refuse an ``--account`` that is not a connected account's id (before any request)."""
+    from stripekit._connect import is_account_id
+
+    if account is not None and not is_account_id(account):
+        raise CLIError(f"--account takes a connected account's id (acct_...), not {account!r}")
 
 
 def options(ctx: typer.Context) -> Options:

@@ -20,7 +20,14 @@ from stripekit.webhooks._dispatch import Dispatcher, WebhookResult
 from stripekit.webhooks._registry import WebhookRegistry
 from stripekit.webhooks._store import EventStatus, StoredEvent
 
-from ._common import CLIError, console, import_object, load_env_file, options
+from ._common import (
+    CLIError,
+    check_account_option,
+    console,
+    import_object,
+    load_env_file,
+    options,
+)
 from ._project import django_kit, in_django, load_settings, open_event_store
 
 __all__ = ["events_app", "parse_since"]
@@ -372,6 +379,7 @@ def backfill_events(
     """
     from stripekit.webhooks._backfill import BackfillReport, backfill
 
+    check_account_option(account)
     load_env_file(options(ctx).env_file)
     moment = parse_since(since)
     target = _handlers(ctx, app)

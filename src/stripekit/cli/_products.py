@@ -16,7 +16,7 @@ from stripekit.catalog._catalog import Catalog
 from stripekit.catalog._sync import SyncAction, SyncKind, SyncPlan, apply_sync, plan_sync
 from stripekit.catalog._sync_state import read_account
 
-from ._common import CLIError, console
+from ._common import CLIError, check_account_option, console
 from ._project import load_settings
 
 __all__ = ["products_app"]
@@ -74,7 +74,7 @@ def sync(
     settings = _client_settings(ctx, products)
     if settings.products is None:
         raise CLIError("no products file: pass --products products.toml or set STRIPEKIT_PRODUCTS")
-    _check_account(account)
+    check_account_option(account)
     catalog = Catalog.load(settings.products)
     client = make_client(settings)
     with console.status("reading products and prices from Stripe"):
@@ -99,11 +99,6 @@ def sync(
             raise
     into = f" in {account}" if account else ""
     console.print(f"[green]✓[/] {len(plan.actions)} change(s) applied{into}")
-
-
-def _check_account(account: str | None) -> None:
-    if account is not None and not account.startswith("acct_"):
-        raise CLIError(f"--account takes a connected account's id (acct_...), not {account!r}")
 
 
 def _print_plan(plan: SyncPlan, settings: Settings) -> None:
@@ -161,7 +156,7 @@ def pull(
     from stripekit.catalog._pull import catalog_from_account, catalog_to_toml
 
     settings = _client_settings(ctx)
-    _check_account(account)
+    check_account_option(account)
     to_stdout = str(out) == "-"
     if not to_stdout and out.exists() and not force:
         raise CLIError(f"{out} exists: pass --force to overwrite it, or --out another file")

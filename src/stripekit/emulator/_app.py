@@ -159,10 +159,16 @@ async def _api_call(
     params = decode_form(raw)
     path = request.url.path
     api_key = _api_key(request.headers.get("authorization", ""), params)
+    account = request.headers.get("stripe-account") or None  # Connect: acting for it
     view: View | None = None
     if api_key.startswith("pk_"):
+        # Stripe.js loaded for a connected account (Stripe(key, {stripeAccount})) names
+        # it in the request, as Stripe.js does: the browser sets no Stripe-Account header.
+        account = account or _browser_account(params)
         view = client_side(emulator, method, path, params)
-    status, body, replayed = _answer(emulator, method, path, params, api_key, request, request_id)
+    status, body, replayed = _answer(
+        emulator, method, path, params, api_key, account, request, request_id
+    )
     if view is not None and status == 200:
         body = view(body)
     return status, body, replayed
@@ -174,11 +180,11 @@ def _answer(
     path: str,
     params: dict[str, Any],
     api_key: str,
+    account: str | None,
     request: Request,
     request_id: str,
 ) -> tuple[int, dict[str, Any], bool]:
     key = request.headers.get("idempotency-key") if method == "POST" else None
-    account = request.headers.get("stripe-account") or None  # Connect: acting for it
     if key is None:
         return 200, handle(emulator, method, path, params, account), False
     if account is not None:
@@ -205,6 +211,19 @@ def _answer(
 
 def _internal_error() -> StripeError:
     return StripeError(500, "The emulator failed on this request (see its log).", type="api_error")
+
+
+def _browser_account(params: dict[str, Any]) -> str | None:
+    """The connected account a browser's request names (``_stripe_account``), taken out of
+    ``params``; a value that is not an id is Stripe's 400."""
+    given = params.pop("_stripe_account", None)
+    if given is None or given == "":
+        return None
+    if not isinstance(given, str) or not given.startswith("acct_"):
+        raise StripeError(
+            400, f"Invalid Stripe account: {str(given)[:40]!r}", param="_stripe_account"
+        )
+    return given
 
 
 def _api_key(authorization: str, params: dict[str, Any]) -> str:

@@ -11,6 +11,12 @@ A subscription product gets a subscription instead, created ``incomplete``
 invoice's PaymentIntent, and once that is paid Stripe makes it ``active``
 (``customer.subscription.updated``), as Stripe's "build a subscriptions
 integration" guide does it.
+
+Connect: ``stripe_account="acct_..."`` makes the payment in that connected
+account (``Stripe-Account`` on every call): the customer is the user's in that
+account (or a new one made there), a subscription's price is that account's
+(by ``lookup_key``), and the page must load Stripe.js for that account
+(``Stripe(key, {stripeAccount})``) to confirm it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+from stripekit._connect import account_options, is_account_id
 from stripekit._errors import CheckoutError, InvalidQuantityError
 from stripekit._metadata_keys import (
     METADATA_PRICE,
@@ -79,8 +86,8 @@ class _IntentsBase:
         catalog: Catalog,
         client_factory: Callable[[], stripe.StripeClient],
         *,
-        linked_customer: Callable[[str], str | None] | None = None,
-        alinked_customer: Callable[[str], Awaitable[str | None]] | None = None,
+        linked_customer: Callable[[str, str | None], str | None] | None = None,
+        alinked_customer: Callable[[str, str | None], Awaitable[str | None]] | None = None,
         clock: Callable[[], float] = time.time,
         prices: PriceResolver | None = None,
     ) -> None:
@@ -186,7 +193,9 @@ class _IntentsBase:
             params["email"] = plan.email
         return params
 
-    def _idempotency_key(self, params: Mapping[str, object], given: str | None) -> str | None:
+    def _idempotency_key(
+        self, params: Mapping[str, object], given: str | None, account: str | None = None
+    ) -> str | None:
         """The caller's key; else one derived from the request, for a known buyer only.
 
         Two anonymous buyers of the same product send the same request: a key derived
@@ -205,7 +214,9 @@ class _IntentsBase:
 
         canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
         window = int(self._clock() // self.IDEMPOTENCY_WINDOW)
-        digest = hashlib.sha256(f"{window}:{canonical}".encode()).hexdigest()
+        # The account too: the same request in two accounts is two payments.
+        where = f"{account}:" if account is not None else ""
+        digest = hashlib.sha256(f"{where}{window}:{canonical}".encode()).hexdigest()
         return f"stripekit-intent-{digest}"
 
     def _resolver(self) -> PriceResolver:
@@ -215,17 +226,28 @@ class _IntentsBase:
             )
         return self.prices
 
-    def _customer_options(self, plan: _IntentPlan) -> RequestOptions:
+    def _customer_options(self, plan: _IntentPlan, account: str | None) -> RequestOptions:
+        options = account_options(account)
         # An anonymous buyer gets a new customer each time (stripe-python's own key).
         if plan.user is None:
-            return {}
-        return {"idempotency_key": self._customer_key(plan.user)}
+            return options
+        return {**options, "idempotency_key": self._customer_key(plan.user, account)}
 
     @staticmethod
-    def _customer_key(user: str) -> str:
-        # One customer per user, however many pages ask at once (Stripe keeps a key 24 h;
-        # by then the billing state has linked the customer, from its metadata).
-        return "stripekit-customer-" + hashlib.sha256(user.encode()).hexdigest()
+    def _customer_key(user: str, account: str | None = None) -> str:
+        # One customer per user and account, however many pages ask at once (Stripe keeps
+        # a key 24 h; by then the billing state has linked the customer, from its metadata).
+        owner = user if account is None else f"{account}:{user}"
+        return "stripekit-customer-" + hashlib.sha256(owner.encode()).hexdigest()
+
+    @staticmethod
+    def _account(stripe_account: str | None) -> str | None:
+        if stripe_account is not None and not is_account_id(stripe_account):
+            raise CheckoutError(
+                f"stripe_account must be a connected account's id (acct_...), "
+                f"not {stripe_account!r}"
+            )
+        return stripe_account
 
 
 class PaymentIntents(_IntentsBase):
@@ -259,6 +281,7 @@ class PaymentIntents(_IntentsBase):
         *,
         price: str | None = None,
         idempotency_key: str | None = None,
+        stripe_account: str | None = None,
     ) -> stripe.PaymentIntent:
         """Create the PaymentIntent; hand its ``client_secret`` to ``stripe.elements()``.
 
@@ -271,6 +294,8 @@ class PaymentIntents(_IntentsBase):
             price: the price's key; the product's first price if ``None``.
             idempotency_key: your key; by default a request with a customer gets one
                 derived from it, so a double submit returns the same intent.
+            stripe_account: a connected account (Connect, ``acct_...``): the intent, and
+                the customer, are made there (``Stripe-Account``).
 
         Raises:
             UnknownProductError: no product with that key.
@@ -280,19 +305,19 @@ class PaymentIntents(_IntentsBase):
                 cannot serve.
             StripeAPIError: Stripe refused the request.
         """
+        account = self._account(stripe_account)
         customer = self._customer_given(buyer)
         plan = self._plan(product, quantity, buyer, price, customer)
         if customer is None and plan.user is not None:
-            customer = self._linked(plan.user) if self._linked is not None else None
+            customer = self._linked(plan.user, account) if self._linked is not None else None
             if customer is None:
-                customer = self._new_customer(plan)
+                customer = self._new_customer(plan, account)
         plan = _with_customer(plan, customer)
         params = self._params(plan)
-        key = self._idempotency_key(params, idempotency_key)
+        options = account_options(account)
+        options["idempotency_key"] = self._idempotency_key(params, idempotency_key, account)
         client = self._client_factory()
-        return call_stripe(
-            partial(client.v1.payment_intents.create, params, {"idempotency_key": key})
-        )
+        return call_stripe(partial(client.v1.payment_intents.create, params, options))
 
     async def acreate_intent(
         self,
@@ -302,21 +327,23 @@ class PaymentIntents(_IntentsBase):
         *,
         price: str | None = None,
         idempotency_key: str | None = None,
+        stripe_account: str | None = None,
     ) -> stripe.PaymentIntent:
         """Async twin of ``create_intent``."""
+        account = self._account(stripe_account)
         customer = self._customer_given(buyer)
         plan = self._plan(product, quantity, buyer, price, customer)
         if customer is None and plan.user is not None:
-            customer = await self._alinked(plan.user) if self._alinked is not None else None
+            linked = self._alinked
+            customer = await linked(plan.user, account) if linked is not None else None
             if customer is None:
-                customer = await self._anew_customer(plan)
+                customer = await self._anew_customer(plan, account)
         plan = _with_customer(plan, customer)
         params = self._params(plan)
-        key = self._idempotency_key(params, idempotency_key)
+        options = account_options(account)
+        options["idempotency_key"] = self._idempotency_key(params, idempotency_key, account)
         client = self._client_factory()
-        return await acall_stripe(
-            partial(client.v1.payment_intents.create_async, params, {"idempotency_key": key})
-        )
+        return await acall_stripe(partial(client.v1.payment_intents.create_async, params, options))
 
     def create_subscription(
         self,
@@ -326,6 +353,7 @@ class PaymentIntents(_IntentsBase):
         quantity: int = 1,
         price: str | None = None,
         idempotency_key: str | None = None,
+        stripe_account: str | None = None,
     ) -> SubscriptionPayment:
         """Create an ``incomplete`` subscription; the page pays its first invoice.
 
@@ -347,6 +375,8 @@ class PaymentIntents(_IntentsBase):
             price: the price's key or lookup_key; the product's first price if ``None``.
             idempotency_key: your key; by default a known buyer's request gets one
                 derived from it, so a double submit returns the same subscription.
+            stripe_account: a connected account (Connect, ``acct_...``): the subscription
+                and its customer are made there, on that account's price.
 
         Raises:
             UnknownProductError, UnknownPriceError, InvalidQuantityError: as for
@@ -356,18 +386,19 @@ class PaymentIntents(_IntentsBase):
             PriceResolutionError: the catalog's price is not in Stripe (run ``stripekit sync``).
             StripeAPIError: Stripe refused the request.
         """
+        account = self._account(stripe_account)
         customer = self._customer_given(buyer)
         plan = self._plan(product, quantity, buyer, price, customer, "subscription")
         if customer is None and plan.user is not None and self._linked is not None:
-            customer = self._linked(plan.user)
-        plan = _with_customer(plan, customer or self._new_customer(plan))
-        price_id = self._resolver().resolve(plan.price, catalog=self.catalog)
+            customer = self._linked(plan.user, account)
+        plan = _with_customer(plan, customer or self._new_customer(plan, account))
+        resolver = self._resolver().for_account(account)
+        price_id = resolver.resolve(plan.price, catalog=self.catalog)
         params = self._subscription_params(plan, price_id)
-        key = self._idempotency_key(params, idempotency_key)
+        options = account_options(account)
+        options["idempotency_key"] = self._idempotency_key(params, idempotency_key, account)
         client = self._client_factory()
-        made = call_stripe(
-            partial(client.v1.subscriptions.create, params, {"idempotency_key": key})
-        )
+        made = call_stripe(partial(client.v1.subscriptions.create, params, options))
         return SubscriptionPayment.of(made)
 
     async def acreate_subscription(
@@ -378,33 +409,35 @@ class PaymentIntents(_IntentsBase):
         quantity: int = 1,
         price: str | None = None,
         idempotency_key: str | None = None,
+        stripe_account: str | None = None,
     ) -> SubscriptionPayment:
         """Async twin of ``create_subscription``."""
+        account = self._account(stripe_account)
         customer = self._customer_given(buyer)
         plan = self._plan(product, quantity, buyer, price, customer, "subscription")
         if customer is None and plan.user is not None and self._alinked is not None:
-            customer = await self._alinked(plan.user)
-        plan = _with_customer(plan, customer or await self._anew_customer(plan))
-        price_id = await self._resolver().aresolve(plan.price, catalog=self.catalog)
+            customer = await self._alinked(plan.user, account)
+        plan = _with_customer(plan, customer or await self._anew_customer(plan, account))
+        resolver = self._resolver().for_account(account)
+        price_id = await resolver.aresolve(plan.price, catalog=self.catalog)
         params = self._subscription_params(plan, price_id)
-        key = self._idempotency_key(params, idempotency_key)
+        options = account_options(account)
+        options["idempotency_key"] = self._idempotency_key(params, idempotency_key, account)
         client = self._client_factory()
-        made = await acall_stripe(
-            partial(client.v1.subscriptions.create_async, params, {"idempotency_key": key})
-        )
+        made = await acall_stripe(partial(client.v1.subscriptions.create_async, params, options))
         return SubscriptionPayment.of(made)
 
-    def _new_customer(self, plan: _IntentPlan) -> str:
+    def _new_customer(self, plan: _IntentPlan, account: str | None) -> str:
         client = self._client_factory()
-        options = self._customer_options(plan)
+        options = self._customer_options(plan, account)
         made = call_stripe(
             partial(client.v1.customers.create, self._customer_params(plan), options)
         )
         return str(made.id)
 
-    async def _anew_customer(self, plan: _IntentPlan) -> str:
+    async def _anew_customer(self, plan: _IntentPlan, account: str | None) -> str:
         client = self._client_factory()
-        options = self._customer_options(plan)
+        options = self._customer_options(plan, account)
         made = await acall_stripe(
             partial(client.v1.customers.create_async, self._customer_params(plan), options)
         )

@@ -8,6 +8,11 @@ ask the app for the client secret, which the app makes server-side from a
 product key and a quantity: the browser never sends an amount. Their return
 pages read the session or the intent from Stripe, never from the query string,
 and show the details to the buyer only (``_receipts``).
+
+Connect: with ``stripe_account="acct_..."`` (the storefront of a connected
+account) the session or the intent is made, and read back, in that account,
+and the page loads Stripe.js for it (``Stripe(key, {stripeAccount})``): a
+client secret of a connected account's object is only good with that option.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from stripekit._connect import account_options
 from stripekit._errors import (
     CheckoutError,
     ConfigurationError,
@@ -71,10 +77,16 @@ class PaymentPage:
     return_url: str
     """Where ``confirmPayment`` returns (the Payment Element; embedded Checkout's is the
     session's own)."""
+    stripe_account: str | None = None
+    """The connected account the payment is made in (Connect): Stripe.js is loaded for it
+    (``Stripe(key, {stripeAccount})``); None: the platform's own."""
 
 
-def payment_page(kit: ShopKit, data: Mapping[str, Any], *, flow: Flow) -> PaymentPage:
-    """The page for ``?product=...&price=...&quantity=...`` (the query string).
+def payment_page(
+    kit: ShopKit, data: Mapping[str, Any], *, flow: Flow, stripe_account: str | None = None
+) -> PaymentPage:
+    """The page for ``?product=...&price=...&quantity=...`` (the query string), in
+    ``stripe_account`` (a connected account, Connect) or the platform's own.
 
     Raises:
         CheckoutError: no product named, or a subscription with a free trial for the
@@ -114,6 +126,7 @@ def payment_page(kit: ShopKit, data: Mapping[str, Any], *, flow: Flow) -> Paymen
         publishable_key=settings.publishable_key,
         stripe_js=settings.stripe_js_url_resolved,
         return_url=settings.payment_return_url_resolved,
+        stripe_account=stripe_account,
     )
 
 
@@ -123,29 +136,44 @@ def _is_subscription(kit: ShopKit, request: CheckoutRequest) -> bool:
 
 
 def start_payment(
-    kit: ShopKit, request: CheckoutRequest, buyer: Buyer | None
+    kit: ShopKit,
+    request: CheckoutRequest,
+    buyer: Buyer | None,
+    *,
+    stripe_account: str | None = None,
 ) -> stripe.PaymentIntent | SubscriptionPayment:
     """Create what the buyer asked for, priced by the catalog: a PaymentIntent for a
     one-time product, an incomplete subscription (its first invoice's intent) for a
-    subscription. Either has ``id`` (the PaymentIntent's) and ``client_secret``."""
+    subscription. Either has ``id`` (the PaymentIntent's) and ``client_secret``.
+    ``stripe_account``: made in that connected account (Connect), with its customer."""
     if _is_subscription(kit, request):
         return kit.payments.create_subscription(
-            request.product, buyer, quantity=request.quantity, price=request.price
-        )
-    return kit.payments.create_intent(request.product, request.quantity, buyer, price=request.price)
+            request.product, buyer, quantity=request.quantity, price=request.price,
+            stripe_account=stripe_account,
+        )  # fmt: skip
+    return kit.payments.create_intent(
+        request.product, request.quantity, buyer, price=request.price,
+        stripe_account=stripe_account,
+    )  # fmt: skip
 
 
 async def astart_payment(
-    kit: ShopKit, request: CheckoutRequest, buyer: Buyer | None
+    kit: ShopKit,
+    request: CheckoutRequest,
+    buyer: Buyer | None,
+    *,
+    stripe_account: str | None = None,
 ) -> stripe.PaymentIntent | SubscriptionPayment:
     """Async twin of ``start_payment``."""
     if _is_subscription(kit, request):
         return await kit.payments.acreate_subscription(
-            request.product, buyer, quantity=request.quantity, price=request.price
-        )
+            request.product, buyer, quantity=request.quantity, price=request.price,
+            stripe_account=stripe_account,
+        )  # fmt: skip
     return await kit.payments.acreate_intent(
-        request.product, request.quantity, buyer, price=request.price
-    )
+        request.product, request.quantity, buyer, price=request.price,
+        stripe_account=stripe_account,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -186,8 +214,11 @@ def payment_summary(
     *,
     viewer: Buyer | None = None,
     cookie: str | None = None,
+    stripe_account: str | None = None,
 ) -> PaymentSummary:
     """Retrieve the PaymentIntent from Stripe (never trusting the query string) and summarize it.
+
+    ``stripe_account``: read in that connected account (Connect), where the page made it.
 
     Raises:
         UnknownSessionError: no id, not an intent id, or Stripe has no such intent (404).
@@ -198,7 +229,11 @@ def payment_summary(
     wanted = _intent_id(intent_id)
     client = kit.client
     try:
-        intent = call_stripe(lambda: client.v1.payment_intents.retrieve(wanted, _WITH_CUSTOMER))
+        intent = call_stripe(
+            lambda: client.v1.payment_intents.retrieve(
+                wanted, _WITH_CUSTOMER, account_options(stripe_account)
+            )
+        )
     except StripeAPIError as exc:
         raise _not_found(exc, wanted) from None
     return _for_viewer(kit, intent, viewer, cookie)
@@ -210,6 +245,7 @@ async def apayment_summary(
     *,
     viewer: Buyer | None = None,
     cookie: str | None = None,
+    stripe_account: str | None = None,
 ) -> PaymentSummary:
     """Async twin of ``payment_summary``."""
     from stripekit._stripe_api import acall_stripe
@@ -218,7 +254,9 @@ async def apayment_summary(
     client = kit.client
     try:
         intent = await acall_stripe(
-            lambda: client.v1.payment_intents.retrieve_async(wanted, _WITH_CUSTOMER)
+            lambda: client.v1.payment_intents.retrieve_async(
+                wanted, _WITH_CUSTOMER, account_options(stripe_account)
+            )
         )
     except StripeAPIError as exc:
         raise _not_found(exc, wanted) from None

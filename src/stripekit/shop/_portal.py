@@ -7,6 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from stripekit._connect import account_options
 from stripekit._errors import CheckoutError
 from stripekit._stripe_api import acall_stripe, call_stripe
 
@@ -14,7 +15,6 @@ from ._checkout import customer_problem
 
 if TYPE_CHECKING:
     import stripe
-    from stripe import RequestOptions
     from stripe.params.billing_portal import SessionCreateParams
 
     from stripekit._settings import Settings
@@ -80,7 +80,7 @@ class BillingPortal(_BillingPortalBase):
         """
         params = self._params(customer, return_url)
         client = self._client_factory()
-        options = _options(stripe_account)
+        options = account_options(stripe_account)
         session = call_stripe(partial(client.v1.billing_portal.sessions.create, params, options))
         return session.url
 
@@ -90,12 +90,8 @@ class BillingPortal(_BillingPortalBase):
         """Async twin of ``create``."""
         params = self._params(customer, return_url)
         client = self._client_factory()
-        options = _options(stripe_account)
+        options = account_options(stripe_account)
         session = await acall_stripe(
             partial(client.v1.billing_portal.sessions.create_async, params, options)
         )
         return session.url
-
-
-def _options(stripe_account: str | None) -> RequestOptions:
-    return {"stripe_account": stripe_account} if stripe_account is not None else {}

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from stripekit._connect import account_options
 from stripekit._errors import (
     BillingError,
     CheckoutError,
@@ -252,12 +253,14 @@ def summarize_session(
     *,
     viewer: Buyer | None = None,
     cookie: str | None = None,
+    stripe_account: str | None = None,
 ) -> SessionSummary:
     """Retrieve the session from Stripe (never trusting the query string) and summarize it.
 
     Personal details are kept for its buyer: ``viewer`` (the app's current
     user) when the session was made for them, else the browser whose checkout
-    ``cookie`` (CHECKOUT_COOKIE) says it started the session.
+    ``cookie`` (CHECKOUT_COOKIE) says it started the session. ``stripe_account``:
+    the connected account (Connect) the session was made in.
 
     Raises:
         UnknownSessionError: no id, not a session id, or Stripe has no such session (404).
@@ -269,7 +272,9 @@ def summarize_session(
     client = kit.client
     try:
         session = call_stripe(
-            lambda: client.v1.checkout.sessions.retrieve(wanted, {"expand": _EXPAND})
+            lambda: client.v1.checkout.sessions.retrieve(
+                wanted, {"expand": _EXPAND}, account_options(stripe_account)
+            )
         )
     except StripeAPIError as exc:
         raise _not_found(exc, wanted) from None
@@ -282,6 +287,7 @@ async def asummarize_session(
     *,
     viewer: Buyer | None = None,
     cookie: str | None = None,
+    stripe_account: str | None = None,
 ) -> SessionSummary:
     """Async twin of ``summarize_session``."""
     from stripekit._stripe_api import acall_stripe
@@ -290,7 +296,9 @@ async def asummarize_session(
     client = kit.client
     try:
         session = await acall_stripe(
-            lambda: client.v1.checkout.sessions.retrieve_async(wanted, {"expand": _EXPAND})
+            lambda: client.v1.checkout.sessions.retrieve_async(
+                wanted, {"expand": _EXPAND}, account_options(stripe_account)
+            )
         )
     except StripeAPIError as exc:
         raise _not_found(exc, wanted) from None

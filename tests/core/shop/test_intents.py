@@ -74,6 +74,11 @@ def test_a_double_submit_is_one_intent_but_two_strangers_get_two(kit: StripeKit)
             for q in (0, -1, 6, 10**12, True, "2", 1.5, None)
         ),
         (lambda k: k.payments.create_intent("pack", 1, Buyer(customer="acct_1")), CheckoutError),
+        *(
+            (lambda k, a=a: k.payments.create_intent("pack", stripe_account=a), CheckoutError)
+            for a in ("", "acct_", "cus_123", "acct_1 2", 42)
+        ),
+        (lambda k: k.payments.create_subscription("pro", stripe_account="acme"), CheckoutError),
         (
             lambda k: k.payments.create_intent(
                 "pack", 1, Buyer(metadata={"stripekit_product": "book"})

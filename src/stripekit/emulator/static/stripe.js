@@ -4,7 +4,7 @@
  * Element pages use, against the emulator's API, with the publishable key and the
  * client secret only (never a secret key):
  *
- *   const stripe = Stripe("pk_test_...");
+ *   const stripe = Stripe("pk_test_...");   // Connect: Stripe("pk_test_...", {stripeAccount})
  *   const checkout = await stripe.initEmbeddedCheckout({fetchClientSecret});
  *   checkout.mount("#checkout");
  *
@@ -36,9 +36,11 @@
   }
 
   // A simple CORS request (a form body, no custom header): the key travels as `key`,
-  // as Stripe.js sends it.
-  function api(key, method, path, params) {
-    var body = form(Object.assign({key: key}, params || {}));
+  // and a connected account (Connect) as `_stripe_account`, as Stripe.js sends them.
+  function api(stripe, method, path, params) {
+    var sent = {key: stripe._key};
+    if (stripe._account) sent._stripe_account = stripe._account;
+    var body = form(Object.assign(sent, params || {}));
     var url = ORIGIN + path + (method === "GET" ? "?" + body : "");
     var init = {method: method};
     if (method !== "GET") {
@@ -69,12 +71,14 @@
     return url + (url.indexOf("?") === -1 ? "?" : "&") + form(params);
   }
 
-  function Stripe(publishableKey) {
-    if (!(this instanceof Stripe)) return new Stripe(publishableKey);
+  function Stripe(publishableKey, options) {
+    if (!(this instanceof Stripe)) return new Stripe(publishableKey, options);
     if (!/^pk_(test|live)_/.test(String(publishableKey))) {
       throw new Error("Stripe(): give your publishable key (pk_test_...); a secret key never goes to a browser");
     }
     this._key = publishableKey;
+    // Connect: the connected account whose objects this page pays (its client secrets).
+    this._account = (options && options.stripeAccount) || null;
   }
 
   // -- embedded Checkout -------------------------------------------------------------------
@@ -203,7 +207,7 @@
   // -- confirming a payment ------------------------------------------------------------------
 
   Stripe.prototype.confirmPayment = function (options) {
-    var key = this._key;
+    var stripe = this;
     options = options || {};
     var elements = options.elements;
     var params = options.confirmParams || {};
@@ -219,10 +223,10 @@
                                       message: "Your card number is incomplete."}});
     }
     var intentId = idOf(secret);
-    return api(key, "POST", "/v1/payment_methods", {type: "card", card: card})
+    return api(stripe, "POST", "/v1/payment_methods", {type: "card", card: card})
       .then(function (made) {
         if (made.error) return made;
-        return api(key, "POST", "/v1/payment_intents/" + intentId + "/confirm", {
+        return api(stripe, "POST", "/v1/payment_intents/" + intentId + "/confirm", {
           client_secret: secret,
           payment_method: made.object.id,
           return_url: params.return_url
@@ -250,7 +254,7 @@
   };
 
   Stripe.prototype.retrievePaymentIntent = function (clientSecret) {
-    return api(this._key, "GET", "/v1/payment_intents/" + idOf(clientSecret), {client_secret: clientSecret})
+    return api(this, "GET", "/v1/payment_intents/" + idOf(clientSecret), {client_secret: clientSecret})
       .then(function (answer) {
         return answer.error ? {error: answer.error} : {paymentIntent: answer.object};
       });

@@ -10,44 +10,27 @@ webhook example gets ``request_body_bytes`` and ``request_headers``: a signed
 ``checkout.session.completed`` delivery, as a web framework would hand them over.
 
 Blocks in another language (``toml``, ``sh``, ``console``, ``text``) are not run here;
-``py`` blocks are the files of docs/django.md's walkthrough (a project's settings,
-models, handlers), which tests/django/test_walkthrough.py writes and runs as written.
+``py`` blocks are files of a project: docs/django.md's walkthrough (a project's settings,
+models, handlers), which tests/django/test_walkthrough.py writes and runs as written, and
+docs/scale.md's queue adapters' ``tasks.py``, which tests/queues runs as each worker's
+module and behind the web app.
 """
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from docs_blocks import DOCS, ROOT, Block, code_blocks, section
 from fake_stripe import SECRET_KEY, FakeStripe
 
 from stripekit.testing import signed_event
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 WEBHOOK_SECRET = "whsec_docs_harness"
-
-_FENCE = re.compile(r"^```(?P<lang>[\w+-]*)[^\n]*\n(?P<code>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Block:
-    lang: str
-    code: str
-    line: int
-
-
-def code_blocks(text: str) -> list[Block]:
-    """The fenced blocks of a Markdown text, with the line each one's code starts on."""
-    return [
-        Block(m["lang"].lower(), m["code"], text.count("\n", 0, m.start("code")) + 1)
-        for m in _FENCE.finditer(text)
-    ]
 
 
 def products_file(blocks: list[Block]) -> str | None:
@@ -61,6 +44,16 @@ def products_file(blocks: list[Block]) -> str | None:
 def test_the_block_reader_sees_languages_and_lines() -> None:
     text = "# T\n\n```python\nx = 1\n```\n\ntext\n\n```toml\na = 1\n```\n"
     assert code_blocks(text) == [Block("python", "x = 1\n", 4), Block("toml", "a = 1\n", 10)]
+    titled = '```py title="tasks.py"\nkit = 1\n```\n'
+    assert code_blocks(titled) == [Block("py", "kit = 1\n", 2, "tasks.py")]
+
+
+def test_a_section_ends_at_the_next_heading_of_its_level_not_at_a_comment() -> None:
+    text = "## A\n\n### B\n\n```sh\n# not a heading\n```\n\n### C\n\nc\n\n## D\n"
+    assert section(text, "### B") == "### B\n\n```sh\n# not a heading\n```\n\n"
+    assert section(text, "## A").endswith("### C\n\nc\n\n")
+    with pytest.raises(LookupError, match="### E"):
+        section(text, "### E")
 
 
 def test_every_page_with_code_is_collected() -> None:

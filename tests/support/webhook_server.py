@@ -1,6 +1,8 @@
 """A webhook server in a process of its own (uvicorn), to load, kill -9 and restart.
 
-The app it serves is tests/reliability/reliability_app.py.
+The app it serves is tests/reliability/reliability_app.py, unless told another (the
+queue tests serve docs/scale.md's deferred kit, tests/support/queue_app.py, and the
+Django project's ASGI app).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +28,34 @@ STARTUP = 60  # seconds a server may take to start on a loaded machine
 
 
 class Server:
-    """``uvicorn reliability_app:create_app`` on a free port; ``kill()`` is a SIGKILL."""
+    """``uvicorn reliability_app:create_app`` on a free port; ``kill()`` is a SIGKILL.
 
-    def __init__(self, database_url: str, log: Path) -> None:
+    Args:
+        database_url: the reliability app's database (RELIABILITY_DATABASE_URL).
+        log: the file the server's output goes to.
+        app: the app factory uvicorn serves (``module:function``).
+        path: the server's PYTHONPATH, first to last.
+        env: more environment variables for it.
+        cwd: its working directory (None: the test's).
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        log: Path,
+        *,
+        app: str = "reliability_app:create_app",
+        path: Sequence[str | Path] = (APP_DIR,),
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.database_url = database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/stripe/webhook"
+        self.app = app
+        self.path = path
+        self.env = dict(env or {})
+        self.cwd = cwd
         self._log = log
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -39,16 +64,17 @@ class Server:
             **os.environ,
             "RELIABILITY_DATABASE_URL": self.database_url,
             "RELIABILITY_SECRET": SECRET,
-            "PYTHONPATH": str(APP_DIR),
+            **self.env,
+            "PYTHONPATH": os.pathsep.join(str(entry) for entry in self.path),
         }
         with self._log.open("ab") as log:
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "uvicorn", "reliability_app:create_app", "--factory",
+                    sys.executable, "-m", "uvicorn", self.app, "--factory",
                     "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
                     "--loop", "asyncio", "--http", "h11",
                 ],
-                env=env, stdout=log, stderr=subprocess.STDOUT,
+                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.cwd,
             )  # fmt: skip
         deadline = time.monotonic() + STARTUP
         while time.monotonic() < deadline:
@@ -146,11 +172,7 @@ async def send_all(
                 try:
                     writer.write(request)
                     head = await reader.readuntil(b"\r\n\r\n")
-                    length = 0
-                    for line in head.split(b"\r\n"):
-                        if line.lower().startswith(b"content-length:"):
-                            length = int(line.split(b":")[1])
-                    await reader.readexactly(length)
+                    await _read_body(reader, head)
                 except (OSError, asyncio.IncompleteReadError):
                     answers.append((key, None))
                     return
@@ -160,3 +182,16 @@ async def send_all(
 
     await asyncio.gather(*(worker() for _ in range(connections)))
     return answers
+
+
+async def _read_body(reader: asyncio.StreamReader, head: bytes) -> bytes:
+    """The body of the answer whose head is ``head``: Content-Length bytes, or chunks (an
+    app that sets no length, such as Django's without CommonMiddleware, under uvicorn)."""
+    fields = dict(line.lower().split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line)
+    if fields.get(b"transfer-encoding", b"").strip() == b"chunked":
+        chunks = []
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            chunks.append((await reader.readexactly(size + 2))[:-2])
+        await reader.readuntil(b"\r\n")  # the empty trailer
+        return b"".join(chunks)
+    return await reader.readexactly(int(fields.get(b"content-length", b"0")))

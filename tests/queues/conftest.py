@@ -1,16 +1,21 @@
-"""Fixtures of the queue adapter tests: a fresh database, a queue name, workers to kill."""
+"""Fixtures of the queue adapter tests: each adapter on its broker, a fresh database, and
+docs/scale.md's tasks.py deployed on them (queue_harness.Shop)."""
 
 from __future__ import annotations
 
-import os
-import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from queue_harness import HERE, Worker
+from queue_harness import ADAPTERS, Adapter, Shop
+
+
+@pytest.fixture(params=ADAPTERS, ids=str)
+def adapter(request: pytest.FixtureRequest) -> Adapter:
+    found: Adapter = request.param
+    found.require()
+    return found
 
 
 @pytest.fixture
@@ -23,38 +28,10 @@ def database() -> Iterator[str]:
 
 
 @pytest.fixture
-def queue_name() -> str:
-    return f"stripekit_test_{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-def workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
-    """Makes workers (stopped at the end of the test); their output goes to worker.log."""
-    made: list[Worker] = []
-
-    def make(command: list[str], **env: str) -> Worker:
-        environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path]), **env}
-        worker = Worker(command, environment, tmp_path / "worker.log")
-        made.append(worker)
-        return worker
-
-    yield make
-    for worker in made:
-        worker.stop()
-
-
-@pytest.fixture
-def build() -> Iterator[Callable[..., Any]]:
-    """``build(adapter, broker, database, queue)`` (queue_app.build), closed at the end."""
-    import queue_app
-
-    made: list[queue_app.Built] = []
-
-    def make(*args: str) -> queue_app.Built:
-        built = queue_app.build(*args)
-        made.append(built)
-        return built
-
-    yield make
-    for built in made:
-        built.close()
+def shop(adapter: Adapter, database: str, tmp_path: Path) -> Iterator[Shop]:
+    """The page's tasks.py for ``adapter`` on its running broker, on a queue of this test's
+    own; its processes are stopped at the end of the test."""
+    queue = f"stripekit_test_{uuid.uuid4().hex[:10]}"
+    deployed = Shop(adapter, adapter.broker(), database, queue, tmp_path)
+    yield deployed
+    deployed.close()

@@ -1,139 +1,84 @@
-"""The app the queue tests run: the web side (the test process) and a worker (a subprocess).
+"""What the queue tests' worker and web processes import: docs/scale.md's ``tasks.py``,
+as written, with only what a test cannot live with changed (timings of minutes, a name
+shared by every Celery worker on the machine), and its web app.
 
-``build(adapter, broker, database, queue)`` makes a deferred-mode kit wired to the
-adapter; the worker process imports this module with the same settings in its
-environment (QUEUE_TEST_*), which builds the same at import, so that
-``celery -A queue_app:celery_app worker``, ``dramatiq queue_app`` and
-``arq queue_app.WorkerSettings`` find what they need.
+The test writes the page's ``tasks.py`` for its adapter into a project folder, beside
+``shop/handlers.py`` (tests/support/queue_handlers.py), and gives its processes the
+environment the page names (the broker's URL, ``STRIPEKIT_DATABASE_URL``,
+``STRIPE_WEBHOOK_SECRET``): see queue_harness.Shop. Then
 
-The handler does what a careful app does: its effect is a row keyed by the event
-id (written at most once, ON CONFLICT DO NOTHING), and every run is counted in
-``runs``, so a test tells "ran twice" from "had its effect twice". An event whose
-object says ``fail_first`` fails its first run.
+- the Celery worker is ``celery -A queue_app:app worker``, Dramatiq's is
+  ``dramatiq queue_app`` (RQ's imports ``tasks:kit`` itself, as the page says);
+- the web app is ``uvicorn queue_app:web --factory``: the page's kit behind
+  ``stripekit_router``, mounted as docs/fastapi.md mounts it.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import create_engine, text
+import tasks
+from tasks import kit
 
-from stripekit import Event, StripeKit, WebhookRegistry
+from stripekit.queues.celery import CeleryQueue
+from stripekit.queues.dramatiq import DramatiqQueue
+from stripekit.queues.rq import RQQueue
 
-SECRET = "whsec_queues"
-TABLES = (
-    "CREATE TABLE IF NOT EXISTS effects (event_id VARCHAR(255) PRIMARY KEY)",
-    "CREATE TABLE IF NOT EXISTS runs (event_id VARCHAR(255) NOT NULL)",
-)
-
-
-@dataclass
-class Built:
-    kit: StripeKit
-    task: Any
-    engine: Any = None
-    broker: Any = None
-    """What holds the broker connections: closed with the rest (no socket left to the GC)."""
-
-    def close(self) -> None:
-        """Close the store's, the handler's and the broker's connections (the test's side)."""
-        close_store = getattr(self.kit.store, "close", None)
-        if close_store is not None:
-            close_store()
-        if self.engine is not None:
-            self.engine.dispose()
-        if self.broker is not None:
-            self.broker.close()
+app: Any = getattr(tasks, "app", None)
+"""The Celery application (``celery -A queue_app:app``), if the adapter is Celery."""
 
 
-def build(adapter: str, broker: str, database: str, queue: str) -> Built:
-    engine = create_engine(database, pool_size=8)
-    with engine.begin() as conn:
-        for statement in TABLES:
-            conn.execute(text(statement))
-    webhooks = WebhookRegistry()
-
-    @webhooks.on("invoice.paid")
-    def fulfil(event: Event) -> None:
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO runs VALUES (:id)"), {"id": event.id})
-            runs = conn.execute(
-                text("SELECT count(*) FROM runs WHERE event_id = :id"), {"id": event.id}
-            ).scalar_one()
-        if event.object.get("fail_first") and runs == 1:
-            raise RuntimeError("the warehouse API timed out")
-        with engine.begin() as conn:
-            conn.execute(
-                text("INSERT INTO effects VALUES (:id) ON CONFLICT DO NOTHING"), {"id": event.id}
-            )
-
-    kit = StripeKit(
-        webhook_secret=SECRET,
-        database_url=database,
-        webhooks=webhooks,
-        billing=False,
-        processing="deferred",
-        claim_lease=300,  # long: a killed worker is taken over as dead, not by time
-    )
-    if adapter.startswith("celery"):
-        from celery import Celery
-
-        from stripekit.queues import celery as stripekit_celery
-
-        app = Celery("queue_tests", broker=broker)
+def _for_tests(queue: object) -> None:
+    """What a test changes: retries within a second, a killed worker's tasks back within
+    seconds (the libraries' defaults are minutes to an hour, rightly for production), and
+    no Celery remote control."""
+    if isinstance(queue, CeleryQueue):
         app.conf.update(
             worker_prefetch_multiplier=1,
             broker_connection_retry_on_startup=True,
-            task_default_queue=queue,
-            # Redis: a killed worker's tasks come back after 3 s (the default is an hour).
+            # Redis: a killed worker's tasks come back after 10 s (the default is an hour).
+            # Any task unacked that long is sent again, even from a live worker: longer
+            # than the tests' hanging handler runs before they kill its worker.
             broker_transport_options={
-                "visibility_timeout": 3,
+                "visibility_timeout": 10,
                 "unacked_restore_interval": 1,
                 "unacked_restore_throttle": 1,
             },
             # A retried task waits 0-1 s, not Celery's default backoff of seconds.
             task_annotations={"stripekit.run_deferred": {"retry_backoff_max": 1}},
+            # No remote control: its exclusive RabbitMQ queue is named after the host
+            # (celery@host.celery.pidbox), so a worker of another run on this machine, or
+            # one just killed, would hold it and stop this one from consuming.
+            worker_enable_remote_control=False,
         )
-        task = stripekit_celery.register(app, kit, queue=queue, retry_backoff_max=1)
-        return Built(kit, task, engine, app)
-    if adapter == "dramatiq":
-        import dramatiq
-        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+    elif isinstance(queue, DramatiqQueue):
+        queue.actor.options.update(min_backoff=100, max_backoff=500)
+        broker = queue.actor.broker
+        if type(broker).__name__ == "RedisBroker":
+            from dramatiq.brokers.redis import MAINTENANCE_SCALE
 
-        from stripekit.queues import dramatiq as stripekit_dramatiq
+            # A killed worker's messages go back to the queue once its heartbeat is 3 s
+            # old, at the next maintenance pass: here every command makes one.
+            broker.heartbeat_timeout = 3_000
+            broker.maintenance_chance = MAINTENANCE_SCALE
+    elif isinstance(queue, RQQueue):
+        from rq import Retry
 
-        # One connection attempt: a broker that is down fails the send at once.
-        # pika names the default vhost %2F (Celery's URL says //).
-        url = broker.rstrip("/") + "/%2F?connection_attempts=1"
-        dramatiq_broker = RabbitmqBroker(url=url)
-        dramatiq.set_broker(dramatiq_broker)  # the one `dramatiq queue_app` runs
-        actor = stripekit_dramatiq.register(
-            kit, broker=dramatiq_broker, queue_name=queue, min_backoff=100, max_backoff=500
-        )
-        return Built(kit, actor, engine, dramatiq_broker)
-    if adapter == "rq":
-        from redis import Redis
-        from rq import Queue, Retry
-
-        from stripekit.queues import rq as stripekit_rq
-
-        connection = Redis.from_url(broker, socket_connect_timeout=2)
-        rq_queue = Queue(queue, connection=connection)
-        adapter_ = stripekit_rq.register(
-            kit, rq_queue, kit_path="queue_app:kit", retry=Retry(max=3)
-        )
-        return Built(kit, adapter_, engine)
-    raise ValueError(f"unknown adapter {adapter!r}")
+        # Retried at once, without the scheduler (the page's default waits 10 s first).
+        queue.retry = Retry(max=3)
+    else:
+        raise TypeError(f"tasks.py set no queue adapter the tests know: {queue!r}")
 
 
-if os.environ.get("QUEUE_TEST_ADAPTER"):
-    _built = build(
-        os.environ["QUEUE_TEST_ADAPTER"],
-        os.environ["QUEUE_TEST_BROKER"],
-        os.environ["QUEUE_TEST_DATABASE"],
-        os.environ["QUEUE_TEST_QUEUE"],
-    )
-    kit = _built.kit
-    celery_app = getattr(_built.task, "app", None) if _built.task is not None else None
+_for_tests(kit.queue)
+
+
+def web() -> Any:
+    """The web app: the kit's routes under /stripe (uvicorn queue_app:web --factory)."""
+    from fastapi import FastAPI
+
+    from stripekit_fastapi import stripekit_router
+
+    api = FastAPI()
+    api.include_router(stripekit_router(kit), prefix="/stripe")
+    return api

@@ -14,7 +14,9 @@ and the worker runs ``celery -A tasks worker``. The task is ``acks_late`` (a
 worker killed mid-task leaves its message to the broker, which hands it to
 another: RabbitMQ at once, Redis after its ``visibility_timeout``) and
 retries with Celery's exponential backoff while a handler raises. The store's
-claim makes every redelivery harmless.
+claim makes every redelivery harmless. On Redis a worker takes each message off
+the list before it records it unacked, so one killed then loses the task it was
+receiving: its event stays ``queued`` until the sweeper runs it.
 """
 
 from __future__ import annotations

@@ -4,10 +4,13 @@ it runs; a failure raises and shows failed; the sweeper retries it.
 
 In-process with the dummy backend first; then with the django-tasks-db backend and its
 real worker (``manage.py db_worker`` in a subprocess on the test's SQLite file): a worker
-killed mid-way, restarted, and the sweeper for the task it took; the same task twice."""
+killed mid-way, restarted, and the sweeper for the task it took; the same task twice; and
+the project served over HTTP (uvicorn, Django's ASGI app, in a process of its own) while
+the worker runs, each event posted twice at once."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections import Counter
@@ -19,6 +22,7 @@ import pytest
 from django.test import Client, override_settings
 from queue_harness import Worker, wait_until
 from shop.models import Order
+from webhook_server import Server, raw_request, send_all
 
 from stripekit import DeferredProcessingError, EventStatus
 from stripekit.testing import signed_event
@@ -54,9 +58,13 @@ def deferred(settings: Any) -> Any:
         backend.clear()
 
 
-def deliver(client: Client, event_id: str, email: str = "a@b.c") -> Any:
+def signed_session(event_id: str, email: str = "a@b.c") -> tuple[bytes, dict[str, str]]:
     session = {"id": f"cs_{event_id}", "object": "checkout.session", "customer_email": email}
-    body, headers = signed_event("checkout.session.completed", session, secret=SECRET, id=event_id)
+    return signed_event("checkout.session.completed", session, secret=SECRET, id=event_id)
+
+
+def deliver(client: Client, event_id: str, email: str = "a@b.c") -> Any:
+    body, headers = signed_session(event_id, email)
     return client.post(
         "/stripe/webhook", body, content_type="application/json",
         headers={"Stripe-Signature": headers["Stripe-Signature"]},
@@ -119,21 +127,32 @@ def database_backend(settings: Any) -> Any:
         yield
 
 
+HERE = Path(__file__).resolve().parent
+PATH = [str(HERE), str(HERE.parent / "support"), *sys.path]
+"""The processes' PYTHONPATH: the test project, then the test helpers."""
+
+
 @pytest.fixture
-def worker(database_backend: Any, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
-    """Makes ``manage.py db_worker`` processes on the test's own SQLite file (each stopped
-    at the end of the test, killed if it does not stop); their output goes to worker.log."""
+def project_env(database_backend: Any) -> dict[str, str]:
+    """The environment of the project's processes (django_project.worker_settings): the
+    test's own SQLite file, the database task backend, deferred processing."""
     from django.db import connection
 
     database = str(connection.settings_dict["NAME"])
-    assert Path(database).is_file(), "the worker shares a file database, not one in memory"
-    here = Path(__file__).resolve().parent
-    env = {
+    assert Path(database).is_file(), "the processes share a file database, not one in memory"
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "django_project.worker_settings",
-        "PYTHONPATH": os.pathsep.join([str(here), str(here.parent / "support"), *sys.path]),
+        "PYTHONPATH": os.pathsep.join(PATH),
         "STRIPEKIT_WORKER_DATABASE": database,
     }
+
+
+@pytest.fixture
+def worker(project_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    """Makes ``manage.py db_worker`` processes on the test's own SQLite file (each stopped
+    at the end of the test, killed if it does not stop); their output goes to worker.log."""
+    env = project_env
     made: list[Worker] = []
 
     def make(worker_id: str, *options: str) -> Worker:
@@ -231,3 +250,46 @@ def test_the_same_task_enqueued_twice_runs_the_handlers_once(
     assert bad.status == "FAILED" and "DeferredProcessingError" in bad.exception_class_path
     failed = get_kit().store.get("evt_bad")
     assert failed is not None and failed.status is EventStatus.FAILED and failed.last_error
+
+
+def test_events_posted_over_http_while_the_db_worker_runs_each_have_their_effect_once(
+    worker: Callable[..., Worker], project_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The project's webhook route served by uvicorn (Django's ASGI app) in a process of its
+    own, the db_worker running: every delivery answered 200, each event run once, the two
+    copies of each posted at the same time."""
+    worker("live").start()
+    env = dict(project_env)
+    server = Server(
+        env["STRIPEKIT_WORKER_DATABASE"],
+        tmp_path / "server.log",
+        app="django.core.asgi:get_asgi_application",
+        path=env.pop("PYTHONPATH").split(os.pathsep),
+        env=env,
+    )
+    try:
+        server.start()
+        ids = [f"evt_http_{n:02}" for n in range(20)]
+        requests = {event_id: raw_request(*signed_session(event_id)) for event_id in ids}
+        copies = [(event_id, requests[event_id]) for event_id in ids for _ in range(2)]
+
+        answers = asyncio.run(send_all(server.port, copies, connections=8))
+        assert Counter(answers) == {(event_id, 200): 2 for event_id in ids}
+
+        store = get_kit().store
+        logs = [tmp_path / "worker.log", tmp_path / "server.log"]
+        wait_until(
+            lambda: {store.get(e).status for e in ids} == {EventStatus.PROCESSED},  # type: ignore[union-attr]
+            "every event processed",
+            logs,
+        )
+    finally:
+        server.stop()
+    assert orders() == {f"cs_{event_id}": 1 for event_id in ids}
+    # A copy that came while its event was queued sent a second task, which found it done
+    # (or held); none failed, and each event was processed by one task.
+    wait_until(lambda: {r.status for r in task_results()} == {"SUCCESSFUL"}, "tasks done", logs)
+    processed = Counter(
+        r.args_kwargs["args"][0] for r in task_results() if r.return_value == "processed"
+    )
+    assert processed == dict.fromkeys(ids, 1)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -241,15 +243,13 @@ def test_list_fits_80_columns_without_cutting_ids_or_types(
 def test_a_database_without_event_tables_is_refused_and_left_alone(
     cli: Runner, tmp_path: Any, verb: list[str]
 ) -> None:
-    import sqlite3
-
     other = tmp_path / "app.sqlite3"
-    with sqlite3.connect(other) as db:
+    with closing(sqlite3.connect(other)) as db, db:  # closed, and committed
         db.execute("CREATE TABLE users (id INTEGER)")
     result = cli("events", *verb, "--database-url", f"sqlite:///{other}")
     assert result.exit_code == 1
     assert "holds no stripekit event tables" in result.stderr
-    with sqlite3.connect(other) as db:
+    with closing(sqlite3.connect(other)) as db:
         assert [row[0] for row in db.execute("SELECT name FROM sqlite_master")] == ["users"]
     missing = cli("events", *verb, "--database-url", f"sqlite:///{tmp_path / 'none.sqlite3'}")
     assert missing.exit_code == 1 and "no such file here" in missing.stderr

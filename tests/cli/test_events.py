@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from cli_harness import Runner
+from open_connections import sqlite_connections, still_open
 
 from stripekit import EventStatus
 from stripekit.cli._events import parse_since
@@ -139,6 +140,28 @@ def test_replay_every_failed_event_with_a_registry_and_a_store_url(
         database_url,
     )
     assert "no failed events" in again.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list"],
+        ["show", "evt_broken"],
+        ["show", "evt_none"],  # an error, the store closed all the same
+        ["replay", "--failed", "--app", "{app}:webhooks"],
+        ["sweep", "--app", "{app}:webhooks", "--grace", "0"],
+    ],
+    ids=lambda command: "-".join(command[:2]),
+)
+def test_a_command_closes_the_store_it_opened(
+    cli: Runner, history: Any, database_url: str, command: list[str]
+) -> None:
+    history.broken.clear()
+    args = [arg.replace("{app}", history.__name__) for arg in command]
+    with sqlite_connections() as opened:
+        result = cli("events", *args, "--database-url", database_url)
+    assert result.exit_code in (0, 1), result.output
+    assert opened and still_open(opened) == []  # closed, not left to the collector
 
 
 @pytest.mark.parametrize(

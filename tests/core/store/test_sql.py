@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from open_connections import sqlite_connections, still_open
+from queue_harness import wait_until
 from sqlalchemy import create_engine, inspect, text
 
 from stripekit import (
@@ -222,15 +224,26 @@ def test_a_store_dropped_without_close_closes_its_connections(tmp_path, make_eve
     assert still_open(opened) == []
 
 
-async def test_an_async_store_dropped_without_close_closes_its_connections(tmp_path, make_event):
+@pytest.mark.parametrize("synchronous", ["NORMAL", "FULL"])  # FULL: every batch in a thread
+async def test_an_async_store_dropped_without_close_closes_its_connections(
+    tmp_path, make_event, monkeypatch, synchronous
+):
+    monkeypatch.setenv("STRIPEKIT_SQLITE_SYNCHRONOUS", synchronous)
     with sqlite_connections() as opened:
         store = SQLEventStore(f"sqlite:///{tmp_path / 'e.sqlite3'}")
         claim = await store.call_async(store.claim, make_event("evt_1"), lease=LEASE)
         await store.call_async(store.complete, "evt_1", claim.token, status=EventStatus.PROCESSED)
+    writer_threads = [t for t in threading.enumerate() if t.name == "stripekit-store-writer"]
     assert still_open(opened)
+    # The writer thread, if one ran a batch, holds nothing of the store between batches:
+    # the store is collected once the thread has let go of the last one.
+    dropped = weakref.ref(store)
     del store, claim
-    gc.collect()
+    wait_until(lambda: gc.collect() >= 0 and dropped() is None, "the dropped store collected")
     assert still_open(opened) == []
+    for thread in writer_threads:  # told to stop when its store went
+        thread.join(timeout=10)
+        assert not thread.is_alive()
 
 
 @pytest.mark.parametrize(

@@ -630,18 +630,36 @@ class StripeKit:
         )
 
     async def aclose(self) -> None:
-        """Close the async HTTP client and stop the handler threads the kit made (call it
-        when the app shuts down).
+        """Close the async HTTP client, stop the handler threads and close the event store
+        the kit made (one passed in as an object is yours to close); call it when the app
+        shuts down.
 
         Example:
             >>> app = FastAPI(lifespan=...)  # on shutdown: await kit.aclose()  # doctest: +SKIP
+        """
+        self.close()
+        if self._async_http is not None:
+            await self._async_http.close_async()  # type: ignore[no-untyped-call]
+
+    def close(self) -> None:
+        """``aclose`` for an app without an event loop (Django, a script): stops the
+        handler threads and closes the event store the kit made (its connections).
+
+        Example:
+            >>> kit = StripeKit(secret_key="sk_test_x", store="sqlite://")
+            >>> kit.store.list()
+            []
+            >>> kit.close()
         """
         for built in ("processor", "dispatcher"):
             made = self.__dict__.get(built)
             if made is not None:
                 made.close()
-        if self._async_http is not None:
-            await self._async_http.close_async()  # type: ignore[no-untyped-call]
+        store = self.__dict__.get("store")
+        if store is not None and (self._store_arg is None or isinstance(self._store_arg, str)):
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
 
     @_built_once
     def _store_health(self) -> StoreHealth:

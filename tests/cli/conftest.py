@@ -43,6 +43,7 @@ def shop(
     monkeypatch.syspath_prepend(str(tmp_path))
     module = __import__(name)
     yield module
+    module.kit.close()  # what the app does when it stops: its store's connections
     sys.modules.pop(name, None)
 
 

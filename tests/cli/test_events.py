@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from cli_harness import Runner
+from open_connections import sqlite_connections, still_open
 
 from stripekit import EventStatus
 from stripekit.cli._events import parse_since
@@ -140,6 +143,28 @@ def test_replay_every_failed_event_with_a_registry_and_a_store_url(
 
 
 @pytest.mark.parametrize(
+    "command",
+    [
+        ["list"],
+        ["show", "evt_broken"],
+        ["show", "evt_none"],  # an error, the store closed all the same
+        ["replay", "--failed", "--app", "{app}:webhooks"],
+        ["sweep", "--app", "{app}:webhooks", "--grace", "0"],
+    ],
+    ids=lambda command: "-".join(command[:2]),
+)
+def test_a_command_closes_the_store_it_opened(
+    cli: Runner, history: Any, database_url: str, command: list[str]
+) -> None:
+    history.broken.clear()
+    args = [arg.replace("{app}", history.__name__) for arg in command]
+    with sqlite_connections() as opened:
+        result = cli("events", *args, "--database-url", database_url)
+    assert result.exit_code in (0, 1), result.output
+    assert opened and still_open(opened) == []  # closed, not left to the collector
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["evt_broken", "--failed"], "either an event id or --failed"),
@@ -241,15 +266,13 @@ def test_list_fits_80_columns_without_cutting_ids_or_types(
 def test_a_database_without_event_tables_is_refused_and_left_alone(
     cli: Runner, tmp_path: Any, verb: list[str]
 ) -> None:
-    import sqlite3
-
     other = tmp_path / "app.sqlite3"
-    with sqlite3.connect(other) as db:
+    with closing(sqlite3.connect(other)) as db, db:  # closed, and committed
         db.execute("CREATE TABLE users (id INTEGER)")
     result = cli("events", *verb, "--database-url", f"sqlite:///{other}")
     assert result.exit_code == 1
     assert "holds no stripekit event tables" in result.stderr
-    with sqlite3.connect(other) as db:
+    with closing(sqlite3.connect(other)) as db:
         assert [row[0] for row in db.execute("SELECT name FROM sqlite_master")] == ["users"]
     missing = cli("events", *verb, "--database-url", f"sqlite:///{tmp_path / 'none.sqlite3'}")
     assert missing.exit_code == 1 and "no such file here" in missing.stderr

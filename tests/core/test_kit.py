@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fake_stripe import SECRET_KEY, FakeStripe
+from open_connections import sqlite_connections, still_open
 
 from stripekit import (
     Catalog,
@@ -20,6 +21,7 @@ from stripekit import (
     Price,
     Product,
     Settings,
+    SQLEventStore,
     StripeKit,
     WebhookRegistry,
 )
@@ -113,6 +115,39 @@ def test_store_from_an_object_a_url_or_the_database_setting(tmp_path: Path) -> N
     assert type(kit.store).__name__ == "SQLEventStore"
     assert list(kit.store.list()) == []
     assert database.exists()
+
+
+def test_close_closes_the_store_the_kit_opened_and_leaves_yours_open(tmp_path: Path) -> None:
+    body, headers = signed_event("invoice.paid", secret=SECRET)
+    with sqlite_connections() as opened:
+        kit = StripeKit(
+            secret_key="sk_test_1", webhook_secret=SECRET, store=f"sqlite:///{tmp_path / 'k.db'}"
+        )
+        assert kit.handle_webhook(body, headers).status == 200
+    assert still_open(opened)
+    kit.close()
+    assert still_open(opened) == []  # closed now, not whenever the collector runs
+
+    yours = SQLEventStore(f"sqlite:///{tmp_path / 'yours.db'}")
+    with sqlite_connections() as opened:
+        kit = StripeKit(secret_key="sk_test_1", webhook_secret=SECRET, store=yours)
+        assert kit.handle_webhook(body, headers).status == 200
+    kit.close()
+    assert still_open(opened)  # the app's store: the app closes it
+    yours.close()
+    assert still_open(opened) == []
+
+
+async def test_aclose_closes_the_store_the_kit_opened(tmp_path: Path) -> None:
+    with sqlite_connections() as opened:
+        kit = StripeKit(
+            secret_key="sk_test_1", webhook_secret=SECRET, store=f"sqlite:///{tmp_path / 'k.db'}"
+        )
+        body, headers = signed_event("invoice.paid", secret=SECRET)
+        assert (await kit.ahandle_webhook(body, headers)).status == 200
+    assert still_open(opened)
+    await kit.aclose()
+    assert still_open(opened) == []
 
 
 def test_webhooks_need_a_webhook_secret() -> None:

@@ -11,6 +11,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ def test_a_django_database_given_as_a_url_is_refused_and_left_alone(history: Non
     assert result.exit_code == 1
     assert "is a Django project's database" in result.stderr
     assert "--django-settings" in result.stderr
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert "stripekit_webhook_event" in tables
     assert not any(name.startswith(("stripekit_events", "stripekit_schema")) for name in tables)

@@ -107,6 +107,40 @@ def test_a_failing_handler_raises_shows_failed_and_the_sweeper_retries(
     assert get_kit().sweep(grace=0).counts == {"failed": 1}
 
 
+def test_the_task_is_the_frameworks_own() -> None:
+    """Django 6's built-in framework, never the backport beside it (the django-tasks extra
+    installs both): the task, and django-tasks-db's backend, belong to ``django.tasks``."""
+    import importlib
+
+    import django
+
+    from stripekit_django.tasks import run_deferred
+
+    name = "django.tasks" if django.VERSION >= (6,) else "django_tasks"
+    assert tasks_framework.__name__ == name
+    assert isinstance(run_deferred, importlib.import_module(f"{name}.base").Task)
+    db = pytest.importorskip("django_tasks_db", reason="pip install 'stripekit[django-tasks]'")
+    backends = importlib.import_module(f"{name}.backends.base")
+    assert issubclass(db.DatabaseBackend, backends.BaseTaskBackend)
+
+
+def test_a_queue_on_its_own_backend_and_queue_name(
+    deferred: Any, settings: Any, client: Client
+) -> None:
+    from stripekit_django.tasks import DjangoTaskQueue
+
+    settings.STRIPEKIT = {**settings.STRIPEKIT, "QUEUE": DjangoTaskQueue("stripe", "stripe")}
+    two = {"default": {"BACKEND": DUMMY}, "stripe": {"BACKEND": DUMMY, "QUEUES": ["stripe"]}}
+    with override_settings(TASKS=two):
+        stripe_backend = tasks_framework.task_backends["stripe"]
+        assert deliver(client, "evt_routed").json()["status"] == "queued"
+        (result,) = stripe_backend.results
+        assert (result.task.queue_name, result.args) == ("stripe", ["evt_routed"])
+        assert tasks_framework.default_task_backend.results == []
+        assert run_enqueued(stripe_backend) == ["processed"]
+        assert list(Order.objects.values_list("session_id", flat=True)) == ["cs_evt_routed"]
+
+
 # -- the database backend and its real worker ------------------------------------------------
 
 EVENTS = 50

@@ -150,7 +150,8 @@ def test_the_webhook_needs_no_csrf_token_but_a_signature(stripekit_settings: Any
             "not a timestamp",
         ),
         (
-            b'{"id": "evt_2", "object": "event", "data": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+            # 100,000 levels: past the parser's limit on 3.11 to 3.13 (3.13 parses 5,000).
+            b'{"id": "evt_2", "object": "event", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
             "nests",
         ),
     ],

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from ._common import (
     load_env_file,
     options,
 )
-from ._project import django_kit, in_django, load_settings, open_event_store
+from ._project import django_kit, event_store, in_django, load_settings
 
 __all__ = ["events_app", "parse_since"]
 
@@ -114,13 +115,13 @@ def list_events(
     database_url: str | None = _DATABASE_URL,
 ) -> None:
     """List recorded events, newest first."""
-    store, label = open_event_store(ctx, database_url)
-    rows = store.list(
-        type=type,
-        status=status,
-        since=parse_since(since) if since is not None else None,
-        limit=limit,
-    )
+    with event_store(ctx, database_url) as (store, label):
+        rows = store.list(
+            type=type,
+            status=status,
+            since=parse_since(since) if since is not None else None,
+            limit=limit,
+        )
     if not rows:
         console.print(f"no events recorded in {label} match")
         return
@@ -174,8 +175,8 @@ def show_event(
     database_url: str | None = _DATABASE_URL,
 ) -> None:
     """Show one recorded event: its record and its payload, pretty-printed."""
-    store, label = open_event_store(ctx, database_url)
-    row = store.get(event_id)
+    with event_store(ctx, database_url) as (store, label):
+        row = store.get(event_id)
     if row is None:
         raise CLIError(f"no event {event_id} in {label}: `stripekit events list` shows what is")
     _print_record(row)
@@ -226,21 +227,21 @@ def replay_events(
     """
     if (event_id is None) == (not failed):
         raise CLIError("give either an event id or --failed (not both)")
-    dispatcher, label = _dispatcher(ctx, _handlers(ctx, app), database_url)
-    if event_id is not None:
-        results = [dispatcher.replay(event_id, force=force)]
-    else:
-        rows = dispatcher.store.list(status=EventStatus.FAILED, limit=limit)
-        if not rows:
-            console.print(f"no failed events in {label}")
-            return
-        results = []
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("replaying", total=len(rows))
-            # Oldest first: the order Stripe sent them in.
-            for row in reversed(rows):
-                results.append(dispatcher.replay(row.id, force=force))
-                progress.advance(task)
+    with _dispatcher(ctx, _handlers(ctx, app), database_url) as (dispatcher, label):
+        if event_id is not None:
+            results = [dispatcher.replay(event_id, force=force)]
+        else:
+            rows = dispatcher.store.list(status=EventStatus.FAILED, limit=limit)
+            if not rows:
+                console.print(f"no failed events in {label}")
+                return
+            results = []
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("replaying", total=len(rows))
+                # Oldest first: the order Stripe sent them in.
+                for row in reversed(rows):
+                    results.append(dispatcher.replay(row.id, force=force))
+                    progress.advance(task)
     _print_results(results)
     if any(result.outcome in _UNFINISHED for result in results):
         raise typer.Exit(1)
@@ -277,14 +278,14 @@ def sweep_events(
     from stripekit._settings import Settings
     from stripekit.webhooks._sweep import sweep
 
-    dispatcher, label = _dispatcher(ctx, _handlers(ctx, app), database_url)
     settings = Settings()
-    report = sweep(
-        dispatcher,
-        grace=settings.sweep_grace if grace is None else grace,
-        max_attempts=settings.sweep_max_attempts if max_attempts is None else max_attempts,
-        limit=limit,
-    )
+    with _dispatcher(ctx, _handlers(ctx, app), database_url) as (dispatcher, label):
+        report = sweep(
+            dispatcher,
+            grace=settings.sweep_grace if grace is None else grace,
+            max_attempts=settings.sweep_max_attempts if max_attempts is None else max_attempts,
+            limit=limit,
+        )
     if not report.results:
         console.print(f"nothing to sweep in {label}")
         return
@@ -308,14 +309,18 @@ def _handlers(ctx: typer.Context, app: str | None) -> Any:
     )
 
 
+@contextmanager
 def _dispatcher(
     ctx: typer.Context, target: Any, database_url: str | None, client: Any = None
-) -> tuple[Dispatcher, str]:
+) -> Iterator[tuple[Dispatcher, str]]:
+    """The app kit's own dispatcher (left open: the app's), or one on the store the
+    command opens (closed with it when the command is done)."""
     from stripekit._kit import StripeKit
 
     if isinstance(target, StripeKit):
         if database_url is None:
-            return target.dispatcher, repr(target.store)
+            yield target.dispatcher, repr(target.store)
+            return
         registry = target.webhooks
     elif isinstance(target, WebhookRegistry):
         registry = target
@@ -324,9 +329,13 @@ def _dispatcher(
             f"--app names a {type(target).__name__}; point it at your StripeKit or "
             "WebhookRegistry (module:attribute)"
         )
-    store, label = open_event_store(ctx, database_url)
     factory = (lambda: client) if client is not None else None
-    return Dispatcher(store, registry, client_factory=factory), label
+    with event_store(ctx, database_url) as (store, label):
+        dispatcher = Dispatcher(store, registry, client_factory=factory)
+        try:
+            yield dispatcher, label
+        finally:
+            dispatcher.close()
 
 
 def _print_results(results: list[WebhookResult], title: str = "replay") -> None:
@@ -384,8 +393,10 @@ def backfill_events(
     moment = parse_since(since)
     target = _handlers(ctx, app)
     client, livemode = _stripe_client(ctx, target)
-    dispatcher, _ = _dispatcher(ctx, target, database_url, client)
-    with console.status(f"reading Stripe's events since {_when(moment)} UTC"):
+    with (
+        _dispatcher(ctx, target, database_url, client) as (dispatcher, _),
+        console.status(f"reading Stripe's events since {_when(moment)} UTC"),
+    ):
         report: BackfillReport = backfill(
             dispatcher, client, since=moment, types=types, stripe_account=account,
             livemode=livemode,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from stripekit._kit import StripeKit
     from stripekit.webhooks._store import EventStore
 
-__all__ = ["django_kit", "in_django", "load_settings", "open_billing_kit", "open_event_store"]
+__all__ = ["django_kit", "event_store", "in_django", "load_settings", "open_billing_kit"]
 
 # The tables each kind of store keeps its events in (stripekit_django's model's table).
 _SQL_EVENTS_TABLE = "stripekit_events"
@@ -89,20 +91,27 @@ def load_settings(ctx: typer.Context, **flags: Any) -> Settings:
     return Settings(**given)
 
 
-def open_event_store(ctx: typer.Context, database_url: str | None) -> tuple[EventStore, str]:
+@contextmanager
+def event_store(ctx: typer.Context, database_url: str | None) -> Iterator[tuple[EventStore, str]]:
     """The event store to read, and how to name it; never one that would create tables.
+    Closed when the command is done (a SQL store's pooled connections with it).
 
     In a Django project: the project's ``DjangoEventStore`` (unless ``--database-url``).
     """
     if database_url is None and in_django(ctx):
-        return _django_store()
+        yield _django_store()
+        return
     from stripekit.store._factory import open_store
 
     settings = load_settings(ctx, database_url=database_url)
     url = settings.database_url.get_secret_value()
     label = _label(url)
     _check_sql_store(url, label)
-    return open_store(url), label
+    store = open_store(url)
+    try:
+        yield store, label
+    finally:
+        store.close()  # type: ignore[attr-defined]  # open_store's stores all have one
 
 
 def open_billing_kit(ctx: typer.Context, database_url: str | None) -> tuple[StripeKit, str]:

@@ -22,6 +22,7 @@ import logging
 import re
 import sqlite3
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -151,6 +152,10 @@ class SQLEventStore:
         self._engine, self._owns_engine = make_engine(
             url_or_engine, engine_options or {}, self.timeouts
         )
+        if self._owns_engine:
+            # A store dropped without close() still closes its pooled connections: Python
+            # 3.13 warns of each sqlite3 connection collected open (an error under -W error).
+            weakref.finalize(self, self._engine.dispose).atexit = False
         self._url = self._engine.url.render_as_string(hide_password=True)
         self._tables = build_tables(table_prefix)
         self._events = self._tables.events

@@ -31,6 +31,7 @@ import functools
 import os
 import queue
 import threading
+import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -141,7 +142,7 @@ class BatchWriter:
                 _resolve(_pair(batch, results))
                 return
         self._ensure_thread()
-        self._queue.put((loop, batch))
+        self._queue.put((loop, batch, self._together))
 
     # -- on the writer thread --------------------------------------------------------------
 
@@ -156,23 +157,38 @@ class BatchWriter:
                 self._thread = None
                 self._pid = os.getpid()
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                # The thread holds the queue only, never this writer: a store dropped
+                # without close() is collected (its finalizers close its connections),
+                # and this finalizer stops the thread then.
+                self._thread = threading.Thread(
+                    target=_serve, args=(self._queue,), name=self._name, daemon=True
+                )
                 self._thread.start()
+                weakref.finalize(self, self._queue.put, _STOP).atexit = False
 
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
-            loop, batch = item
-            if loop is None:
-                with contextlib.suppress(Exception):
-                    batch()
-                continue
-            results = run_batch(self._together, [write for write, _ in batch])
-            settled = _pair(batch, results)
-            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits
-                loop.call_soon_threadsafe(_resolve, settled)
+
+def _serve(work: queue.SimpleQueue[Any]) -> None:
+    """The writer thread: runs what is queued until told to stop. Each item is run in a
+    call of its own, and dropped before the next wait: a batch's writes hold the store,
+    which nothing here may keep alive between batches."""
+    while True:
+        item = work.get()
+        if item is _STOP:
+            return
+        _run_one(item)
+        del item
+
+
+def _run_one(item: tuple[Any, ...]) -> None:
+    """A function (``in_thread``), or a batch with the transaction to run it in."""
+    if item[0] is None:
+        with contextlib.suppress(Exception):
+            item[1]()
+        return
+    loop, batch, together = item
+    results = run_batch(together, [write for write, _ in batch])
+    with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits
+        loop.call_soon_threadsafe(_resolve, _pair(batch, results))
 
 
 def run_batch(

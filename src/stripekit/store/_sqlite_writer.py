@@ -32,6 +32,7 @@ import logging
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
@@ -61,6 +62,26 @@ the next check (a few kilobytes each), with room to spare. Documented in docs/st
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
+class _Held:
+    """The writer's connection, kept apart from the writer: what its finalizer closes
+    (a finalizer that held the writer would keep it, and its store, alive)."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self) -> None:
+        self.conn: Connection | None = None
+
+
+def _let_go(held: _Held) -> None:
+    """A writer collected without ``close()``: its connection's database closed at once
+    (invalidated: not checked in to a pool that may be gone with the store too). Python
+    3.13 warns of a sqlite3 connection collected open, an error under ``-W error``."""
+    conn, held.conn = held.conn, None
+    if conn is not None and not conn.closed:
+        with contextlib.suppress(Exception):
+            conn.invalidate()
+
+
 class SQLiteWriter:
     """Transactions on the store's single SQLite writer connection.
 
@@ -74,7 +95,8 @@ class SQLiteWriter:
         self._engine = engine
         self._errors = errors
         self._lock = threading.Lock()
-        self._conn: Connection | None = None
+        self._held = _Held()
+        weakref.finalize(self, _let_go, self._held).atexit = False
         self._local = threading.local()
         self._writes = 0
         self._over_limit = False
@@ -91,6 +113,14 @@ class SQLiteWriter:
     def has_file(self) -> bool:
         """Whether the database is a file (not in memory): other connections may read it."""
         return self._file
+
+    @property
+    def _conn(self) -> Connection | None:
+        return self._held.conn
+
+    @_conn.setter
+    def _conn(self, conn: Connection | None) -> None:
+        self._held.conn = conn
 
     def batch_connection(self) -> Connection | None:
         """Inside a batch (this thread runs one): its connection, counting one more write.

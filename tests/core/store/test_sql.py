@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from open_connections import sqlite_connections, still_open
+from queue_harness import wait_until
 from sqlalchemy import create_engine, inspect, text
 
 from stripekit import (
@@ -239,6 +243,8 @@ def test_a_given_engine_is_used_and_left_open(tmp_path, make_event, monkeypatch)
         assert store.engine is engine
     assert disposed == []
     assert "shop_events" in inspect(engine).get_table_names()
+    monkeypatch.undo()
+    engine.dispose()  # the test's own engine: its to close
 
 
 def test_own_engine_is_disposed_on_close(tmp_path, monkeypatch):
@@ -247,6 +253,42 @@ def test_own_engine_is_disposed_on_close(tmp_path, monkeypatch):
     monkeypatch.setattr(store.engine, "dispose", lambda *a, **k: disposed.append(True))
     store.close()
     assert disposed == [True]
+
+
+def test_a_store_dropped_without_close_closes_its_connections(tmp_path, make_event):
+    # Python 3.13 warns of each sqlite3 connection collected open: an app (or its tests)
+    # that drops a store unclosed must not get one from the store's pool or writer.
+    with sqlite_connections() as opened:
+        store = SQLEventStore(f"sqlite:///{tmp_path / 'e.sqlite3'}")
+        claim = store.claim(make_event("evt_1"), lease=LEASE)  # the writer's connection
+        store.complete("evt_1", claim.token, status=EventStatus.PROCESSED)
+        assert store.get("evt_1").status is EventStatus.PROCESSED  # a pooled one
+    assert still_open(opened)  # the writer's connection, at least
+    del store, claim
+    gc.collect()
+    assert still_open(opened) == []
+
+
+@pytest.mark.parametrize("synchronous", ["NORMAL", "FULL"])  # FULL: every batch in a thread
+async def test_an_async_store_dropped_without_close_closes_its_connections(
+    tmp_path, make_event, monkeypatch, synchronous
+):
+    monkeypatch.setenv("STRIPEKIT_SQLITE_SYNCHRONOUS", synchronous)
+    with sqlite_connections() as opened:
+        store = SQLEventStore(f"sqlite:///{tmp_path / 'e.sqlite3'}")
+        claim = await store.call_async(store.claim, make_event("evt_1"), lease=LEASE)
+        await store.call_async(store.complete, "evt_1", claim.token, status=EventStatus.PROCESSED)
+    writer_threads = [t for t in threading.enumerate() if t.name == "stripekit-store-writer"]
+    assert still_open(opened)
+    # The writer thread, if one ran a batch, holds nothing of the store between batches:
+    # the store is collected once the thread has let go of the last one.
+    dropped = weakref.ref(store)
+    del store, claim
+    wait_until(lambda: gc.collect() >= 0 and dropped() is None, "the dropped store collected")
+    assert still_open(opened) == []
+    for thread in writer_threads:  # told to stop when its store went
+        thread.join(timeout=10)
+        assert not thread.is_alive()
 
 
 @pytest.mark.parametrize(

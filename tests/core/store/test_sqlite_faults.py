@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +191,7 @@ async def test_the_wal_stays_bounded_under_sustained_async_writes(tmp_path: Path
     assert peak < _sqlite_writer.WAL_BOUND_BYTES, f"the WAL reached {peak / 1e6:.0f} MB"
     store.close()
     assert wal_bytes(path) == 0  # a clean close empties it
-    with sqlite3.connect(path) as check:
+    with closing(sqlite3.connect(path)) as check:
         assert check.execute("SELECT count(*) FROM stripekit_events").fetchone()[0] == 10_000
 
 

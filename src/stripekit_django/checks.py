@@ -14,8 +14,8 @@ __all__ = ["check_stripekit"]
 
 @register("stripekit")
 def check_stripekit(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
-    """stripekit.E001 to E005 and W001."""
-    from .conf import hook_problems, kit_options
+    """stripekit.E001 to E006 and W001."""
+    from .conf import hook_problems, kit_options, queue_problems
 
     try:
         settings = Settings(**kit_options())
@@ -56,6 +56,13 @@ def check_stripekit(app_configs: Any = None, **kwargs: Any) -> list[Error | Warn
             hint=f'Point STRIPEKIT["{key}"] at a function of the request (a dotted path '
             "or the function itself).",
             id="stripekit.E005",
+        ))  # fmt: skip
+    for problem in queue_problems():
+        problems.append(Error(
+            problem,
+            hint='Point STRIPEKIT["QUEUE"] at a queue whose backend is in TASKS and serves '
+            "its queue name (the backend's QUEUES setting).",
+            id="stripekit.E006",
         ))  # fmt: skip
     try:
         reverse("stripekit:webhook")

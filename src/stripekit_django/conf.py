@@ -179,5 +179,20 @@ def hook_problems() -> list[tuple[str, str]]:
     return problems
 
 
+def queue_problems() -> list[str]:
+    """What is wrong with the app's ``QUEUE`` (deferred mode's task queue), for the system
+    checks: a dotted path that does not import, or a queue that would refuse the task."""
+    queue = app_option("QUEUE")
+    if queue is None:
+        return []
+    if isinstance(queue, str):
+        try:
+            queue = import_string(queue)
+        except ImportError as exc:
+            return [f'STRIPEKIT["QUEUE"] = {queue!r} does not import: {exc}']
+    check = getattr(queue, "problems", None)
+    return list(check()) if callable(check) else []
+
+
 def _name(hook: object) -> str:
     return getattr(hook, "__qualname__", None) or repr(hook)

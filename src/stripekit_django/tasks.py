@@ -66,13 +66,31 @@ class DjangoTaskQueue:
 
     def enqueue(self, event_id: str) -> None:
         """Enqueue the task (a database backend writes it in the request's transaction)."""
+        self._task().enqueue(event_id)
+
+    def problems(self) -> list[str]:
+        """What the backend would refuse at enqueue (an alias ``TASKS`` does not define, a
+        queue the backend does not serve), found now: ``manage.py check`` reports it
+        (stripekit.E006) instead of every event waiting for the sweeper.
+
+        Example:
+            >>> DjangoTaskQueue(queue_name="stripe").problems()  # doctest: +SKIP
+            ["Queue 'stripe' is not valid for backend."]
+        """
+        try:
+            task = self._task()
+            task.get_backend().validate_task(task)
+        except Exception as exc:  # the framework's own errors, whichever its version
+            return [f"{self!r} cannot enqueue: {exc}"]
+        return []
+
+    def _task(self) -> Any:
         options = {
             key: value
             for key, value in (("backend", self.backend), ("queue_name", self.queue_name))
             if value is not None
         }
-        task = run_deferred.using(**options) if options else run_deferred
-        task.enqueue(event_id)
+        return run_deferred.using(**options) if options else run_deferred
 
 
 queue = DjangoTaskQueue()

@@ -141,6 +141,34 @@ def test_a_queue_on_its_own_backend_and_queue_name(
         assert list(Order.objects.values_list("session_id", flat=True)) == ["cs_evt_routed"]
 
 
+@pytest.mark.parametrize(
+    ("queue", "says"),
+    [
+        (("stripe", "elsewhere"), "Queue 'elsewhere' is not valid"),
+        (("nowhere", None), "nowhere"),
+        ("shop.nowhere.queue", "does not import"),
+    ],
+)
+def test_a_queue_the_backend_would_refuse_is_a_system_check_error(
+    settings: Any, queue: Any, says: str
+) -> None:
+    """Found by ``manage.py check`` (stripekit.E006), not at the first enqueue, after which
+    every event would wait for the sweeper."""
+    from django.core.checks import run_checks
+
+    from stripekit_django.tasks import DjangoTaskQueue
+
+    configured = queue if isinstance(queue, str) else DjangoTaskQueue(*queue)
+    two = {"default": {"BACKEND": DUMMY}, "stripe": {"BACKEND": DUMMY, "QUEUES": ["stripe"]}}
+    with override_settings(TASKS=two):
+        settings.STRIPEKIT = {**settings.STRIPEKIT, "QUEUE": DjangoTaskQueue("stripe", "stripe")}
+        assert [c.id for c in run_checks(tags=["stripekit"])] == []
+        settings.STRIPEKIT = {**settings.STRIPEKIT, "QUEUE": configured}
+        (found,) = run_checks(tags=["stripekit"])
+    assert found.id == "stripekit.E006"
+    assert says in found.msg and "QUEUE" in (found.hint or "")
+
+
 # -- the database backend and its real worker ------------------------------------------------
 
 EVENTS = 50

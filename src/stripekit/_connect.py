@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ._errors import ConfigurationError
+from ._errors import CheckoutError, ConfigurationError
 
 if TYPE_CHECKING:
     from stripe import RequestOptions
 
-__all__ = ["ACCOUNT_ID", "account_options", "is_account_id", "resolved_account"]
+__all__ = ["ACCOUNT_ID", "account_argument", "account_options", "is_account_id", "resolved_account"]
 
 ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9]{1,250}")
 """A connected account's id as Stripe makes them: ``acct_`` and letters or digits."""
@@ -34,6 +34,24 @@ def is_account_id(value: object) -> bool:
         (True, False, False)
     """
     return isinstance(value, str) and ACCOUNT_ID.fullmatch(value) is not None
+
+
+def account_argument(stripe_account: object) -> str | None:
+    """A ``stripe_account=`` argument of a call that makes something in Stripe, checked:
+    None or an ``acct_...`` id; anything else is a CheckoutError (refused before Stripe,
+    and never a cache entry of its own in the price resolver).
+
+    Example:
+        >>> account_argument(None), account_argument("acct_1Nv0FGQ9RKHgCVdK")
+        (None, 'acct_1Nv0FGQ9RKHgCVdK')
+    """
+    if stripe_account is None:
+        return None
+    if isinstance(stripe_account, str) and is_account_id(stripe_account):
+        return stripe_account
+    raise CheckoutError(
+        f"stripe_account must be a connected account's id (acct_...), not {stripe_account!r}"
+    )
 
 
 def resolved_account(value: object, *, source: str) -> str | None:

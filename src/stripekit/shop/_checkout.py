@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from stripekit._connect import account_argument
 from stripekit._errors import CheckoutError, InvalidQuantityError
 from stripekit._metadata_keys import METADATA_PRICE, METADATA_PRODUCT, METADATA_USER
 from stripekit._stripe_api import acall_stripe, call_stripe
@@ -345,7 +346,7 @@ class CheckoutBuilder(_CheckoutBase):
             product, price, quantity, customer, customer_email, client_reference_id,
             metadata, allow_promotion_codes, trial_days, automatic_tax, locale, ui_mode,
         )  # fmt: skip
-        resolver = self.resolver.for_account(stripe_account)
+        resolver = self.resolver.for_account(account_argument(stripe_account))
         return self._params(plan, resolver.resolve(plan.price, catalog=self.catalog))
 
     async def abuild(
@@ -370,7 +371,7 @@ class CheckoutBuilder(_CheckoutBase):
             product, price, quantity, customer, customer_email, client_reference_id,
             metadata, allow_promotion_codes, trial_days, automatic_tax, locale, ui_mode,
         )  # fmt: skip
-        resolver = self.resolver.for_account(stripe_account)
+        resolver = self.resolver.for_account(account_argument(stripe_account))
         return self._params(plan, await resolver.aresolve(plan.price, catalog=self.catalog))
 
     def create(

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from stripekit._connect import account_options, is_account_id
+from stripekit._connect import account_argument, account_options
 from stripekit._errors import CheckoutError, InvalidQuantityError
 from stripekit._metadata_keys import (
     METADATA_PRICE,
@@ -242,12 +242,7 @@ class _IntentsBase:
 
     @staticmethod
     def _account(stripe_account: str | None) -> str | None:
-        if stripe_account is not None and not is_account_id(stripe_account):
-            raise CheckoutError(
-                f"stripe_account must be a connected account's id (acct_...), "
-                f"not {stripe_account!r}"
-            )
-        return stripe_account
+        return account_argument(stripe_account)
 
 
 class PaymentIntents(_IntentsBase):

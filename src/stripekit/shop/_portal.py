@@ -7,7 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from stripekit._connect import account_options
+from stripekit._connect import account_argument, account_options
 from stripekit._errors import CheckoutError
 from stripekit._stripe_api import acall_stripe, call_stripe
 
@@ -75,12 +75,13 @@ class BillingPortal(_BillingPortalBase):
         ``stripe_account``: a connected account's customer (Connect, ``acct_...``).
 
         Raises:
-            CheckoutError: ``customer`` is not a ``cus_...`` id, or ``return_url`` leaves the site.
+            CheckoutError: ``customer`` is not a ``cus_...`` id, ``return_url`` leaves the
+                site, or ``stripe_account`` is not an ``acct_...`` id.
             StripeAPIError: Stripe refused (an unknown customer, no portal configuration...).
         """
         params = self._params(customer, return_url)
         client = self._client_factory()
-        options = account_options(stripe_account)
+        options = account_options(account_argument(stripe_account))
         session = call_stripe(partial(client.v1.billing_portal.sessions.create, params, options))
         return session.url
 
@@ -90,7 +91,7 @@ class BillingPortal(_BillingPortalBase):
         """Async twin of ``create``."""
         params = self._params(customer, return_url)
         client = self._client_factory()
-        options = account_options(stripe_account)
+        options = account_options(account_argument(stripe_account))
         session = await acall_stripe(
             partial(client.v1.billing_portal.sessions.create_async, params, options)
         )

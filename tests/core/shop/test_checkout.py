@@ -213,6 +213,18 @@ def test_a_refused_request_never_reaches_stripe(
     assert stripe_server.requests == []
 
 
+@pytest.mark.parametrize("account", ["", "acct_", "cus_123", "acct_1 2", "acct_1\nX-Evil: 1", 42])
+def test_a_malformed_stripe_account_is_refused_before_stripe(
+    builder: CheckoutBuilder, stripe_server: FakeStripe, account: Any
+) -> None:
+    """Neither a request in the platform's name nor a price cache of its own for a value
+    that is not an account id (an app passing a value from the request would grow it)."""
+    with pytest.raises(CheckoutError, match="stripe_account must be a connected account's id"):
+        builder.create("pro", stripe_account=account)
+    assert stripe_server.requests == []
+    assert builder.resolver._accounts == {}
+
+
 def test_customer_or_email_not_both(builder: CheckoutBuilder) -> None:
     assert builder.build("credits", customer_email="ann@example.com")["customer_email"] == (
         "ann@example.com"

@@ -96,6 +96,13 @@ def test_a_bad_customer_id_is_refused(stripe_server: FakeStripe, customer: Any) 
     assert stripe_server.requests == []
 
 
+@pytest.mark.parametrize("account", ["", "acct_", "cus_1", "acct_1 2", 42])
+def test_a_malformed_stripe_account_is_refused(stripe_server: FakeStripe, account: Any) -> None:
+    with pytest.raises(CheckoutError, match="stripe_account must be a connected account's id"):
+        make_portal(stripe_server).create("cus_1", stripe_account=account)
+    assert stripe_server.requests == []
+
+
 def test_a_stripe_error_is_mapped(stripe_server: FakeStripe) -> None:
     stripe_server.fail_next(
         "You can't create a portal session in test mode until you save your customer "

@@ -12,6 +12,10 @@
 - ``kit_deferred_app``: ``kit_app`` in deferred mode: the route verifies, records the
   event ``queued`` and answers; its queue does nothing (the broker's publish is
   the app's own cost, not the kit's).
+- ``kit_memory_app``: ``kit_app`` with the in-memory store (nothing written to disk): the
+  difference to ``kit_app`` is what recording each event in SQLite costs.
+- ``fastapi_floor_app``: ``floor_app``'s endpoint as a FastAPI route (what FastAPI's
+  own request handling costs: the kit's route is a FastAPI route too).
 - ``baseline_app``: how most apps do it today: a minimal Starlette endpoint that
   calls ``stripe.Webhook.construct_event`` and an if/elif chain.
 - ``floor_app``: the least any endpoint must do: a minimal Starlette endpoint that
@@ -25,7 +29,12 @@ All take their secret and database from the environment the benchmark sets.
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
+
+# At the top: FastAPI reads the endpoint's annotations (strings here) in this module.
+from starlette.requests import Request
 
 SECRET = os.environ.get("BENCH_WEBHOOK_SECRET", "whsec_benchmark_secret")
 
@@ -40,10 +49,20 @@ class _NoQueue:
         pass
 
 
-def _kit_app(*, async_handlers: bool, billing: bool = False, deferred: bool = False) -> Any:
+def _kit_app(
+    *, async_handlers: bool, billing: bool = False, deferred: bool = False, memory: bool = False
+) -> Any:
     from fastapi import FastAPI
 
-    from stripekit import Catalog, Event, Price, Product, StripeKit, WebhookRegistry
+    from stripekit import (
+        Catalog,
+        Event,
+        MemoryEventStore,
+        Price,
+        Product,
+        StripeKit,
+        WebhookRegistry,
+    )
     from stripekit_fastapi import stripekit_router
 
     fulfilled: list[str] = []
@@ -66,15 +85,30 @@ def _kit_app(*, async_handlers: bool, billing: bool = False, deferred: bool = Fa
         webhook_secret=SECRET,
         catalog=catalog,
         webhooks=webhooks,
-        database_url=os.environ["BENCH_DATABASE_URL"],
+        **(
+            {"store": MemoryEventStore()}
+            if memory
+            else {"database_url": os.environ["BENCH_DATABASE_URL"]}
+        ),
         # Off unless asked for: the route's own cost, as in earlier runs.
         billing=billing,
         processing="deferred" if deferred else "inline",
         queue=_NoQueue() if deferred else None,
     )
-    app = FastAPI()
+    app = FastAPI(lifespan=_closing(kit))
     app.include_router(stripekit_router(kit), prefix="/stripe")
     return app
+
+
+def _closing(kit: Any) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the kit closed when the server stops, as docs/fastapi.md says."""
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        yield
+        await kit.aclose()
+
+    return lifespan
 
 
 def kit_app() -> Any:
@@ -93,10 +127,13 @@ def kit_deferred_app() -> Any:
     return _kit_app(async_handlers=True, deferred=True)
 
 
+def kit_memory_app() -> Any:
+    return _kit_app(async_handlers=True, memory=True)
+
+
 def baseline_app() -> Any:
     import stripe
     from starlette.applications import Starlette
-    from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
@@ -151,13 +188,26 @@ def kit_postgres_app() -> Any:
 
 
 def floor_app() -> Any:
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    return Starlette(routes=[Route("/stripe/webhook", _floor_endpoint(), methods=["POST"])])
+
+
+def fastapi_floor_app() -> Any:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+    app.post("/stripe/webhook")(_floor_endpoint())
+    return app
+
+
+def _floor_endpoint() -> Callable[[Request], Awaitable[Any]]:
+    """The floor's whole work on a delivery: its signature, then its JSON."""
     import json
 
     import stripe
-    from starlette.applications import Starlette
-    from starlette.requests import Request
     from starlette.responses import JSONResponse
-    from starlette.routing import Route
 
     async def webhook(request: Request) -> JSONResponse:
         payload = await request.body()
@@ -170,4 +220,4 @@ def floor_app() -> Any:
             return JSONResponse({"error": "invalid"}, status_code=400)
         return JSONResponse({"received": True})
 
-    return Starlette(routes=[Route("/stripe/webhook", webhook, methods=["POST"])])
+    return webhook

@@ -19,13 +19,18 @@ per request):
             and an if/elif chain (it records nothing);
 - floor:    the least an endpoint must do: a minimal Starlette endpoint calling
             ``stripe.WebhookSignature.verify_header`` and ``json.loads``, recording
-            nothing (target: kit at least 0.7x of it, kit_sync 0.6x, kit_billing 0.5x).
+            nothing (target: kit at least 0.7x of it, kit_sync 0.6x, kit_billing 0.5x);
+- fastapi_floor, kit_memory: where the kit's distance to the floor goes: the floor's
+            endpoint as a FastAPI route (the framework's own share: the kit's route is
+            a FastAPI route), and ``kit`` with the in-memory store (the rest of
+            ``kit``'s time is recording each event in SQLite).
 
 The load generator (this process) keeps C keep-alive connections busy with
 pre-built requests, one server at a time, the servers taking turns round after
-round. It prints the best round's requests/s and p99 latency for each, then each
-kit's throughput as a ratio of the baseline's and of the floor's; the last line
-reads ``kit/floor=N.NNx kit/baseline=N.NNx``.
+round. It prints the best round's requests/s and p99 latency for each, the
+distance from the floor split into its parts, then each kit's throughput as a
+ratio of the baseline's and of the floor's; the last line reads
+``kit/floor=N.NNx kit/baseline=N.NNx``.
 """
 
 from __future__ import annotations
@@ -50,7 +55,10 @@ FIXTURES = Path(
 SECRET = "whsec_benchmark_secret"
 APPS_MODULE = os.environ.get("BENCH_APPS_MODULE", "_webhook_apps")
 APPS = tuple(
-    os.environ.get("BENCH_APPS", "kit,kit_sync,kit_billing,kit_deferred,baseline,floor").split(",")
+    os.environ.get(
+        "BENCH_APPS",
+        "kit,kit_sync,kit_billing,kit_deferred,kit_memory,baseline,floor,fastapi_floor",
+    ).split(",")
 )
 """The servers, by the name of their factory in _webhook_apps (``kit`` → ``kit_app``)."""
 
@@ -147,6 +155,22 @@ def _measure(servers: dict[str, int], args: argparse.Namespace) -> dict[str, tup
     return best
 
 
+def _where_the_time_goes(rps: dict[str, float]) -> str:
+    """``kit``'s time per request beyond the floor's, in the parts the reference servers
+    measure: FastAPI's request handling, the kit's own work, recording in SQLite."""
+    needed = ("floor", "fastapi_floor", "kit_memory", "kit")
+    if not all(rps.get(name) for name in needed):
+        return ""
+    us = {name: 1e6 / rps[name] for name in needed}  # wall time per request, one process
+    parts = {
+        "FastAPI": us["fastapi_floor"] - us["floor"],
+        "kit (in-memory store)": us["kit_memory"] - us["fastapi_floor"],
+        "SQLite store": us["kit"] - us["kit_memory"],
+    }
+    shown = ", ".join(f"{part} {value:+.0f}" for part, value in parts.items())
+    return f"per request: floor {us['floor']:.0f} us; kit {us['kit']:.0f} us = floor {shown}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
@@ -179,6 +203,9 @@ def main() -> None:
         print(
             f"{name:>9}: {rps:8.0f} requests/s   p99 {p99 * 1000:7.2f} ms (best of {args.rounds})"
         )
+    split = _where_the_time_goes({name: rps for name, (rps, _) in best.items()})
+    if split:
+        print(split)
     # Every kit against the floor and the baseline, ``kit`` last: its line is the one to read.
     kits = sorted((n for n in best if n.startswith("kit")), key=lambda n: (n == "kit", n))
     for name in kits:

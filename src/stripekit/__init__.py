@@ -85,6 +85,7 @@ if TYPE_CHECKING:
         EventStatus,
         EventStore,
         StatusBacklog,
+        StoreCall,
         StoredEvent,
     )
     from .webhooks._sweep import SweepReport
@@ -142,6 +143,7 @@ _EXPORTS: dict[str, str] = {
     "Settings": "_settings",
     "SignatureError": "_errors",
     "StatusBacklog": "webhooks._store",
+    "StoreCall": "webhooks._store",
     "StoredEvent": "webhooks._store",
     "StripeAPIError": "_errors",
     "StripeKit": "_kit",
@@ -223,6 +225,7 @@ __all__ = [
     "Settings",
     "SignatureError",
     "StatusBacklog",
+    "StoreCall",
     "StoredEvent",
     "StripeAPIError",
     "StripeKit",

@@ -38,6 +38,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from stripekit.webhooks._store import StoreCall
+
 from ._sql_batch import NextTurnBatches, Waiting, run_batch, settle
 
 __all__ = ["PostgresBatches"]
@@ -59,7 +61,7 @@ class PostgresBatches:
         self._local = threading.local()
         self._turns = NextTurnBatches(self._take)
 
-    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> StoreCall[Any]:
         """The future of ``fn(*args, **kwargs)`` in the next batch, resolved once that
         batch has committed (see ``NextTurnBatches.call``).
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import os
 import queue
 import threading
@@ -36,7 +37,11 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from stripekit.webhooks._store import StoreCall
+
 __all__ = ["MAX_BATCH", "BatchWriter", "Waiting", "WouldBlock", "run_batch", "settle"]
+
+logger = logging.getLogger("stripekit.store")
 
 MAX_BATCH = 256
 """Writes per transaction at most: a bound on how long one batch keeps the rest waiting."""
@@ -63,14 +68,14 @@ class NextTurnBatches:
         self._take = take
         self._waiting: dict[asyncio.AbstractEventLoop, list[Waiting]] = {}
 
-    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> StoreCall[Any]:
         """Queue ``fn(*args, **kwargs)`` for the next batch: the future of its result.
 
-        A plain future, not a coroutine: a caller that stops waiting (a deadline)
-        leaves it to be resolved when the batch has run, and may still read it then.
-        Call it on the running loop."""
+        A future, not a coroutine: a caller whose deadline passes sets its error on
+        it, and gets the write's own result through ``StoreCall.late`` once the batch
+        has run. Call it on the running loop."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
+        future: StoreCall[Any] = StoreCall(loop=loop)
         waiting = self._waiting.get(loop)
         if waiting is None:
             waiting = self._waiting[loop] = []
@@ -112,7 +117,7 @@ class BatchWriter:
         self._pid = os.getpid()
         self._start_lock = threading.Lock()
 
-    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> StoreCall[Any]:
         """The future of ``fn(*args, **kwargs)`` in the next batch, resolved once that
         batch has committed (see ``NextTurnBatches.call``)."""
         return self._turns.call(fn, *args, **kwargs)
@@ -231,7 +236,15 @@ def settle(batch: list[Waiting], results: list[tuple[bool, Any]]) -> None:
 
 def _resolve(settled: list[tuple[asyncio.Future[Any], tuple[bool, Any]]]) -> None:
     for future, (ok, value) in settled:
-        if future.done():  # its caller was cancelled; the write stands
+        if future.done():
+            # Its caller was cancelled, or gave up at its deadline; the write stands,
+            # and a caller that gave up may still want its result (a claim to let go).
+            late = getattr(future, "late", None)
+            if late is not None and ok:
+                try:
+                    late(value)
+                except Exception:  # the batch's other callers are answered all the same
+                    logger.exception("handing a store call's late result over failed")
             continue
         if ok:
             future.set_result(value)

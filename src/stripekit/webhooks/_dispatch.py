@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 from stripekit._errors import ConfigurationError, EventStoreError
 
 from ._api_versions import ApiVersions
+from ._deadline import Deadlines
 from ._event import Event, parse_event
 from ._observe import DeliveryObserver, DeliveryStats
 from ._registry import TwinHandler, WebhookRegistry, is_async_handler
-from ._store import Claim, ClaimOutcome, EventStatus, EventStore
+from ._store import Claim, ClaimOutcome, EventStatus, EventStore, StoreCall
 
 if TYPE_CHECKING:
     import stripe
@@ -114,6 +115,7 @@ class Dispatcher:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._releases: set[asyncio.Future[Any]] = set()
+        self._deadlines = Deadlines(self._give_up)
         self.observer = observer if observer is not None else DeliveryObserver()
         """Reports each replay: its log record, metrics and spans."""
 
@@ -393,30 +395,44 @@ class Dispatcher:
             return fn(*args, **kwargs)
         else:
             running = asyncio.to_thread(fn, *args, **kwargs)
-        if self.store_deadline is None:
+        deadline = self.store_deadline
+        if deadline is None:
             return await running
-        # A future (the SQL store's batches) is waited for as it is: no task per call,
-        # which two calls a delivery would pay on the hot path.
+        if isinstance(running, StoreCall):
+            # Awaited as it is, under the one timer per loop of ``_deadline``.
+            self._deadlines.watch(running, deadline, args)
+            try:
+                return await running
+            finally:
+                self._deadlines.unwatch(running)
+        # Anything else (a worker thread's task) under a timer of its own.
         call = running if isinstance(running, asyncio.Future) else asyncio.ensure_future(running)
         try:
-            async with asyncio.timeout(self.store_deadline):
+            async with asyncio.timeout(deadline):
                 return await asyncio.shield(call)
         except TimeoutError:
-            # The call goes on (in its thread or batch). Should it claim the event after
-            # all, the claim is let go at once: nobody will run the handlers for it, and the
-            # next delivery must not find the event in flight until the lease ends.
-            if args:
-                event_id = args[0].id if isinstance(args[0], Event) else str(args[0])
-                call.add_done_callback(functools.partial(self._release_abandoned, event_id))
-            raise EventStoreError(
-                f"the event store did not answer within {self.store_deadline:g} s "
-                "(its connect and statement timeouts, plus a second)"
-            ) from None
+            event_id = _event_id(args)
+            if event_id is not None:
+                call.add_done_callback(_result_of(functools.partial(self._release_late, event_id)))
+            raise self._too_late() from None
 
-    def _release_abandoned(self, event_id: str, call: asyncio.Future[Any]) -> None:
-        if call.cancelled() or call.exception() is not None:
-            return
-        result = call.result()
+    def _give_up(self, call: StoreCall[Any], args: tuple[Any, ...]) -> None:
+        """The deadline passed: the caller gets the error now, the late claim is let go."""
+        event_id = _event_id(args)
+        if event_id is not None:
+            call.late = functools.partial(self._release_late, event_id)
+        call.set_exception(self._too_late())
+
+    def _too_late(self) -> EventStoreError:
+        # The call goes on (in its thread or batch). Should it claim the event after all,
+        # the claim is let go at once (``_release_late``): nobody will run the handlers for
+        # it, and the next delivery must not find the event in flight until the lease ends.
+        return EventStoreError(
+            f"the event store did not answer within {self.store_deadline:g} s "
+            "(its connect and statement timeouts, plus a second)"
+        )
+
+    def _release_late(self, event_id: str, result: Any) -> None:
         claim = result[0] if isinstance(result, tuple) else result
         if not isinstance(claim, Claim) or not claim.outcome.should_process:
             return
@@ -426,6 +442,23 @@ class Dispatcher:
         )
         self._releases.add(task)  # a reference, so that the task is not collected
         task.add_done_callback(self._releases.discard)
+
+
+def _event_id(args: tuple[Any, ...]) -> str | None:
+    """The event a store call is about: its first argument (an Event, or an event id)."""
+    if not args:
+        return None
+    return args[0].id if isinstance(args[0], Event) else str(args[0])
+
+
+def _result_of(use: Callable[[Any], None]) -> Callable[[asyncio.Future[Any]], None]:
+    """A done-callback handing a future's result to ``use`` (nothing if it failed)."""
+
+    def done(call: asyncio.Future[Any]) -> None:
+        if not call.cancelled() and call.exception() is None:
+            use(call.result())
+
+    return done
 
 
 # -- results -------------------------------------------------------------------------------

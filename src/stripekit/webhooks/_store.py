@@ -22,11 +22,12 @@ one. ``sweepable`` lists what the sweeper should try again.
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
     from ._event import Event
@@ -40,8 +41,11 @@ __all__ = [
     "EventStatus",
     "EventStore",
     "StatusBacklog",
+    "StoreCall",
     "StoredEvent",
 ]
+
+_T = TypeVar("_T")
 
 
 class ClaimOutcome(enum.Enum):
@@ -139,9 +143,10 @@ class EventStore(Protocol):
     store may also have ``call_async(method, *args, **kwargs)``, which answers an
     awaitable of the method's result: async callers then run every method through
     it instead (the SQL store batches writes that way, many per commit: SQLite's
-    claims and completions, PostgreSQL's completions). When that awaitable is an
-    ``asyncio.Future``, a caller whose deadline passes stops waiting for it without
-    cancelling it.
+    claims and completions, PostgreSQL's completions). When that awaitable is a
+    ``StoreCall``, a caller whose deadline passes sets its error on it and stops
+    waiting, and the store hands the result that comes after to ``StoreCall.late``;
+    any other awaitable is waited for under ``asyncio.timeout``, without cancelling it.
     """
 
     blocking: bool
@@ -222,3 +227,24 @@ class EventStore(Protocol):
         many, are not read, so the health route and a metrics scrape stay cheap.
         """
         ...
+
+
+class StoreCall(asyncio.Future[_T]):
+    """The future of a store method run by ``call_async``, which its caller may give up on.
+
+    The caller awaits it as it is (no task, no shield: the delivery wakes up on the
+    turn of the loop its batch commits in). A caller whose deadline passes sets its
+    error on it; the store, finding it done when the write's own result comes, passes
+    that result to ``late`` (if set), e.g. a claim that must be let go.
+
+    Example:
+        >>> async def main() -> int:
+        ...     call: StoreCall[int] = StoreCall(loop=asyncio.get_running_loop())
+        ...     call.set_result(1)
+        ...     return await call
+        >>> asyncio.run(main())
+        1
+    """
+
+    late: Callable[[Any], None] | None = None
+    """Given the result of a call that was answered (an error set) before it ended."""

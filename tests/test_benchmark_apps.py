@@ -13,7 +13,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -95,7 +95,7 @@ async def test_the_sqlite_kits_record_every_event(
             body, headers = _delivery(session, f"evt_bench_{i}", SECRET)
             answer = await client.post("/stripe/webhook", content=body, headers=headers)
             assert answer.status_code == 200, answer.text
-    with sqlite3.connect(tmp_path / "events.sqlite3") as db:
+    with closing(sqlite3.connect(tmp_path / "events.sqlite3")) as db:
         rows = db.execute("SELECT id, status FROM stripekit_events ORDER BY id").fetchall()
     assert rows == [(f"evt_bench_{i}", status) for i in range(3)]
 

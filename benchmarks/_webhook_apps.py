@@ -12,6 +12,9 @@
 - ``kit_deferred_app``: ``kit_app`` in deferred mode: the route verifies, records the
   event ``queued`` and answers; its queue does nothing (the broker's publish is
   the app's own cost, not the kit's).
+- ``kit_lane_app``: ``kit_app`` with ``WebhookMiddleware``: deliveries answered before
+  FastAPI's routing (the route stays mounted). What the FastAPI-specific part of
+  ``kit_app``'s time costs, and the setup docs/fastapi.md recommends under load.
 - ``kit_memory_app``: ``kit_app`` with the in-memory store (nothing written to disk): the
   difference to ``kit_app`` is what recording each event in SQLite costs.
 - ``fastapi_floor_app``: ``floor_app``'s endpoint as a FastAPI route (what FastAPI's
@@ -50,7 +53,12 @@ class _NoQueue:
 
 
 def _kit_app(
-    *, async_handlers: bool, billing: bool = False, deferred: bool = False, memory: bool = False
+    *,
+    async_handlers: bool,
+    billing: bool = False,
+    deferred: bool = False,
+    memory: bool = False,
+    lane: bool = False,
 ) -> Any:
     from fastapi import FastAPI
 
@@ -63,7 +71,7 @@ def _kit_app(
         StripeKit,
         WebhookRegistry,
     )
-    from stripekit_fastapi import stripekit_router
+    from stripekit_fastapi import WebhookMiddleware, stripekit_router
 
     fulfilled: list[str] = []
     webhooks = WebhookRegistry()
@@ -97,6 +105,8 @@ def _kit_app(
     )
     app = FastAPI(lifespan=_closing(kit))
     app.include_router(stripekit_router(kit), prefix="/stripe")
+    if lane:
+        app.add_middleware(WebhookMiddleware, kit=kit, path="/stripe/webhook")
     return app
 
 
@@ -125,6 +135,10 @@ def kit_billing_app() -> Any:
 
 def kit_deferred_app() -> Any:
     return _kit_app(async_handlers=True, deferred=True)
+
+
+def kit_lane_app() -> Any:
+    return _kit_app(async_handlers=True, lane=True)
 
 
 def kit_memory_app() -> Any:

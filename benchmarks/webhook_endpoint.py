@@ -15,6 +15,8 @@ per request):
 - kit_billing: ``kit`` with the billing state on (the mirror written with each event);
 - kit_deferred: ``kit`` in deferred mode: verify, record ``queued``, answer (a no-op
             queue); ``kit_deferred/floor`` (or ``/baseline``) compares it;
+- kit_lane: ``kit`` with ``WebhookMiddleware`` added: the same delivery answered
+            before FastAPI's routing (docs/fastapi.md, "Under load");
 - baseline: a minimal Starlette endpoint calling ``stripe.Webhook.construct_event``
             and an if/elif chain (it records nothing);
 - floor:    the least an endpoint must do: a minimal Starlette endpoint calling
@@ -57,7 +59,7 @@ APPS_MODULE = os.environ.get("BENCH_APPS_MODULE", "_webhook_apps")
 APPS = tuple(
     os.environ.get(
         "BENCH_APPS",
-        "kit,kit_sync,kit_billing,kit_deferred,kit_memory,baseline,floor,fastapi_floor",
+        "kit,kit_sync,kit_billing,kit_deferred,kit_lane,kit_memory,baseline,floor,fastapi_floor",
     ).split(",")
 )
 """The servers, by the name of their factory in _webhook_apps (``kit`` → ``kit_app``)."""

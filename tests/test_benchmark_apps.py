@@ -61,8 +61,8 @@ def _delivery(session: dict[str, Any], event_id: str, secret: str) -> tuple[byte
 
 @pytest.mark.parametrize(
     "server",
-    ["kit", "kit_sync", "kit_billing", "kit_deferred", "kit_memory", "baseline", "floor",
-     "fastapi_floor"],
+    ["kit", "kit_sync", "kit_billing", "kit_deferred", "kit_lane", "kit_memory", "baseline",
+     "floor", "fastapi_floor"],
 )  # fmt: skip
 async def test_each_server_takes_a_signed_delivery_and_refuses_a_forged_one(
     apps: ModuleType, server: str, stripe_fixtures: dict[str, Any]
@@ -80,7 +80,7 @@ async def test_each_server_takes_a_signed_delivery_and_refuses_a_forged_one(
 @pytest.mark.parametrize(
     ("server", "status"),
     [("kit", "processed"), ("kit_sync", "processed"), ("kit_billing", "processed"),
-     ("kit_deferred", "queued")],
+     ("kit_deferred", "queued"), ("kit_lane", "processed")],
 )  # fmt: skip
 async def test_the_sqlite_kits_record_every_event(
     apps: ModuleType,
@@ -111,6 +111,14 @@ async def test_the_memory_kit_writes_no_file(
         again = await client.post("/stripe/webhook", content=body, headers=headers)
         assert json.loads(again.content)["status"] == "duplicate"
     assert not (tmp_path / "events.sqlite3").exists()
+
+
+def test_the_lane_kit_answers_before_fastapis_routing(apps: ModuleType) -> None:
+    from stripekit_fastapi import WebhookMiddleware
+
+    app = apps.kit_lane_app()
+    assert [m.cls for m in app.user_middleware] == [WebhookMiddleware]
+    assert "/stripe/webhook" in app.openapi()["paths"]  # the route stays mounted
 
 
 def test_the_time_split_adds_up_to_the_kits_distance_from_the_floor() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from stripekit import Buyer
 
+from ._middleware import WebhookMiddleware
 from ._router import stripekit_router, stripekit_routes
 
-__all__ = ["Buyer", "stripekit_router", "stripekit_routes"]
+__all__ = ["Buyer", "WebhookMiddleware", "stripekit_router", "stripekit_routes"]

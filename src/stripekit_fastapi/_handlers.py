@@ -482,7 +482,9 @@ class Shop:
         return JSONResponse({"publishable_key": settings.publishable_key, "mode": settings.mode})
 
     async def webhook(self, request: Request) -> Response:
-        """POST /webhook: the raw body, read once, to the core; its status and JSON back."""
+        """POST /webhook: the raw body, read once, to the core; its status and JSON back.
+
+        FastAPI's route (Starlette's runs ``WebhookEndpoint``, the same without a Request)."""
         body = await read_body(request.receive, self.kit.settings.webhook_max_bytes)
         result = await self.kit.ahandle_webhook(body, request.headers)
         return webhook_response(result)

@@ -34,6 +34,7 @@ from ._models import (
     ProductOut,
     WebhookOut,
 )
+from ._webhook import WebhookEndpoint
 
 __all__ = ["stripekit_router", "stripekit_routes"]
 
@@ -414,7 +415,8 @@ def stripekit_routes(
         return await shop.pay_return(request, await who(request), await here(request))
 
     return [
-        Route("/webhook", shop.webhook, methods=["POST"], name=ROUTE_NAMES["webhook"]),
+        # An ASGI app, not a function: Starlette builds no Request and wraps nothing.
+        Route("/webhook", WebhookEndpoint(kit), methods=["POST"], name=ROUTE_NAMES["webhook"]),
         Route("/health", shop.health, methods=["GET"], name=ROUTE_NAMES["health"]),
         Route("/metrics", shop.metrics, methods=["GET"], name=ROUTE_NAMES["metrics"]),
         Route("/checkout", checkout, methods=["POST"], name=ROUTE_NAMES["checkout"]),

@@ -6,19 +6,23 @@ whose bytes are ready: the outcomes Stripe gets most often (processed,
 unhandled, duplicate) are filled in from a template, byte for byte what
 ``JSONResponse`` renders (``tests/fastapi/test_webhook_response.py`` holds it to
 that); every other answer goes through ``JSONResponse`` itself.
+
+``serve_webhook`` is the whole route as an ASGI app, without a ``Request``: the
+Starlette route and the webhook middleware (``_middleware``) run it.
 """
 
 from __future__ import annotations
 
 import re
 
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive
+from starlette.types import Receive, Scope, Send
 
-from stripekit import WebhookResult
+from stripekit import StripeKit, WebhookResult
 
-__all__ = ["read_body", "webhook_response"]
+__all__ = ["WebhookEndpoint", "read_body", "serve_webhook", "webhook_response"]
 
 _JSON_HEADERS = ((b"content-type", b"application/json"),)
 
@@ -54,6 +58,31 @@ async def read_body(receive: Receive, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     return bytes(chunks)
+
+
+async def serve_webhook(kit: StripeKit, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer one delivery: its raw body and headers to the core, the result back.
+
+    Raises:
+        ClientDisconnect: the client went away before the body was complete (as
+            ``Request.body()`` does; nothing was recorded).
+    """
+    body = await read_body(receive, kit.settings.webhook_max_bytes)
+    result = await kit.ahandle_webhook(body, Headers(scope=scope))
+    await webhook_response(result)(scope, receive, send)
+
+
+class WebhookEndpoint:
+    """The webhook route's endpoint as an ASGI app: Starlette's ``Route`` runs it as
+    it is (no ``Request`` built, no handler wrapped), the method checked by the route."""
+
+    __slots__ = ("kit",)
+
+    def __init__(self, kit: StripeKit) -> None:
+        self.kit = kit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await serve_webhook(self.kit, scope, receive, send)
 
 
 def webhook_response(result: WebhookResult) -> Response:

@@ -8,7 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi_shop import Orders, asgi_client, fastapi_app, make_kit, starlette_app
+from fastapi_shop import (
+    Orders,
+    asgi_client,
+    fastapi_app,
+    fastapi_lane_app,
+    make_kit,
+    starlette_app,
+)
 
 from stripekit import StripeKit
 from stripekit.emulator import RunningEmulator
@@ -24,9 +31,14 @@ def kit(stripe_emulator: RunningEmulator, tmp_path: Path, orders: Orders) -> Str
     return make_kit(stripe_emulator, tmp_path, orders)
 
 
-@pytest.fixture(params=["fastapi", "starlette"])
+@pytest.fixture(params=["fastapi", "starlette", "fastapi+WebhookMiddleware"])
 def make_app(request: pytest.FixtureRequest) -> Any:
-    return fastapi_app if request.param == "fastapi" else starlette_app
+    apps = {
+        "fastapi": fastapi_app,
+        "starlette": starlette_app,
+        "fastapi+WebhookMiddleware": fastapi_lane_app,
+    }
+    return apps[request.param]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from stripekit import (
     read_account,
 )
 from stripekit.emulator import RunningEmulator
-from stripekit_fastapi import stripekit_router, stripekit_routes
+from stripekit_fastapi import WebhookMiddleware, stripekit_router, stripekit_routes
 
 SECRET_KEY = "sk_test_fastapi_shop"
 WEBHOOK_SECRET = "whsec_fastapi_shop"
@@ -114,6 +114,13 @@ def make_kit(emulator: RunningEmulator, tmp_path: Path, orders: Orders, **extra:
 def fastapi_app(kit: StripeKit, **options: Any) -> FastAPI:
     app = FastAPI()
     app.include_router(stripekit_router(kit, buyer=buyer_from_headers, **options), prefix="/stripe")
+    return app
+
+
+def fastapi_lane_app(kit: StripeKit, **options: Any) -> FastAPI:
+    """``fastapi_app`` with ``WebhookMiddleware``: deliveries answered before the routing."""
+    app = fastapi_app(kit, **options)
+    app.add_middleware(WebhookMiddleware, kit=kit, path="/stripe/webhook")
     return app
 
 

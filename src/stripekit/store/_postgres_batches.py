@@ -74,10 +74,11 @@ class PostgresBatches:
         conn: Connection | None = getattr(self._local, "conn", None)
         return conn
 
-    def _take(self, loop: asyncio.AbstractEventLoop, batch: list[Waiting]) -> None:
+    def _take(self, loop: asyncio.AbstractEventLoop, batch: list[Waiting]) -> bool:
         writes = [write for write, _ in batch]
         run = loop.run_in_executor(None, run_batch, self._transaction, writes)
         run.add_done_callback(functools.partial(_answer, batch))
+        return True
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

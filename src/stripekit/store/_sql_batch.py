@@ -17,6 +17,16 @@ lock, or a slow setting is on, the batch goes to the writer thread, which waits
 as long as the store's busy timeout allows; slow work the store asks for
 (checkpoints) goes there too.
 
+When it is this process's writer thread that holds the lock (it runs a batch
+that could not start at once, or a checkpoint), the loop's batch waits on the
+loop for it instead, a fraction of a millisecond at a time, gathering the writes
+that arrive meanwhile, for up to ``HOLD_LIMIT`` seconds before it queues behind
+it. Queued behind it, every later batch would find the lock taken too, and the
+loop would never write again: measured in the in-process driver, a single batch
+sent to the thread (one ``BEGIN IMMEDIATE`` that met a checkpoint) sent all the
+following 750 there as well, each a trip through the GIL and a wake-up of the
+loop from another thread.
+
 Nothing is answered before its batch has committed. When any write of a batch
 (or the commit) fails, the batch is rolled back and each write runs again in a
 transaction of its own, so every caller gets its own result or error, exactly
@@ -39,12 +49,29 @@ from typing import Any
 
 from stripekit.webhooks._store import StoreCall
 
-__all__ = ["MAX_BATCH", "BatchWriter", "Waiting", "WouldBlock", "run_batch", "settle"]
+__all__ = [
+    "HOLD_LIMIT",
+    "HOLD_RETRY",
+    "MAX_BATCH",
+    "BatchWriter",
+    "Waiting",
+    "WouldBlock",
+    "run_batch",
+    "settle",
+]
 
 logger = logging.getLogger("stripekit.store")
 
 MAX_BATCH = 256
 """Writes per transaction at most: a bound on how long one batch keeps the rest waiting."""
+
+HOLD_LIMIT = 0.005
+"""How long (seconds) a loop's batch waits for this process's writer thread to let go
+of the lock before it is queued on that thread instead."""
+
+HOLD_RETRY = 0.0002
+"""How often (seconds) a waiting batch tries again: not every turn of the loop, which
+would spin it, and take the GIL from the very thread it waits for."""
 
 _STOP = object()
 
@@ -54,7 +81,14 @@ Waiting = tuple[_Write, "asyncio.Future[Any]"]
 
 
 class WouldBlock(Exception):
-    """Raised by ``at_once`` when the transaction cannot start without waiting."""
+    """Raised by ``at_once`` when the transaction cannot start without waiting.
+
+    ``own``: it is this process's writer that holds the lock (not another process).
+    """
+
+    def __init__(self, reason: str, *, own: bool = False) -> None:
+        super().__init__(reason)
+        self.own = own
 
 
 class NextTurnBatches:
@@ -62,9 +96,11 @@ class NextTurnBatches:
     ``take`` after this turn of the loop and the next: the deliveries a batch wakes
     up (claims answered, handlers run) queue their next write a turn later, and
     waiting for them saves a commit in three. ``take`` runs on the loop; each caller
-    awaits its own future, which the batch's runner resolves."""
+    awaits its own future, which the batch's runner resolves. When ``take`` answers
+    False (not now), that batch and the rest wait ``HOLD_RETRY`` seconds, and the
+    calls made meanwhile join them, in order."""
 
-    def __init__(self, take: Callable[[asyncio.AbstractEventLoop, list[Waiting]], None]) -> None:
+    def __init__(self, take: Callable[[asyncio.AbstractEventLoop, list[Waiting]], bool]) -> None:
         self._take = take
         self._waiting: dict[asyncio.AbstractEventLoop, list[Waiting]] = {}
 
@@ -86,7 +122,11 @@ class NextTurnBatches:
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         waiting = self._waiting.pop(loop, [])
         for start in range(0, len(waiting), MAX_BATCH):
-            self._take(loop, waiting[start : start + MAX_BATCH])
+            if not self._take(loop, waiting[start : start + MAX_BATCH]):
+                # Nothing can have joined since the pop (no caller runs during a flush).
+                self._waiting[loop] = waiting[start:]
+                loop.call_later(HOLD_RETRY, self._flush, loop)
+                return
 
 
 class BatchWriter:
@@ -116,6 +156,7 @@ class BatchWriter:
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self._start_lock = threading.Lock()
+        self._held_since: dict[asyncio.AbstractEventLoop, float] = {}
 
     def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> StoreCall[Any]:
         """The future of ``fn(*args, **kwargs)`` in the next batch, resolved once that
@@ -137,17 +178,35 @@ class BatchWriter:
 
     # -- on the event loop -----------------------------------------------------------------
 
-    def _take(self, loop: asyncio.AbstractEventLoop, batch: list[Waiting]) -> None:
+    def _take(self, loop: asyncio.AbstractEventLoop, batch: list[Waiting]) -> bool:
+        """Run ``batch`` on the loop, or queue it on the writer thread; False: hold it
+        (this process's writer thread has the lock, and not for ``HOLD_LIMIT`` yet)."""
         if self._at_once is not None:
             # If it cannot start at once, or a write fails and all are rolled
             # back, the thread runs the batch again (each alone if it fails again).
-            with contextlib.suppress(Exception):
+            results: list[tuple[bool, Any]] | None = None
+            try:
                 with self._at_once():
                     results = [(True, write()) for write, _ in batch]
+            except WouldBlock as exc:
+                if exc.own and self._hold(loop):
+                    return False
+            except Exception:
+                results = None  # rolled back as a whole: the thread sorts it out
+            if results is not None:
+                self._held_since.pop(loop, None)
                 _resolve(_pair(batch, results))
-                return
+                return True
+        self._held_since.pop(loop, None)
         self._ensure_thread()
         self._queue.put((loop, batch, self._together))
+        return True
+
+    def _hold(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Whether the loop's batch may go on waiting for the writer thread."""
+        now = loop.time()
+        since = self._held_since.setdefault(loop, now)
+        return now - since < HOLD_LIMIT
 
     # -- on the writer thread --------------------------------------------------------------
 

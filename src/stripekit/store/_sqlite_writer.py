@@ -222,7 +222,7 @@ class SQLiteWriter:
     def _batch_transaction(self, *, at_once: bool) -> Iterator[None]:
         """One transaction for a batch; ``at_once``: on the loop, so WouldBlock, never wait."""
         if not self._lock.acquire(blocking=not at_once):
-            raise WouldBlock("another thread is writing")
+            raise WouldBlock("another thread is writing", own=True)
         try:
             with self._begin(at_once=at_once) as conn:
                 self._local.conn = conn

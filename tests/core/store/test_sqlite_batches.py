@@ -16,6 +16,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from stripekit import EventStatus, SQLEventStore, StripeKit, WebhookRegistry
 from stripekit._errors import EventStoreError
 from stripekit.store import _holders as holders
+from stripekit.store import _sql_batch as sql_batch
 from stripekit.store import _sqlite_writer as sqlite_writer
 from stripekit.store._holders import new_token
 from stripekit.store._sql_direct import DirectStatement, driver_connection
@@ -149,6 +150,80 @@ async def test_another_thread_writing_sends_the_batch_to_the_writer_thread(store
         leave.set()
         holder.join()
     assert await waiting == "stripekit-store-writer"
+
+
+def writer_thread_holds_the_lock(store: SQLEventStore) -> threading.Event:
+    """The store's writer thread in a transaction until the returned event is set."""
+    entered, leave = threading.Event(), threading.Event()
+
+    def writer_thread_batch() -> None:
+        with store._transaction():
+            entered.set()
+            leave.wait(5)
+
+    store._writer.batch.in_thread(writer_thread_batch)
+    assert entered.wait(5)
+    return leave
+
+
+async def test_a_batch_waits_on_the_loop_while_the_writer_thread_finishes(store, monkeypatch):
+    """The writer thread holding the lock does not send the loop's batches there."""
+    store.migrate()
+    monkeypatch.setattr(sql_batch, "HOLD_LIMIT", 5.0)  # long: the thread's turn decides
+    commits = count_commits(store)
+    leave = writer_thread_holds_the_lock(store)
+    loop_thread = threading.current_thread().name
+    here = lambda: threading.current_thread().name  # noqa: E731
+    first = asyncio.ensure_future(store.call_async(here))
+    await asyncio.sleep(0.05)
+    second = asyncio.ensure_future(store.call_async(here))  # joins the waiting batch
+    await asyncio.sleep(0.05)
+    assert not first.done() and not second.done()
+    before = len(commits)
+    leave.set()
+    assert [await first, await second] == [loop_thread, loop_thread]
+    assert len(commits) - before == 2  # the thread's, then one for both waiting writes
+
+
+async def test_a_batch_the_writer_thread_keeps_past_the_hold_limit_goes_there(store, monkeypatch):
+    store.migrate()
+    monkeypatch.setattr(sql_batch, "HOLD_LIMIT", 0.05)
+    leave = writer_thread_holds_the_lock(store)
+    waiting = asyncio.ensure_future(store.call_async(lambda: threading.current_thread().name))
+    await asyncio.sleep(0.2)  # past the limit: queued on the thread, behind its batch
+    leave.set()
+    assert await waiting == "stripekit-store-writer"
+
+
+async def test_one_batch_on_the_writer_thread_does_not_draw_the_next_ones_there(
+    store, make_event, tmp_path, monkeypatch
+):
+    """A batch that could not start at once (another process had SQLite's lock) runs
+    on the writer thread; the batches that come while it runs still run on the loop."""
+    store.migrate()
+    monkeypatch.setattr(sql_batch, "HOLD_LIMIT", 5.0)
+    other = sqlite3.connect(
+        tmp_path / "events.sqlite3", isolation_level=None, check_same_thread=False
+    )
+    other.execute("BEGIN IMMEDIATE")
+    released = threading.Timer(0.3, other.commit)
+    released.start()
+    try:
+        to_thread = asyncio.ensure_future(
+            store.call_async(store.claim, make_event("evt_0"), lease=LEASE)
+        )
+        await asyncio.sleep(0.05)
+        where = lambda: threading.current_thread().name  # noqa: E731
+        later = [asyncio.ensure_future(store.call_async(where)) for _ in range(3)]
+        for _ in range(3):
+            await asyncio.sleep(0.02)
+            later.append(asyncio.ensure_future(store.call_async(where)))
+        assert (await to_thread).outcome.value == "new"
+        names = set(await asyncio.gather(*later))
+    finally:
+        released.join()
+        other.close()
+    assert names == {threading.current_thread().name}
 
 
 async def test_the_wal_is_checkpointed_off_the_loop(store, make_event, tmp_path, monkeypatch):
